@@ -1,0 +1,110 @@
+using System.Numerics.Tensors;
+
+namespace OrleansQuant.Gpu.Cpu;
+
+public sealed partial class CpuDevice
+{
+    public void Embed(ReadOnlySpan<int> ids, DeviceTensor table, DeviceTensor output)
+    {
+        RequireShape(output, ids.Length, table.Columns, nameof(Embed));
+        var rows = Own(table).Span<float>();
+        var result = Own(output).Span<float>();
+        int width = table.Columns;
+        for (int t = 0; t < ids.Length; t++)
+        {
+            if ((uint)ids[t] >= (uint)table.Rows)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {ids[t]} at position {t} is outside the vocabulary of {table.Rows}");
+            }
+
+            rows.Slice(ids[t] * width, width).CopyTo(result.Slice(t * width, width));
+        }
+    }
+
+    public void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output)
+    {
+        RequireShape(output, x.Rows, x.Columns, nameof(RmsNorm));
+        RequireShape(weight, 1, x.Columns, nameof(RmsNorm) + " weight");
+        float[] input = Own(x).Array<float>(), gain = Own(weight).Array<float>(), result = Own(output).Array<float>();
+        int width = x.Columns;
+        ForEachRow(x.Rows, width, t =>
+        {
+            var row = input.AsSpan(t * width, width);
+            var target = result.AsSpan(t * width, width);
+            float inverseRms = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(row) / width + eps);
+            TensorPrimitives.Multiply(row, inverseRms, target);
+            TensorPrimitives.Multiply(target, gain, target);
+        });
+    }
+
+    public void ApplyRope(DeviceTensor x, int heads, int headDim, ReadOnlySpan<int> positions, DeviceTensor inverseFrequencies)
+    {
+        RequireShape(x, positions.Length, heads * headDim, nameof(ApplyRope));
+        RequireShape(inverseFrequencies, 1, headDim / 2, nameof(ApplyRope) + " frequencies");
+        var data = Own(x).Span<float>();
+        var frequencies = Own(inverseFrequencies).Span<float>();
+        int half = headDim / 2;
+        Span<float> cos = stackalloc float[half];
+        Span<float> sin = stackalloc float[half];
+        for (int t = 0; t < positions.Length; t++)
+        {
+            // Angles in float32 as transformers computes them (position × inv_freq), so golden logits agree.
+            for (int i = 0; i < half; i++)
+            {
+                float angle = positions[t] * frequencies[i];
+                cos[i] = MathF.Cos(angle);
+                sin[i] = MathF.Sin(angle);
+            }
+
+            for (int h = 0; h < heads; h++)
+            {
+                var head = data.Slice(t * heads * headDim + h * headDim, headDim);
+                for (int i = 0; i < half; i++)
+                {
+                    float first = head[i], second = head[i + half];
+                    head[i] = first * cos[i] - second * sin[i];
+                    head[i + half] = second * cos[i] + first * sin[i];
+                }
+            }
+        }
+    }
+
+    public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output)
+    {
+        RequireShape(up, gate.Rows, gate.Columns, nameof(SiluMul));
+        RequireShape(output, gate.Rows, gate.Columns, nameof(SiluMul));
+        float[] g = Own(gate).Array<float>(), u = Own(up).Array<float>(), result = Own(output).Array<float>();
+        int width = gate.Columns;
+        ForEachRow(gate.Rows, width, t =>
+        {
+            var gateRow = g.AsSpan(t * width, width);
+            var target = result.AsSpan(t * width, width);
+            TensorPrimitives.Sigmoid(gateRow, target);
+            TensorPrimitives.Multiply(target, gateRow, target);
+            TensorPrimitives.Multiply(target, u.AsSpan(t * width, width), target);
+        });
+    }
+
+    public void AddInPlace(DeviceTensor x, DeviceTensor y)
+    {
+        RequireShape(y, x.Rows, x.Columns, nameof(AddInPlace));
+        var target = Own(x).Span<float>();
+        TensorPrimitives.Add(target, Own(y).Span<float>(), target);
+    }
+
+    /// <summary>Runs a per-row body over all rows, in parallel once there is enough work to pay for the fan-out.</summary>
+    private void ForEachRow(int rows, int width, Action<int> body)
+    {
+        if ((long)rows * width < 1 << 15)
+        {
+            for (int t = 0; t < rows; t++)
+            {
+                body(t);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, rows, _parallel, body);
+    }
+}

@@ -1,0 +1,114 @@
+namespace OrleansQuant.Gpu.Cpu;
+
+/// <summary>
+/// Kernels on host cores: System.Numerics.Tensors for vector work and <see cref="Parallel"/> across rows.
+/// Several CPU devices in one process split the machine's cores between them, so a silo without GPUs
+/// exercises the same placement and pipeline code as one with them.
+/// </summary>
+public sealed partial class CpuDevice : IComputeDevice
+{
+    private readonly ParallelOptions _parallel;
+
+    public CpuDevice(int ordinal = 0, int? maxThreads = null)
+    {
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = maxThreads ?? Environment.ProcessorCount };
+        var memory = GC.GetGCMemoryInfo();
+        Ordinal = ordinal;
+        TotalMemoryBytes = memory.TotalAvailableMemoryBytes;
+    }
+
+    public int Ordinal { get; }
+
+    public long TotalMemoryBytes { get; }
+
+    public DeviceInfo Info
+    {
+        get
+        {
+            long used = GC.GetTotalMemory(forceFullCollection: false);
+            return new DeviceInfo(DeviceKind.Cpu, Ordinal, $"cpu ({_parallel.MaxDegreeOfParallelism} threads)",
+                TotalMemoryBytes, Math.Max(0, TotalMemoryBytes - used));
+        }
+    }
+
+    public DeviceTensor Allocate(TensorType type, int rows, int columns) => new CpuTensor(this, type, rows, columns);
+
+    public void Upload<T>(ReadOnlySpan<T> source, DeviceTensor destination) where T : unmanaged
+    {
+        var target = Own(destination).Span<T>();
+        RequireLength(source.Length, target.Length, nameof(Upload));
+        source.CopyTo(target);
+    }
+
+    public void Download<T>(DeviceTensor source, Span<T> destination) where T : unmanaged
+    {
+        var data = Own(source).Span<T>();
+        RequireLength(destination.Length, data.Length, nameof(Download));
+        data.CopyTo(destination);
+    }
+
+    public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows)
+    {
+        if (source.Columns != destination.Columns || source.Type != destination.Type)
+        {
+            throw new ArgumentException($"{nameof(CopyRows)}: {source} and {destination} differ in width or type");
+        }
+
+        RequireRows(source, sourceRow, rows, nameof(CopyRows));
+        RequireRows(destination, destinationRow, rows, nameof(CopyRows));
+        int width = source.Columns;
+        switch (source.Type)
+        {
+            case TensorType.Float32:
+                Own(source).Span<float>().Slice(sourceRow * width, rows * width)
+                    .CopyTo(Own(destination).Span<float>().Slice(destinationRow * width));
+                break;
+            case TensorType.Int8:
+                Own(source).Span<sbyte>().Slice(sourceRow * width, rows * width)
+                    .CopyTo(Own(destination).Span<sbyte>().Slice(destinationRow * width));
+                break;
+            default:
+                Own(source).Span<int>().Slice(sourceRow * width, rows * width)
+                    .CopyTo(Own(destination).Span<int>().Slice(destinationRow * width));
+                break;
+        }
+    }
+
+    /// <summary>Kernels run synchronously on the calling thread (fanned out over cores), so there is nothing to wait for.</summary>
+    public void Synchronize()
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private CpuTensor Own(DeviceTensor tensor) =>
+        tensor is CpuTensor cpu && ReferenceEquals(tensor.Device, this)
+            ? cpu
+            : throw new ArgumentException($"tensor {tensor} does not belong to {Info}");
+
+    private static void RequireLength(int given, int expected, string call)
+    {
+        if (given != expected)
+        {
+            throw new ArgumentException($"{call}: {given} elements given, the tensor holds {expected}");
+        }
+    }
+
+    private static void RequireRows(DeviceTensor tensor, int row, int rows, string call)
+    {
+        if (row < 0 || rows < 0 || row + rows > tensor.Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(row), $"{call}: rows [{row}, {row + rows}) outside {tensor}");
+        }
+    }
+
+    private static void RequireShape(DeviceTensor tensor, int rows, int columns, string what)
+    {
+        if (tensor.Rows != rows || tensor.Columns != columns)
+        {
+            throw new ArgumentException($"{what}: expected [{rows}, {columns}], got {tensor}");
+        }
+    }
+}

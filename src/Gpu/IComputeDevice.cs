@@ -1,0 +1,55 @@
+namespace OrleansQuant.Gpu;
+
+/// <summary>
+/// The kernels the decoder layers are written against. Calls are issued in order on the device's stream;
+/// a host read (<see cref="Download{T}"/>) waits for everything issued before it. The layer code never touches
+/// elements itself, so a CUDA device slots in beside the CPU one without changing it.
+/// Shapes: activations <c>[tokens, features]</c>, linear weights <c>[out, in]</c> as in PyTorch.
+/// </summary>
+public interface IComputeDevice : IDisposable
+{
+    DeviceInfo Info { get; }
+
+    DeviceTensor Allocate(TensorType type, int rows, int columns);
+
+    void Upload<T>(ReadOnlySpan<T> source, DeviceTensor destination) where T : unmanaged;
+
+    void Download<T>(DeviceTensor source, Span<T> destination) where T : unmanaged;
+
+    /// <summary>Copies <paramref name="rows"/> whole rows between tensors of the same width and type.</summary>
+    void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows);
+
+    /// <summary>output[t] = table[ids[t]].</summary>
+    void Embed(ReadOnlySpan<int> ids, DeviceTensor table, DeviceTensor output);
+
+    /// <summary>output = x / sqrt(mean(x²) + eps) * weight, per row (Zhang and Sennrich 2019).</summary>
+    void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output);
+
+    /// <summary>output = x · weightᵀ (+ bias): x <c>[T, in]</c>, weight <c>[out, in]</c>, output <c>[T, out]</c>.</summary>
+    void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output);
+
+    /// <summary>
+    /// Rotary position embedding in place, Hugging Face <c>rotate_half</c> layout (the two halves of each head
+    /// rotate together). Row t is at position <paramref name="positions"/>[t]; <paramref name="inverseFrequencies"/> is
+    /// <c>[1, headDim / 2]</c>.
+    /// </summary>
+    void ApplyRope(DeviceTensor x, int heads, int headDim, ReadOnlySpan<int> positions, DeviceTensor inverseFrequencies);
+
+    /// <summary>
+    /// Causal grouped-query attention of one sequence. Query rows <c>[queryRow, queryRow + queryCount)</c> of
+    /// <paramref name="query"/> are the last <paramref name="queryCount"/> positions of a sequence whose keys and values
+    /// fill rows <c>[0, kvLength)</c> of the caches; each attends to itself and everything before it.
+    /// Writes the same rows of <paramref name="output"/>.
+    /// </summary>
+    void Attention(DeviceTensor query, int queryRow, int queryCount, DeviceTensor keyCache, DeviceTensor valueCache,
+        int kvLength, AttentionShape shape, DeviceTensor output);
+
+    /// <summary>output = silu(gate) * up (Shazeer 2020, SwiGLU).</summary>
+    void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output);
+
+    /// <summary>x += y.</summary>
+    void AddInPlace(DeviceTensor x, DeviceTensor y);
+
+    /// <summary>Waits until every kernel issued so far has finished.</summary>
+    void Synchronize();
+}
