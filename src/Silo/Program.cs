@@ -1,1 +1,7 @@
-return 0;
+using System.CommandLine;
+using OrleansQuant.Silo.Commands;
+
+var root = new RootCommand("OrleansQuant: quantize decoder-only LLMs to INT8 W8A8 and serve them on an Orleans cluster.");
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(ExportDemoCommand.Create());
+return await root.Parse(args).InvokeAsync();

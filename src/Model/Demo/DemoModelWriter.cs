@@ -1,0 +1,149 @@
+using OrleansQuant.Model.Checkpoints;
+using OrleansQuant.Model.Inference;
+using OrleansQuant.Model.Tokenization;
+
+namespace OrleansQuant.Model.Demo;
+
+/// <summary>
+/// Writes a <see cref="DemoModelSpec"/> as a Hugging Face checkpoint directory (config.json, safetensors, tokenizer
+/// files) that transformers and this project both load. The same spec always gives the same bytes.
+/// </summary>
+public static class DemoModelWriter
+{
+    // Raise when the generated weights change, so cached copies of the old ones are not reused.
+    private const int FormatVersion = 1;
+
+    public static void Write(DemoModelSpec spec, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var config = spec.Config;
+        var random = new GaussianStream(spec.Seed);
+        var writer = new CheckpointWriter();
+        int hidden = config.HiddenSize, query = config.NumAttentionHeads * config.HeadDim;
+        int kv = config.NumKeyValueHeads * config.HeadDim, intermediate = config.IntermediateSize;
+        var gains = OutlierGainPerChannel(spec);
+
+        // Logits of a unit-RMS hidden state then spread with a standard deviation of about 3: peaked like a trained model's.
+        float embeddingStd = 3f / MathF.Sqrt(hidden);
+        Add(writer, spec, "model.embed_tokens.weight", [config.VocabSize, hidden], random.Next(config.VocabSize * hidden, embeddingStd));
+
+        // Residual branches shrink with depth so the stream stays bounded through every layer.
+        float branchScale = 1f / MathF.Sqrt(2f * config.NumHiddenLayers);
+        for (int layer = 0; layer < config.NumHiddenLayers; layer++)
+        {
+            string p = DecoderLayerWeights.Prefix(layer);
+            Add(writer, spec, $"{p}.input_layernorm.weight", [hidden], NormGains(random, gains));
+            Add(writer, spec, $"{p}.self_attn.q_proj.weight", [query, hidden], InputWeights(random, query, gains));
+            Add(writer, spec, $"{p}.self_attn.k_proj.weight", [kv, hidden], InputWeights(random, kv, gains));
+            Add(writer, spec, $"{p}.self_attn.v_proj.weight", [kv, hidden], InputWeights(random, kv, gains));
+            if (config.AttentionBias)
+            {
+                Add(writer, spec, $"{p}.self_attn.q_proj.bias", [query], random.Next(query, 0.1f));
+                Add(writer, spec, $"{p}.self_attn.k_proj.bias", [kv], random.Next(kv, 0.1f));
+                Add(writer, spec, $"{p}.self_attn.v_proj.bias", [kv], random.Next(kv, 0.1f));
+            }
+
+            Add(writer, spec, $"{p}.self_attn.o_proj.weight", [hidden, query], random.Next(hidden * query, branchScale / MathF.Sqrt(query)));
+            Add(writer, spec, $"{p}.post_attention_layernorm.weight", [hidden], NormGains(random, gains));
+            Add(writer, spec, $"{p}.mlp.gate_proj.weight", [intermediate, hidden], InputWeights(random, intermediate, gains));
+            Add(writer, spec, $"{p}.mlp.up_proj.weight", [intermediate, hidden], InputWeights(random, intermediate, gains));
+            Add(writer, spec, $"{p}.mlp.down_proj.weight", [hidden, intermediate], random.Next(hidden * intermediate, branchScale / MathF.Sqrt(intermediate)));
+        }
+
+        Add(writer, spec, "model.norm.weight", [hidden], NormGains(random, new float[hidden]));
+        if (!config.TieWordEmbeddings)
+        {
+            Add(writer, spec, "lm_head.weight", [config.VocabSize, hidden], random.Next(config.VocabSize * hidden, embeddingStd));
+        }
+
+        writer.WriteTo(directory, spec.MaxShardBytes);
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
+        switch (spec.Vocabulary)
+        {
+            case DemoVocabulary.Gpt2:
+                TokenizerFiles.WriteGpt2(directory);
+                break;
+            default:
+                TokenizerFiles.WriteBytes(directory);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The directory of <paramref name="spec"/> in the user's cache, written on first use. Later runs load it from
+    /// disk instead of regenerating; a half-written copy is never seen because it is renamed into place whole.
+    /// </summary>
+    public static string EnsureCached(DemoModelSpec spec, string? cacheRoot = null)
+    {
+        cacheRoot ??= Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "orleansquant", "models");
+        string directory = Path.Combine(cacheRoot, $"{spec.Name}-s{spec.Seed}-v{FormatVersion}");
+        if (File.Exists(Path.Combine(directory, "config.json")))
+        {
+            return directory;
+        }
+
+        string staging = directory + ".partial-" + Environment.ProcessId;
+        Write(spec, staging);
+        try
+        {
+            Directory.Move(staging, directory);
+        }
+        catch (IOException) when (File.Exists(Path.Combine(directory, "config.json")))
+        {
+            // Another process finished first; its copy is identical.
+            Directory.Delete(staging, recursive: true);
+        }
+
+        return directory;
+    }
+
+    private static float[] OutlierGainPerChannel(DemoModelSpec spec)
+    {
+        var gains = new float[spec.Config.HiddenSize];
+        var channels = spec.OutlierChannels;
+        for (int i = 0; i < channels.Length; i++)
+        {
+            gains[channels[i]] = spec.OutlierGains[i];
+        }
+
+        return gains;
+    }
+
+    // Gains near 1, except the outlier channels, which carry their large gain into every linear that reads the norm.
+    private static float[] NormGains(GaussianStream random, float[] outlierGains)
+    {
+        var gains = random.NextUniform(outlierGains.Length, 0.8f, 1.2f);
+        for (int c = 0; c < gains.Length; c++)
+        {
+            if (outlierGains[c] > 0)
+            {
+                gains[c] *= outlierGains[c];
+            }
+        }
+
+        return gains;
+    }
+
+    // Columns reading an outlier channel are damped by 1/√gain so that channel neither vanishes nor swamps the output.
+    private static float[] InputWeights(GaussianStream random, int outputs, float[] outlierGains)
+    {
+        int inputs = outlierGains.Length;
+        var weights = random.Next(outputs * inputs, 1f / MathF.Sqrt(inputs));
+        for (int c = 0; c < inputs; c++)
+        {
+            if (outlierGains[c] > 0)
+            {
+                float damp = 1f / MathF.Sqrt(outlierGains[c]);
+                for (int o = 0; o < outputs; o++)
+                {
+                    weights[o * inputs + c] *= damp;
+                }
+            }
+        }
+
+        return weights;
+    }
+
+    private static void Add(CheckpointWriter writer, DemoModelSpec spec, string name, long[] shape, float[] values) =>
+        writer.AddFloat32(name, shape, values, spec.StoreAs);
+}

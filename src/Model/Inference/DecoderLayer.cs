@@ -1,0 +1,119 @@
+using OrleansQuant.Gpu;
+
+namespace OrleansQuant.Model.Inference;
+
+/// <summary>
+/// One Llama-family decoder layer (Touvron et al. 2023): pre-norm grouped-query attention with rotary positions,
+/// then a pre-norm SwiGLU MLP, each added to the residual stream. The layer owns its weights and the KV cache of
+/// every live sequence, which is what lets one layer live in one grain.
+/// </summary>
+public sealed class DecoderLayer : IDisposable
+{
+    private readonly IComputeDevice _device;
+    private readonly DeviceTensor _inverseFrequencies;
+    private readonly Dictionary<long, SequenceKvCache> _caches = new();
+    private readonly float _eps;
+
+    public DecoderLayer(int index, ModelConfig config, DecoderLayerWeights weights, IComputeDevice device)
+    {
+        Index = index;
+        Config = config;
+        Weights = weights;
+        _device = device;
+        _eps = (float)config.RmsNormEps;
+        Shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, config.SlidingWindow);
+        var frequencies = RotaryEmbedding.InverseFrequencies(config);
+        _inverseFrequencies = device.Allocate(TensorType.Float32, 1, frequencies.Length);
+        device.Upload<float>(frequencies, _inverseFrequencies);
+    }
+
+    public int Index { get; }
+
+    public ModelConfig Config { get; }
+
+    public DecoderLayerWeights Weights { get; }
+
+    public AttentionShape Shape { get; }
+
+    /// <summary>Sequences whose keys and values this layer holds.</summary>
+    public int LiveSequences => _caches.Count;
+
+    public long KvCacheBytes => _caches.Values.Sum(c => c.ByteLength);
+
+    /// <summary>Advances the residual stream <paramref name="hidden"/> <c>[T, hidden]</c> through this layer, in place.</summary>
+    public void Forward(DeviceTensor hidden, ForwardBatch batch, ILinearInputObserver? observer = null)
+    {
+        int tokens = batch.TokenCount, width = Config.HiddenSize;
+        var w = Weights;
+        using var normed = _device.Allocate(TensorType.Float32, tokens, width);
+        using var query = _device.Allocate(TensorType.Float32, tokens, Shape.QueryWidth);
+        using var keys = _device.Allocate(TensorType.Float32, tokens, Shape.KvWidth);
+        using var values = _device.Allocate(TensorType.Float32, tokens, Shape.KvWidth);
+        using var attended = _device.Allocate(TensorType.Float32, tokens, Shape.QueryWidth);
+        using var projected = _device.Allocate(TensorType.Float32, tokens, width);
+
+        // Attention block.
+        _device.RmsNorm(hidden, w.InputNorm, _eps, normed);
+        observer?.Observe(LinearInput.Attention, normed);
+        w.QueryProjection.Forward(normed, query);
+        w.KeyProjection.Forward(normed, keys);
+        w.ValueProjection.Forward(normed, values);
+        _device.ApplyRope(query, Shape.Heads, Shape.HeadDim, batch.Positions, _inverseFrequencies);
+        _device.ApplyRope(keys, Shape.KvHeads, Shape.HeadDim, batch.Positions, _inverseFrequencies);
+        for (int c = 0; c < batch.Chunks.Count; c++)
+        {
+            var chunk = batch.Chunks[c];
+            var cache = CacheOf(chunk.SequenceId);
+            cache.Append(keys, values, batch.RowStart(c), chunk.Length, chunk.StartPosition, chunk.SequenceId);
+            _device.Attention(query, batch.RowStart(c), chunk.Length, cache.Keys, cache.Values, cache.Length, Shape, attended);
+        }
+
+        observer?.Observe(LinearInput.AttentionOutput, attended);
+        w.OutputProjection.Forward(attended, projected);
+        _device.AddInPlace(hidden, projected);
+
+        // MLP block.
+        _device.RmsNorm(hidden, w.PostAttentionNorm, _eps, normed);
+        observer?.Observe(LinearInput.Mlp, normed);
+        using var gate = _device.Allocate(TensorType.Float32, tokens, Config.IntermediateSize);
+        using var up = _device.Allocate(TensorType.Float32, tokens, Config.IntermediateSize);
+        w.GateProjection.Forward(normed, gate);
+        w.UpProjection.Forward(normed, up);
+        _device.SiluMul(gate, up, gate);
+        observer?.Observe(LinearInput.MlpDown, gate);
+        w.DownProjection.Forward(gate, projected);
+        _device.AddInPlace(hidden, projected);
+    }
+
+    /// <summary>Forgets a finished sequence's keys and values.</summary>
+    public void EndSequence(long sequenceId)
+    {
+        if (_caches.Remove(sequenceId, out var cache))
+        {
+            cache.Dispose();
+        }
+    }
+
+    private SequenceKvCache CacheOf(long sequenceId)
+    {
+        if (!_caches.TryGetValue(sequenceId, out var cache))
+        {
+            cache = new SequenceKvCache(_device, Shape.KvWidth);
+            _caches[sequenceId] = cache;
+        }
+
+        return cache;
+    }
+
+    public void Dispose()
+    {
+        foreach (var cache in _caches.Values)
+        {
+            cache.Dispose();
+        }
+
+        _caches.Clear();
+        _inverseFrequencies.Dispose();
+        Weights.Dispose();
+    }
+}

@@ -1,0 +1,67 @@
+using OrleansQuant.Gpu;
+
+namespace OrleansQuant.Model.Inference;
+
+/// <summary>
+/// The tensors of one Llama-family decoder layer under their Hugging Face names
+/// (<c>model.layers.{i}.self_attn.q_proj</c>, <c>…mlp.down_proj</c>, the two RMSNorm gains).
+/// </summary>
+public sealed class DecoderLayerWeights : IDisposable
+{
+    public required DeviceTensor InputNorm { get; init; }
+
+    public required Linear QueryProjection { get; set; }
+
+    public required Linear KeyProjection { get; set; }
+
+    public required Linear ValueProjection { get; set; }
+
+    public required Linear OutputProjection { get; set; }
+
+    public required DeviceTensor PostAttentionNorm { get; init; }
+
+    public required Linear GateProjection { get; set; }
+
+    public required Linear UpProjection { get; set; }
+
+    public required Linear DownProjection { get; set; }
+
+    public static string Prefix(int layer) => $"model.layers.{layer}";
+
+    public static DecoderLayerWeights Load(WeightLoader loader, ModelConfig config, int layer)
+    {
+        string p = Prefix(layer);
+        int hidden = config.HiddenSize, query = config.NumAttentionHeads * config.HeadDim;
+        int kv = config.NumKeyValueHeads * config.HeadDim, intermediate = config.IntermediateSize;
+        return new DecoderLayerWeights
+        {
+            InputNorm = loader.LoadVector($"{p}.input_layernorm.weight", hidden),
+            QueryProjection = loader.LoadLinear($"{p}.self_attn.q_proj", query, hidden, config.AttentionBias),
+            KeyProjection = loader.LoadLinear($"{p}.self_attn.k_proj", kv, hidden, config.AttentionBias),
+            ValueProjection = loader.LoadLinear($"{p}.self_attn.v_proj", kv, hidden, config.AttentionBias),
+            OutputProjection = loader.LoadLinear($"{p}.self_attn.o_proj", hidden, query, bias: false),
+            PostAttentionNorm = loader.LoadVector($"{p}.post_attention_layernorm.weight", hidden),
+            GateProjection = loader.LoadLinear($"{p}.mlp.gate_proj", intermediate, hidden, bias: false),
+            UpProjection = loader.LoadLinear($"{p}.mlp.up_proj", intermediate, hidden, bias: false),
+            DownProjection = loader.LoadLinear($"{p}.mlp.down_proj", hidden, intermediate, bias: false),
+        };
+    }
+
+    public long ByteLength =>
+        InputNorm.ByteLength + PostAttentionNorm.ByteLength + QueryProjection.ByteLength + KeyProjection.ByteLength
+        + ValueProjection.ByteLength + OutputProjection.ByteLength + GateProjection.ByteLength
+        + UpProjection.ByteLength + DownProjection.ByteLength;
+
+    public void Dispose()
+    {
+        InputNorm.Dispose();
+        QueryProjection.Dispose();
+        KeyProjection.Dispose();
+        ValueProjection.Dispose();
+        OutputProjection.Dispose();
+        PostAttentionNorm.Dispose();
+        GateProjection.Dispose();
+        UpProjection.Dispose();
+        DownProjection.Dispose();
+    }
+}

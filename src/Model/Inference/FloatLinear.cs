@@ -1,0 +1,32 @@
+using OrleansQuant.Gpu;
+
+namespace OrleansQuant.Model.Inference;
+
+/// <summary>A linear with float32 weights <c>[out, in]</c> on the device.</summary>
+public sealed class FloatLinear : Linear
+{
+    public FloatLinear(DeviceTensor weight, DeviceTensor? bias)
+    {
+        Weight = weight;
+        Bias = bias;
+    }
+
+    public DeviceTensor Weight { get; }
+
+    public DeviceTensor? Bias { get; }
+
+    public override int InputFeatures => Weight.Columns;
+
+    public override int OutputFeatures => Weight.Rows;
+
+    public override long ByteLength => Weight.ByteLength + (Bias?.ByteLength ?? 0);
+
+    public override void Forward(DeviceTensor input, DeviceTensor output) =>
+        Weight.Device.MatMul(input, Weight, Bias, output);
+
+    public override void Dispose()
+    {
+        Weight.Dispose();
+        Bias?.Dispose();
+    }
+}
