@@ -13,14 +13,15 @@ internal sealed class SentencePieceBackend : ITokenizerBackend
 
     public SentencePieceBackend(string path)
     {
+        // I/O errors surface as they are; anything the parser throws means the bytes are not a ModelProto
+        // (Google.Protobuf's InvalidProtocolBufferException derives from IOException, so it is caught here).
+        byte[] bytes = File.ReadAllBytes(path);
         try
         {
-            using var stream = File.OpenRead(path);
-
             // BOS/EOS are added by ModelTokenizer, which knows tokenizer_config.json.
-            _tokenizer = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
+            _tokenizer = LlamaTokenizer.Create(new MemoryStream(bytes, writable: false), addBeginOfSentence: false, addEndOfSentence: false);
         }
-        catch (Exception e) when (e is not IOException and not UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new ModelFormatException(path, $"is not a SentencePiece BPE ModelProto ({e.Message}); expected trainer_spec.model_type BPE", e);
         }
