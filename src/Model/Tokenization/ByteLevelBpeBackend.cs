@@ -105,6 +105,8 @@ internal sealed class ByteLevelBpeBackend : ITokenizerBackend
                 continue;
             }
 
+            // considerPreTokenization must be off: with BpeOptions.PreTokenizer null, 2.0.1 falls back to a
+            // word/non-word RegexPreTokenizer that silently drops whitespace ("a b" encodes as "ab").
             ids.AddRange(_bpe.EncodeToIds(mapped, considerPreTokenization: false, considerNormalization: false));
         }
 
