@@ -44,7 +44,7 @@ public interface IComputeDevice : IDisposable
     void Attention(DeviceTensor query, int queryRow, int queryCount, DeviceTensor keyCache, DeviceTensor valueCache,
         int kvLength, AttentionShape shape, DeviceTensor output);
 
-    /// <summary>output = silu(gate) * up (Shazeer 2020, SwiGLU).</summary>
+    /// <summary>output = silu(gate) * up (Shazeer 2020, SwiGLU); output may be <paramref name="gate"/> or <paramref name="up"/>.</summary>
     void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output);
 
     /// <summary>x += y.</summary>

@@ -120,6 +120,11 @@ public sealed class CpuDeviceTests : IDisposable
             Assert.Equal(g[i] / (1 + Math.Exp(-g[i])) * u[i], y[i], 1e-5);
         }
 
+        // In place, as the decoder layer calls it.
+        var inPlace = Upload(g, 2, 6);
+        _device.SiluMul(inPlace, Upload(u, 2, 6), inPlace);
+        Assert.Equal(y, Download(inPlace));
+
         var sum = Upload(g, 2, 6);
         _device.AddInPlace(sum, Upload(u, 2, 6));
         Assert.Equal(g.Zip(u, (a, b) => a + b), Download(sum));

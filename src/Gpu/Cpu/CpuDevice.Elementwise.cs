@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace OrleansQuant.Gpu.Cpu;
@@ -79,9 +80,14 @@ public sealed partial class CpuDevice
         {
             var gateRow = g.AsSpan(t * width, width);
             var target = result.AsSpan(t * width, width);
-            TensorPrimitives.Sigmoid(gateRow, target);
-            TensorPrimitives.Multiply(target, gateRow, target);
-            TensorPrimitives.Multiply(target, u.AsSpan(t * width, width), target);
+
+            // The output may be the gate itself (the layer reuses that buffer), so the sigmoid goes to scratch first.
+            float[] scratch = ArrayPool<float>.Shared.Rent(width);
+            var sigmoid = scratch.AsSpan(0, width);
+            TensorPrimitives.Sigmoid(gateRow, sigmoid);
+            TensorPrimitives.Multiply(sigmoid, gateRow, sigmoid);
+            TensorPrimitives.Multiply(sigmoid, u.AsSpan(t * width, width), target);
+            ArrayPool<float>.Shared.Return(scratch);
         });
     }
 

@@ -26,6 +26,12 @@ public sealed record DemoModelSpec(
     IReadOnlyList<float> OutlierGains,
     long MaxShardBytes = long.MaxValue)
 {
+    /// <summary>Scales the token embedding, and with it how much of the residual stream is the current token.</summary>
+    public float EmbeddingGain { get; init; } = 1f;
+
+    /// <summary>An untied lm_head that maps each token to a successor of its own (see DemoModelWriter).</summary>
+    public bool SuccessorHead { get; init; }
+
     /// <summary>Hidden channels carrying the outliers, spread over the width and the same in every layer, as in trained models.</summary>
     public int[] OutlierChannels =>
         Enumerable.Range(0, OutlierGains.Count).Select(i => (int)((i * 2L + 1) * Config.HiddenSize / (2 * OutlierGains.Count)) + 3).ToArray();

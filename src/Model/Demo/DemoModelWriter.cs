@@ -11,7 +11,7 @@ namespace OrleansQuant.Model.Demo;
 public static class DemoModelWriter
 {
     // Raise when the generated weights change, so cached copies of the old ones are not reused.
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
     public static void Write(DemoModelSpec spec, string directory)
     {
@@ -25,7 +25,8 @@ public static class DemoModelWriter
 
         // Logits of a unit-RMS hidden state then spread with a standard deviation of about 3: peaked like a trained model's.
         float embeddingStd = 3f / MathF.Sqrt(hidden);
-        Add(writer, spec, "model.embed_tokens.weight", [config.VocabSize, hidden], random.Next(config.VocabSize * hidden, embeddingStd));
+        var embedding = random.Next(config.VocabSize * hidden, embeddingStd * spec.EmbeddingGain);
+        Add(writer, spec, "model.embed_tokens.weight", [config.VocabSize, hidden], embedding);
 
         // Residual branches shrink with depth so the stream stays bounded through every layer.
         float branchScale = 1f / MathF.Sqrt(2f * config.NumHiddenLayers);
@@ -53,7 +54,10 @@ public static class DemoModelWriter
         Add(writer, spec, "model.norm.weight", [hidden], NormGains(random, new float[hidden]));
         if (!config.TieWordEmbeddings)
         {
-            Add(writer, spec, "lm_head.weight", [config.VocabSize, hidden], random.Next(config.VocabSize * hidden, embeddingStd));
+            var head = spec.SuccessorHead
+                ? SuccessorHead(embedding, config.VocabSize, hidden, new Random(spec.Seed), 1f / spec.EmbeddingGain)
+                : random.Next(config.VocabSize * hidden, embeddingStd);
+            Add(writer, spec, "lm_head.weight", [config.VocabSize, hidden], head);
         }
 
         writer.WriteTo(directory, spec.MaxShardBytes);
@@ -95,6 +99,26 @@ public static class DemoModelWriter
         }
 
         return directory;
+    }
+
+    // Row v of the head is the embedding of a fixed random token σ(v): the current token votes for a successor of its
+    // own, so text moves on instead of repeating one token, and the layers' context decides between close candidates.
+    private static float[] SuccessorHead(float[] embedding, int vocab, int hidden, Random random, float scale)
+    {
+        var successor = Enumerable.Range(0, vocab).ToArray();
+        random.Shuffle(successor);
+        var head = new float[embedding.Length];
+        for (int v = 0; v < vocab; v++)
+        {
+            var source = embedding.AsSpan(successor[v] * hidden, hidden);
+            var target = head.AsSpan(v * hidden, hidden);
+            for (int c = 0; c < hidden; c++)
+            {
+                target[c] = source[c] * scale;
+            }
+        }
+
+        return head;
     }
 
     private static float[] OutlierGainPerChannel(DemoModelSpec spec)

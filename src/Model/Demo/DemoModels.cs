@@ -22,7 +22,7 @@ public static class DemoModels
             MaxPositionEmbeddings = 4096,
             RmsNormEps = 1e-5,
             RopeTheta = 10000,
-            TieWordEmbeddings = true,
+            TieWordEmbeddings = false,
             BosTokenId = 50256,
             EosTokenIds = [50256],
             TorchDtype = "bfloat16",
@@ -30,7 +30,11 @@ public static class DemoModels
         DemoVocabulary.Gpt2,
         Seed: 20261127,
         StoreAs: TensorDType.BF16,
-        OutlierGains: [24f, 45f, 70f, 100f]);
+        OutlierGains: [24f, 45f, 70f, 100f])
+    {
+        EmbeddingGain = 4f,
+        SuccessorHead = true,
+    };
 
     /// <summary>4 layers, hidden 64, byte vocabulary, float32: under a megabyte, for tests and golden files.</summary>
     public static DemoModelSpec Tiny { get; } = new(
