@@ -1,0 +1,132 @@
+// Source: YAML 1.2 core schema (yaml.org/spec/1.2.2, §10.3) for resolving plain scalars.
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace OrleansQuant.Model.Recipes;
+
+/// <summary>
+/// YAML recipe text → the same JSON tree a JSON recipe gives, so one reader serves both and a YAML recipe and its
+/// JSON twin are read identically. Plain scalars are typed the way PyYAML / the YAML core schema would type them
+/// (null, booleans, integers, floats); quoted scalars stay strings.
+/// </summary>
+internal static partial class RecipeYaml
+{
+    public static JsonDocument ToJsonDocument(string text, string source)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (Exception ex) when (ex is YamlException or ArgumentException)
+        {
+            // YamlDotNet reports duplicate mapping keys as ArgumentException; both mean "not a YAML mapping we can read".
+            throw new ModelFormatException(source, $"not valid YAML: {ex.Message}", ex);
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            throw new ModelFormatException(source, $"holds {stream.Documents.Count} YAML documents; expected one recipe");
+        }
+
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            if (stream.Documents.Count == 0)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                Write(writer, stream.Documents[0].RootNode, source);
+            }
+        }
+
+        return JsonDocument.Parse(buffer.ToArray());
+    }
+
+    private static void Write(Utf8JsonWriter writer, YamlNode node, string source)
+    {
+        switch (node)
+        {
+            case YamlMappingNode mapping:
+                writer.WriteStartObject();
+                foreach (var (key, value) in mapping.Children)
+                {
+                    if (key is not YamlScalarNode { Value: { } name })
+                    {
+                        throw new ModelFormatException(
+                            source, $"line {key.Start.Line}: mapping key is not a plain name; expected a field name");
+                    }
+
+                    writer.WritePropertyName(name);
+                    Write(writer, value, source);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case YamlSequenceNode sequence:
+                writer.WriteStartArray();
+                foreach (YamlNode item in sequence.Children)
+                {
+                    Write(writer, item, source);
+                }
+
+                writer.WriteEndArray();
+                break;
+            case YamlScalarNode scalar:
+                WriteScalar(writer, scalar);
+                break;
+            default:
+                throw new ModelFormatException(source, $"line {node.Start.Line}: unsupported YAML node; expected a mapping, list or scalar");
+        }
+    }
+
+    private static void WriteScalar(Utf8JsonWriter writer, YamlScalarNode scalar)
+    {
+        string text = scalar.Value ?? "";
+        if (scalar.Style is not ScalarStyle.Plain)
+        {
+            writer.WriteStringValue(text);
+            return;
+        }
+
+        switch (text)
+        {
+            case "" or "~" or "null" or "Null" or "NULL":
+                writer.WriteNullValue();
+                return;
+            case "true" or "True" or "TRUE":
+                writer.WriteBooleanValue(true);
+                return;
+            case "false" or "False" or "FALSE":
+                writer.WriteBooleanValue(false);
+                return;
+        }
+
+        if (IntegerPattern().IsMatch(text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long integer))
+        {
+            writer.WriteNumberValue(integer);
+        }
+        else if (FloatPattern().IsMatch(text)
+                 && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number)
+                 && double.IsFinite(number))
+        {
+            writer.WriteNumberValue(number);
+        }
+        else
+        {
+            writer.WriteStringValue(text);
+        }
+    }
+
+    [GeneratedRegex(@"^[-+]?[0-9]+$")]
+    private static partial Regex IntegerPattern();
+
+    // Digits are required, so words double.Parse would accept ("Infinity", "NaN") stay strings.
+    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
+    private static partial Regex FloatPattern();
+}
