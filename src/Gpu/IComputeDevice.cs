@@ -29,6 +29,25 @@ public interface IComputeDevice : IDisposable
     void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output);
 
     /// <summary>
+    /// Dynamic symmetric per-token int8 quantization, the activation half of W8A8 (vLLM's <c>scaled_int8_quant</c>
+    /// without a static scale): for each row t of x <c>[T, K]</c>, scales[t] = max(max|x[t]| / 127, 1e-8) and
+    /// quantized[t] = clamp(round-half-to-even(x[t] / scales[t]), -127, 127), the reference's formula, so results agree
+    /// bit for bit. <paramref name="quantized"/> is Int8 <c>[T, K]</c>, <paramref name="scales"/> Float32 <c>[T, 1]</c>.
+    /// A row of zeros gets scale 1e-8 (the clamp) and all-zero codes.
+    /// </summary>
+    void QuantizePerToken(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales);
+
+    /// <summary>
+    /// W8A8 linear: output[t, n] = (Σₖ quantized[t, k]·weight[n, k], exact in int32) · tokenScales[t] · weightScales[n]
+    /// (+ bias[n]), multiplied in that order in float32. quantized Int8 <c>[T, K]</c>, tokenScales Float32 <c>[T, 1]</c>,
+    /// weight Int8 <c>[N, K]</c>, weightScales Float32 <c>[1, N]</c> (a vector, like bias), bias Float32 <c>[1, N]</c>,
+    /// output Float32 <c>[T, N]</c>. Weight tensors must not change after their first use here (devices may cache
+    /// per-row data about them); re-quantization builds new ones.
+    /// </summary>
+    void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
+        DeviceTensor? bias, DeviceTensor output);
+
+    /// <summary>
     /// Rotary position embedding in place, Hugging Face <c>rotate_half</c> layout (the two halves of each head
     /// rotate together). Row t is at position <paramref name="positions"/>[t]; <paramref name="inverseFrequencies"/> is
     /// <c>[1, headDim / 2]</c>.
