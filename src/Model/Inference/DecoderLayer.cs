@@ -31,7 +31,10 @@ public sealed class DecoderLayer : IDisposable
 
     public ModelConfig Config { get; }
 
-    public DecoderLayerWeights Weights { get; }
+    public DecoderLayerWeights Weights { get; private set; }
+
+    /// <summary>Bumped each time new weights are swapped in.</summary>
+    public int Version { get; private set; }
 
     public AttentionShape Shape { get; }
 
@@ -83,6 +86,18 @@ public sealed class DecoderLayer : IDisposable
         observer?.Observe(LinearInput.MlpDown, gate);
         w.DownProjection.Forward(gate, projected);
         _device.AddInPlace(hidden, projected);
+    }
+
+    /// <summary>
+    /// Puts new weights in service and returns the old ones for the caller to dispose. Call between forward steps:
+    /// a step reads the weights once when it starts, so it runs wholly on one version.
+    /// </summary>
+    public DecoderLayerWeights SwapWeights(DecoderLayerWeights weights)
+    {
+        var old = Weights;
+        Weights = weights;
+        Version++;
+        return old;
     }
 
     /// <summary>Forgets a finished sequence's keys and values.</summary>

@@ -36,15 +36,39 @@ public sealed class DecoderLayerWeights : IDisposable
         return new DecoderLayerWeights
         {
             InputNorm = loader.LoadVector($"{p}.input_layernorm.weight", hidden),
-            QueryProjection = loader.LoadLinear($"{p}.self_attn.q_proj", query, hidden, config.AttentionBias),
-            KeyProjection = loader.LoadLinear($"{p}.self_attn.k_proj", kv, hidden, config.AttentionBias),
-            ValueProjection = loader.LoadLinear($"{p}.self_attn.v_proj", kv, hidden, config.AttentionBias),
-            OutputProjection = loader.LoadLinear($"{p}.self_attn.o_proj", hidden, query, bias: false),
+            QueryProjection = loader.LoadLinearOrInt8($"{p}.self_attn.q_proj", query, hidden, config.AttentionBias),
+            KeyProjection = loader.LoadLinearOrInt8($"{p}.self_attn.k_proj", kv, hidden, config.AttentionBias),
+            ValueProjection = loader.LoadLinearOrInt8($"{p}.self_attn.v_proj", kv, hidden, config.AttentionBias),
+            OutputProjection = loader.LoadLinearOrInt8($"{p}.self_attn.o_proj", hidden, query, bias: false),
             PostAttentionNorm = loader.LoadVector($"{p}.post_attention_layernorm.weight", hidden),
-            GateProjection = loader.LoadLinear($"{p}.mlp.gate_proj", intermediate, hidden, bias: false),
-            UpProjection = loader.LoadLinear($"{p}.mlp.up_proj", intermediate, hidden, bias: false),
-            DownProjection = loader.LoadLinear($"{p}.mlp.down_proj", hidden, intermediate, bias: false),
+            GateProjection = loader.LoadLinearOrInt8($"{p}.mlp.gate_proj", intermediate, hidden, bias: false),
+            UpProjection = loader.LoadLinearOrInt8($"{p}.mlp.up_proj", intermediate, hidden, bias: false),
+            DownProjection = loader.LoadLinearOrInt8($"{p}.mlp.down_proj", hidden, intermediate, bias: false),
         };
+    }
+
+    /// <summary>A layer assembled in memory (by a quantizer) rather than read from a checkpoint.</summary>
+    public static DecoderLayerWeights Build(IComputeDevice device, float[] inputNorm, float[] postAttentionNorm, Func<LinearSlot, Linear> linear)
+    {
+        return new DecoderLayerWeights
+        {
+            InputNorm = Upload(device, inputNorm),
+            PostAttentionNorm = Upload(device, postAttentionNorm),
+            QueryProjection = linear(LinearSlot.All[0]),
+            KeyProjection = linear(LinearSlot.All[1]),
+            ValueProjection = linear(LinearSlot.All[2]),
+            OutputProjection = linear(LinearSlot.All[3]),
+            GateProjection = linear(LinearSlot.All[4]),
+            UpProjection = linear(LinearSlot.All[5]),
+            DownProjection = linear(LinearSlot.All[6]),
+        };
+    }
+
+    private static DeviceTensor Upload(IComputeDevice device, float[] values)
+    {
+        var tensor = device.Allocate(TensorType.Float32, 1, values.Length);
+        device.Upload<float>(values, tensor);
+        return tensor;
     }
 
     public long ByteLength =>

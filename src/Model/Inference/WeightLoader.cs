@@ -39,4 +39,37 @@ public sealed class WeightLoader
 
     public FloatLinear LoadLinear(string prefix, int outputs, int inputs, bool bias) =>
         new(Load(prefix + ".weight", outputs, inputs), bias ? LoadVector(prefix + ".bias", outputs) : null);
+
+    /// <summary>
+    /// A linear as a compressed-tensors W8A8 checkpoint stores it (int8 <c>weight</c> plus <c>weight_scale</c>
+    /// <c>[out, 1]</c>) when the scale is there, otherwise a full-precision one.
+    /// </summary>
+    public Linear LoadLinearOrInt8(string prefix, int outputs, int inputs, bool bias)
+    {
+        if (!Contains(prefix + ".weight_scale"))
+        {
+            return LoadLinear(prefix, outputs, inputs, bias);
+        }
+
+        string name = prefix + ".weight";
+        var entry = _checkpoint.GetEntry(name);
+        if (entry.DType != TensorDType.I8 || !entry.Shape.SequenceEqual([outputs, inputs]))
+        {
+            throw new ModelFormatException(_checkpoint.Directory,
+                $"tensor '{name}' is {entry.DType}[{string.Join(", ", entry.Shape)}]; a linear with a weight_scale needs I8[{outputs}, {inputs}]");
+        }
+
+        var scaleEntry = _checkpoint.GetEntry(prefix + ".weight_scale");
+        if (scaleEntry.ElementCount != outputs || scaleEntry.Shape.Length is < 1 or > 2)
+        {
+            throw new ModelFormatException(_checkpoint.Directory,
+                $"tensor '{prefix}.weight_scale' has shape [{string.Join(", ", scaleEntry.Shape)}]; per-channel int8 weights need [{outputs}, 1]");
+        }
+
+        var weight = Device.Allocate(TensorType.Int8, outputs, inputs);
+        Device.Upload<sbyte>(_checkpoint.ReadInt8(name), weight);
+        var scales = Device.Allocate(TensorType.Float32, 1, outputs);
+        Device.Upload<float>(_checkpoint.ReadFloat32(prefix + ".weight_scale"), scales);
+        return new Int8Linear(weight, scales, bias ? LoadVector(prefix + ".bias", outputs) : null);
+    }
 }

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using OrleansQuant.Gpu;
+using OrleansQuant.Model.Inference;
+using OrleansQuant.Model.Recipes;
+
+namespace OrleansQuant.Model.Quantization;
+
+/// <summary>
+/// Quantizes every decoder layer of a model in place with a recipe: calibration batches pass through the layers
+/// while each layer collects its statistics, then each layer is smoothed and quantized and its new weights swapped in.
+/// <see cref="QuantizationMode"/> decides whether layers are calibrated on full-precision or quantized inputs.
+/// </summary>
+public sealed class ModelQuantizer
+{
+    /// <summary>Tokens per calibration forward step: large enough to keep the matrix kernels busy, small enough for memory.</summary>
+    public const int DefaultBatchTokens = 4096;
+
+    private readonly CausalLanguageModel _model;
+    private readonly QuantizationRecipe _recipe;
+    private readonly QuantizationMode _mode;
+    private readonly int _batchTokens;
+
+    public ModelQuantizer(CausalLanguageModel model, QuantizationRecipe recipe, QuantizationMode mode = QuantizationMode.LayerParallel, int batchTokens = DefaultBatchTokens)
+    {
+        recipe.Validate("recipe");
+        _model = model;
+        _recipe = recipe;
+        _mode = mode;
+        _batchTokens = batchTokens;
+    }
+
+    /// <summary>Splits samples into forward batches in order, each up to the token budget (a longer sample goes alone).</summary>
+    public static IReadOnlyList<IReadOnlyList<int>> Batches(IReadOnlyList<int[]> samples, int batchTokens)
+    {
+        var batches = new List<IReadOnlyList<int>>();
+        var current = new List<int>();
+        int tokens = 0;
+        for (int i = 0; i < samples.Count; i++)
+        {
+            if (current.Count > 0 && tokens + samples[i].Length > batchTokens)
+            {
+                batches.Add(current);
+                current = [];
+                tokens = 0;
+            }
+
+            current.Add(i);
+            tokens += samples[i].Length;
+        }
+
+        if (current.Count > 0)
+        {
+            batches.Add(current);
+        }
+
+        return batches;
+    }
+
+    public QuantizationReport Run(IReadOnlyList<int[]> samples, IProgress<QuantizationProgress>? progress = null)
+    {
+        if (samples.Count == 0 || samples.Any(s => s.Length == 0))
+        {
+            throw new ArgumentException("calibration needs at least one sample, and no sample may be empty", nameof(samples));
+        }
+
+        var clock = Stopwatch.StartNew();
+        var batches = Batches(samples, _batchTokens);
+        var layers = _model.Layers;
+        var reports = new LayerQuantizationReport[layers.Count];
+        TimeSpan calibrationTime;
+        if (_mode == QuantizationMode.LayerParallel)
+        {
+            var calibrations = layers.Select(l => new LayerCalibration(l.Index, _model.Config)).ToArray();
+            for (int b = 0; b < batches.Count; b++)
+            {
+                var (tokens, batch) = Assemble(samples, batches[b], b);
+                using var hidden = _model.Head.Embed(tokens);
+                foreach (var layer in layers)
+                {
+                    layer.Forward(hidden, batch, calibrations[layer.Index]);
+                }
+
+                End(batch);
+                progress?.Report(new QuantizationProgress("calibrate", b + 1, batches.Count, clock.Elapsed));
+            }
+
+            calibrationTime = clock.Elapsed;
+            int done = 0;
+            Parallel.ForEach(layers, layer =>
+            {
+                reports[layer.Index] = QuantizeLayer(layer, calibrations[layer.Index]);
+                progress?.Report(new QuantizationProgress("quantize", Interlocked.Increment(ref done), layers.Count, clock.Elapsed, reports[layer.Index]));
+            });
+        }
+        else
+        {
+            calibrationTime = TimeSpan.Zero;
+            var device = _model.Device;
+            var assembled = batches.Select((indices, b) => Assemble(samples, indices, b)).ToArray();
+            var hidden = assembled.Select(a => _model.Head.Embed(a.Tokens)).ToArray();
+            try
+            {
+                foreach (var layer in layers)
+                {
+                    // Collect on this layer's inputs as the quantized layers before it produce them …
+                    var calibration = new LayerCalibration(layer.Index, _model.Config);
+                    var started = clock.Elapsed;
+                    for (int b = 0; b < assembled.Length; b++)
+                    {
+                        using var scratch = Copy(device, hidden[b]);
+                        layer.Forward(scratch, assembled[b].Batch, calibration);
+                        End(assembled[b].Batch);
+                    }
+
+                    calibrationTime += clock.Elapsed - started;
+                    reports[layer.Index] = QuantizeLayer(layer, calibration);
+
+                    // … then carry the batches through the quantized layer to the next.
+                    for (int b = 0; b < assembled.Length; b++)
+                    {
+                        layer.Forward(hidden[b], assembled[b].Batch);
+                        End(assembled[b].Batch);
+                    }
+
+                    progress?.Report(new QuantizationProgress("quantize", layer.Index + 1, layers.Count, clock.Elapsed, reports[layer.Index]));
+                }
+            }
+            finally
+            {
+                foreach (var h in hidden)
+                {
+                    h.Dispose();
+                }
+            }
+        }
+
+        return new QuantizationReport(_mode, samples.Count, samples.Sum(s => (long)s.Length), calibrationTime, clock.Elapsed, reports);
+    }
+
+    private LayerQuantizationReport QuantizeLayer(DecoderLayer layer, LayerCalibration calibration)
+    {
+        var (weights, report) = LayerQuantizer.Quantize(layer.Index, HostLayerWeights.Download(layer.Weights), calibration, _recipe, _model.Device);
+        layer.SwapWeights(weights).Dispose();
+        return report;
+    }
+
+    // Calibration sequences get ids of their own, far from the generator's, so they never meet a live sequence's cache.
+    private static (int[] Tokens, ForwardBatch Batch) Assemble(IReadOnlyList<int[]> samples, IReadOnlyList<int> indices, int batch)
+    {
+        var chunks = indices.Select(i => new SequenceChunk(long.MinValue + i, 0, samples[i].Length)).ToArray();
+        return (indices.SelectMany(i => samples[i]).ToArray(), new ForwardBatch(chunks));
+    }
+
+    private void End(ForwardBatch batch)
+    {
+        foreach (var chunk in batch.Chunks)
+        {
+            _model.EndSequence(chunk.SequenceId);
+        }
+    }
+
+    private static DeviceTensor Copy(IComputeDevice device, DeviceTensor source)
+    {
+        var copy = device.Allocate(source.Type, source.Rows, source.Columns);
+        device.CopyRows(source, 0, copy, 0, source.Rows);
+        return copy;
+    }
+}
