@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using OrleansQuant.Gpu;
 using OrleansQuant.Model.Checkpoints;
 
@@ -10,14 +11,18 @@ namespace OrleansQuant.Model.Inference;
 /// </summary>
 public sealed class CausalLanguageModel : IDisposable
 {
-    public CausalLanguageModel(ModelConfig config, OutputHead head, IReadOnlyList<DecoderLayer> layers)
+    public CausalLanguageModel(ModelConfig config, OutputHead head, IReadOnlyList<DecoderLayer> layers, CompressedTensorsConfig? quantization = null)
     {
+        Quantization = quantization;
         Config = config;
         Head = head;
         Layers = layers;
     }
 
     public ModelConfig Config { get; }
+
+    /// <summary>The checkpoint's compressed-tensors <c>quantization_config</c>, for a quantized checkpoint.</summary>
+    public CompressedTensorsConfig? Quantization { get; }
 
     public OutputHead Head { get; }
 
@@ -28,7 +33,13 @@ public sealed class CausalLanguageModel : IDisposable
     /// <summary>Loads a Hugging Face checkpoint directory onto <paramref name="device"/>, reporting each layer as it lands.</summary>
     public static CausalLanguageModel Load(string directory, IComputeDevice device, IProgress<LoadProgress>? progress = null)
     {
-        var config = ModelConfig.Load(Path.Combine(directory, "config.json"));
+        string configPath = Path.Combine(directory, "config.json");
+        var config = ModelConfig.Load(configPath);
+
+        // Refuse a quantization scheme this runtime would serve wrongly before any weight is read.
+        var quantization = JsonNode.Parse(File.ReadAllText(configPath)) is JsonObject json
+            ? CompressedTensorsConfig.FromConfigJson(json, configPath)
+            : null;
         using var checkpoint = CheckpointReader.Open(directory);
         var loader = new WeightLoader(checkpoint, device);
         var clock = Stopwatch.StartNew();
@@ -40,7 +51,7 @@ public sealed class CausalLanguageModel : IDisposable
             progress?.Report(new LoadProgress(i + 1, config.NumHiddenLayers, clock.Elapsed));
         }
 
-        return new CausalLanguageModel(config, head, layers);
+        return new CausalLanguageModel(config, head, layers, quantization);
     }
 
     /// <summary>

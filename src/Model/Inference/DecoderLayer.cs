@@ -100,6 +100,15 @@ public sealed class DecoderLayer : IDisposable
         return old;
     }
 
+    /// <summary>Undoes the last <see cref="SwapWeights"/>: puts <paramref name="previous"/> back under its old version.</summary>
+    public DecoderLayerWeights RestoreWeights(DecoderLayerWeights previous)
+    {
+        var current = Weights;
+        Weights = previous;
+        Version--;
+        return current;
+    }
+
     /// <summary>Forgets a finished sequence's keys and values.</summary>
     public void EndSequence(long sequenceId)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using OrleansQuant.Gpu;
 using OrleansQuant.Model.Inference;
 using OrleansQuant.Model.Recipes;
@@ -73,7 +74,7 @@ public sealed class ModelQuantizer
             var calibrations = layers.Select(l => new LayerCalibration(l.Index, _model.Config)).ToArray();
             for (int b = 0; b < batches.Count; b++)
             {
-                var (tokens, batch) = Assemble(samples, batches[b], b);
+                var (tokens, batch) = Assemble(samples, batches[b]);
                 using var hidden = _model.Head.Embed(tokens);
                 foreach (var layer in layers)
                 {
@@ -85,19 +86,42 @@ public sealed class ModelQuantizer
             }
 
             calibrationTime = clock.Elapsed;
+
+            // Every layer's new weights are built before any is swapped in: a failure anywhere leaves the model as it was.
+            var built = new (DecoderLayerWeights Weights, LayerQuantizationReport Report)?[layers.Count];
             int done = 0;
-            Parallel.ForEach(layers, layer =>
+            try
             {
-                reports[layer.Index] = QuantizeLayer(layer, calibrations[layer.Index]);
-                progress?.Report(new QuantizationProgress("quantize", Interlocked.Increment(ref done), layers.Count, clock.Elapsed, reports[layer.Index]));
-            });
+                Parallel.ForEach(layers, layer =>
+                {
+                    built[layer.Index] = LayerQuantizer.Quantize(layer.Index, HostLayerWeights.Download(layer.Weights), calibrations[layer.Index], _recipe, _model.Device);
+                    progress?.Report(new QuantizationProgress("quantize", Interlocked.Increment(ref done), layers.Count, clock.Elapsed, built[layer.Index]!.Value.Report));
+                });
+            }
+            catch (AggregateException failure)
+            {
+                foreach (var result in built)
+                {
+                    result?.Weights.Dispose();
+                }
+
+                ExceptionDispatchInfo.Throw(failure.InnerExceptions[0]);
+            }
+
+            foreach (var layer in layers)
+            {
+                var (weights, report) = built[layer.Index]!.Value;
+                layer.SwapWeights(weights).Dispose();
+                reports[layer.Index] = report;
+            }
         }
         else
         {
             calibrationTime = TimeSpan.Zero;
             var device = _model.Device;
-            var assembled = batches.Select((indices, b) => Assemble(samples, indices, b)).ToArray();
+            var assembled = batches.Select(indices => Assemble(samples, indices)).ToArray();
             var hidden = assembled.Select(a => _model.Head.Embed(a.Tokens)).ToArray();
+            var replaced = new List<(DecoderLayer Layer, DecoderLayerWeights Old)>();
             try
             {
                 foreach (var layer in layers)
@@ -113,7 +137,9 @@ public sealed class ModelQuantizer
                     }
 
                     calibrationTime += clock.Elapsed - started;
-                    reports[layer.Index] = QuantizeLayer(layer, calibration);
+                    var (weights, report) = LayerQuantizer.Quantize(layer.Index, HostLayerWeights.Download(layer.Weights), calibration, _recipe, device);
+                    replaced.Add((layer, layer.SwapWeights(weights)));
+                    reports[layer.Index] = report;
 
                     // … then carry the batches through the quantized layer to the next.
                     for (int b = 0; b < assembled.Length; b++)
@@ -122,11 +148,27 @@ public sealed class ModelQuantizer
                         End(assembled[b].Batch);
                     }
 
-                    progress?.Report(new QuantizationProgress("quantize", layer.Index + 1, layers.Count, clock.Elapsed, reports[layer.Index]));
+                    progress?.Report(new QuantizationProgress("quantize", layer.Index + 1, layers.Count, clock.Elapsed, report));
                 }
+            }
+            catch
+            {
+                // Put the full-precision weights back in every layer already done, so a failure changes nothing.
+                foreach (var (layer, old) in replaced)
+                {
+                    layer.RestoreWeights(old).Dispose();
+                }
+
+                replaced.Clear();
+                throw;
             }
             finally
             {
+                foreach (var (_, old) in replaced)
+                {
+                    old.Dispose();
+                }
+
                 foreach (var h in hidden)
                 {
                     h.Dispose();
@@ -137,15 +179,8 @@ public sealed class ModelQuantizer
         return new QuantizationReport(_mode, samples.Count, samples.Sum(s => (long)s.Length), calibrationTime, clock.Elapsed, reports);
     }
 
-    private LayerQuantizationReport QuantizeLayer(DecoderLayer layer, LayerCalibration calibration)
-    {
-        var (weights, report) = LayerQuantizer.Quantize(layer.Index, HostLayerWeights.Download(layer.Weights), calibration, _recipe, _model.Device);
-        layer.SwapWeights(weights).Dispose();
-        return report;
-    }
-
     // Calibration sequences get ids of their own, far from the generator's, so they never meet a live sequence's cache.
-    private static (int[] Tokens, ForwardBatch Batch) Assemble(IReadOnlyList<int[]> samples, IReadOnlyList<int> indices, int batch)
+    private static (int[] Tokens, ForwardBatch Batch) Assemble(IReadOnlyList<int[]> samples, IReadOnlyList<int> indices)
     {
         var chunks = indices.Select(i => new SequenceChunk(long.MinValue + i, 0, samples[i].Length)).ToArray();
         return (indices.SelectMany(i => samples[i]).ToArray(), new ForwardBatch(chunks));
