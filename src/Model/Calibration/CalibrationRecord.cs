@@ -1,0 +1,6 @@
+using OrleansQuant.Model.Tokenization;
+
+namespace OrleansQuant.Model.Calibration;
+
+/// <summary>One validated line of a JSONL calibration file: either plain <see cref="Text"/> or a chat in <see cref="Messages"/>.</summary>
+internal sealed record CalibrationRecord(int Line, string? Text, IReadOnlyList<ChatMessage>? Messages);
