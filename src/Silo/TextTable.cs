@@ -14,7 +14,7 @@ internal sealed class TextTable
     {
         _rows.Add(cells.Select(c => c switch
         {
-            double d => d.ToString(Math.Abs(d) is > 0 and (< 1e-3 or >= 1e6) ? "E3" : "F4"),
+            double d => d.ToString("G4"),
             TimeSpan t => $"{t.TotalSeconds:F2}s",
             _ => c?.ToString() ?? "",
         }).ToArray());

@@ -32,6 +32,9 @@ public sealed record DemoModelSpec(
     /// <summary>An untied lm_head that maps each token to a successor of its own (see DemoModelWriter).</summary>
     public bool SuccessorHead { get; init; }
 
+    /// <summary>Scales the successor head's logits: how peaked next-token distributions are.</summary>
+    public float HeadScale { get; init; } = 1f;
+
     /// <summary>Hidden channels carrying the outliers, spread over the width and the same in every layer, as in trained models.</summary>
     public int[] OutlierChannels =>
         Enumerable.Range(0, OutlierGains.Count).Select(i => (int)((i * 2L + 1) * Config.HiddenSize / (2 * OutlierGains.Count)) + 3).ToArray();

@@ -11,7 +11,7 @@ namespace OrleansQuant.Model.Demo;
 public static class DemoModelWriter
 {
     // Raise when the generated weights change, so cached copies of the old ones are not reused.
-    private const int FormatVersion = 2;
+    private const int FormatVersion = 3;
 
     public static void Write(DemoModelSpec spec, string directory)
     {
@@ -55,7 +55,7 @@ public static class DemoModelWriter
         if (!config.TieWordEmbeddings)
         {
             var head = spec.SuccessorHead
-                ? SuccessorHead(embedding, config.VocabSize, hidden, new Random(spec.Seed), 1f / spec.EmbeddingGain)
+                ? SuccessorHead(embedding, config.VocabSize, hidden, new Random(spec.Seed), spec.HeadScale / spec.EmbeddingGain)
                 : random.Next(config.VocabSize * hidden, embeddingStd);
             Add(writer, spec, "lm_head.weight", [config.VocabSize, hidden], head);
         }

@@ -12,9 +12,10 @@ internal static class CholeskyMath
     public static double[] Lower(ReadOnlySpan<double> a, int n)
     {
         var l = new double[n * n];
+        var source = a.ToArray();
         for (int j = 0; j < n; j++)
         {
-            double d = a[j * n + j] - TensorPrimitives.SumOfSquares<double>(l.AsSpan(j * n, j));
+            double d = source[j * n + j] - TensorPrimitives.SumOfSquares<double>(l.AsSpan(j * n, j));
             if (!(d > 0))
             {
                 throw new ArithmeticException($"matrix is not positive definite: pivot {j} is {d:g4}; more dampening or calibration data is needed");
@@ -22,66 +23,59 @@ internal static class CholeskyMath
 
             double pivot = Math.Sqrt(d);
             l[j * n + j] = pivot;
-            var rowJ = l.AsSpan(j * n, j);
-            for (int i = j + 1; i < n; i++)
+            int column = j;
+            void Row(int i) =>
+                l[i * n + column] = (source[i * n + column] - TensorPrimitives.Dot<double>(l.AsSpan(i * n, column), l.AsSpan(column * n, column))) / pivot;
+
+            // Rows below the pivot are independent; fan out once there is enough of them to pay for it.
+            if ((long)(n - j) * j > 1 << 16)
             {
-                l[i * n + j] = (a[i * n + j] - TensorPrimitives.Dot<double>(l.AsSpan(i * n, j), rowJ)) / pivot;
+                Parallel.For(j + 1, n, Row);
+            }
+            else
+            {
+                for (int i = j + 1; i < n; i++)
+                {
+                    Row(i);
+                }
             }
         }
 
         return l;
     }
 
-    /// <summary>A⁻¹ from A's Cholesky factor L: A⁻¹ = L⁻ᵀ·L⁻¹.</summary>
-    public static double[] InverseFromLower(double[] l, int n)
+    /// <summary>
+    /// U upper-triangular with A⁻¹ = Uᵀ·U: what torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(A)),
+    /// upper=True) gives, in one factorization: with J the order reversal and J·A·J = M·Mᵀ, A = R·Rᵀ for the upper
+    /// R = J·M·J, so A⁻¹ = R⁻ᵀ·R⁻¹ and U = R⁻¹ = J·M⁻¹·J.
+    /// </summary>
+    public static double[] UpperOfInverse(ReadOnlySpan<double> a, int n)
     {
-        // Rows of M = L⁻¹ by forward substitution: M[i,:] = (e_i − Σ_{k<i} L[i,k]·M[k,:]) / L[i,i].
-        var m = new double[n * n];
-        for (int i = 0; i < n; i++)
-        {
-            var row = m.AsSpan(i * n, i + 1);
-            row[i] = 1;
-            for (int k = 0; k < i; k++)
-            {
-                double factor = l[i * n + k];
-                if (factor != 0)
-                {
-                    TensorPrimitives.MultiplyAdd<double>(m.AsSpan(k * n, k + 1), -factor, row[..(k + 1)], row[..(k + 1)]);
-                }
-            }
-
-            TensorPrimitives.Divide<double>(row, l[i * n + i], row);
-        }
-
-        // (A⁻¹)[i,j] = Σ_{k ≥ max(i,j)} M[k,i]·M[k,j]: dot products of suffixes of Mᵀ's rows.
-        var mt = Transpose(m, n);
-        var inverse = new double[n * n];
-        Parallel.For(0, n, i =>
-        {
-            for (int j = i; j < n; j++)
-            {
-                double v = TensorPrimitives.Dot<double>(mt.AsSpan(i * n + j, n - j), mt.AsSpan(j * n + j, n - j));
-                inverse[i * n + j] = v;
-                inverse[j * n + i] = v;
-            }
-        });
-        return inverse;
-    }
-
-    /// <summary>Upper-triangular U with A = Uᵀ·U (torch.linalg.cholesky(A, upper=True)).</summary>
-    public static double[] Upper(ReadOnlySpan<double> a, int n) => Transpose(Lower(a, n), n);
-
-    public static double[] Transpose(double[] a, int n)
-    {
-        var t = new double[n * n];
+        var reversed = new double[n * n];
         for (int i = 0; i < n; i++)
         {
             for (int j = 0; j < n; j++)
             {
-                t[j * n + i] = a[i * n + j];
+                reversed[i * n + j] = a[(n - 1 - i) * n + (n - 1 - j)];
             }
         }
 
-        return t;
+        var m = Lower(reversed, n);
+
+        // Column j of M⁻¹ solves M·x = e_j by forward substitution; columns are independent, so they run in parallel.
+        var u = new double[n * n];
+        Parallel.For(0, n, () => new double[n], (j, _, x) =>
+        {
+            x[j] = 1 / m[j * n + j];
+            u[(n - 1 - j) * n + (n - 1 - j)] = x[j];
+            for (int i = j + 1; i < n; i++)
+            {
+                x[i] = -TensorPrimitives.Dot<double>(m.AsSpan(i * n + j, i - j), x.AsSpan(j, i - j)) / m[i * n + i];
+                u[(n - 1 - i) * n + (n - 1 - j)] = x[i];
+            }
+
+            return x;
+        }, _ => { });
+        return u;
     }
 }

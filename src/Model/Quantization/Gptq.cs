@@ -55,7 +55,7 @@ public static class Gptq
             h[c * n + c] += damping;
         }
 
-        var hinv = CholeskyMath.Upper(CholeskyMath.InverseFromLower(CholeskyMath.Lower(h, n), n), n);
+        var hinv = CholeskyMath.UpperOfInverse(h, n);
         var q = new double[rows * n];
         for (int i1 = 0; i1 < n; i1 += options.BlockSize)
         {

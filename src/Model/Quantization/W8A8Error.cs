@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace OrleansQuant.Model.Quantization;
 
 /// <summary>
@@ -22,33 +24,28 @@ public static class W8A8Error
     private static (double Error, double Reference) Totals(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing)
     {
         int columns = quantized.Columns, rows = quantized.Rows;
-        double[] w = weights.ToArray(), s = smoothing.ToArray();
+        double[] w = weights.ToArray(), s = smoothing.ToArray(), dequantized = quantized.Dequantize();
         double error = 0, reference = 0;
         var gate = new Lock();
-        Parallel.For(0, inputs.Count, () => (Error: 0.0, Reference: 0.0, Scaled: new double[columns], Levels: new double[columns]), (t, _, local) =>
+        Parallel.For(0, inputs.Count, () => (Error: 0.0, Reference: 0.0, Exact: new double[columns], Levels: new double[columns]), (t, _, local) =>
         {
             var x = inputs[t];
             for (int i = 0; i < columns; i++)
             {
-                local.Scaled[i] = s.Length == 0 ? x[i] : x[i] / s[i];
+                local.Exact[i] = x[i];
+                local.Levels[i] = s.Length == 0 ? x[i] : x[i] / s[i];
             }
 
-            double tokenScale = Int8Rounding.ChannelScale(local.Scaled);
+            double tokenScale = Int8Rounding.ChannelScale(local.Levels);
             for (int i = 0; i < columns; i++)
             {
-                local.Levels[i] = Int8Rounding.Quantize(local.Scaled[i], tokenScale);
+                local.Levels[i] = Int8Rounding.Quantize(local.Levels[i], tokenScale);
             }
 
             for (int o = 0; o < rows; o++)
             {
-                double exact = 0, served = 0;
-                for (int i = 0; i < columns; i++)
-                {
-                    exact += w[o * columns + i] * x[i];
-                    served += quantized.Values[o * columns + i] * local.Levels[i];
-                }
-
-                served *= tokenScale * quantized.Scales[o];
+                double exact = TensorPrimitives.Dot<double>(w.AsSpan(o * columns, columns), local.Exact);
+                double served = TensorPrimitives.Dot<double>(dequantized.AsSpan(o * columns, columns), local.Levels) * tokenScale;
                 local.Error += (exact - served) * (exact - served);
                 local.Reference += exact * exact;
             }
@@ -69,33 +66,33 @@ public static class W8A8Error
     public static double WeightLoss(ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> hessian)
     {
         int n = quantized.Columns;
-        var delta = new double[n];
+        double[] w = weights.ToArray(), h = hessian.ToArray();
         double loss = 0;
-        for (int o = 0; o < quantized.Rows; o++)
+        var gate = new Lock();
+        Parallel.For(0, quantized.Rows, () => (Sum: 0.0, Delta: new double[n]), (o, _, local) =>
         {
             for (int i = 0; i < n; i++)
             {
-                delta[i] = weights[o * n + i] - quantized.Values[o * n + i] * (double)quantized.Scales[o];
+                local.Delta[i] = w[o * n + i] - quantized.Values[o * n + i] * (double)quantized.Scales[o];
             }
 
+            // Δᵀ·H·Δ as Σᵢ Δᵢ·(H[i,:]·Δ), one vectorised dot product per row of H.
             for (int i = 0; i < n; i++)
             {
-                if (delta[i] == 0)
+                if (local.Delta[i] != 0)
                 {
-                    continue;
+                    local.Sum += local.Delta[i] * TensorPrimitives.Dot<double>(h.AsSpan(i * n, n), local.Delta);
                 }
-
-                double row = 0;
-                var h = hessian.Slice(i * n, n);
-                for (int j = 0; j < n; j++)
-                {
-                    row += h[j] * delta[j];
-                }
-
-                loss += delta[i] * row;
             }
-        }
 
+            return local;
+        }, local =>
+        {
+            lock (gate)
+            {
+                loss += local.Sum;
+            }
+        });
         return loss / 2;
     }
 }

@@ -16,7 +16,7 @@ internal static class CalibrationSource
             return SelfCalibration.Generate(model, options.Samples, options.MaxTokens, options.Seed);
         }
 
-        var progress = new Progress<string>(line => Console.Error.WriteLine(line));
+        var progress = new ConsoleProgress<string>(line => Console.Error.WriteLine(line));
         return CalibrationData.Load(source, ModelTokenizer.Load(modelDirectory), options, progress);
     }
 }

@@ -30,9 +30,9 @@ internal static class EvalCommand
             var tokens = CalibrationSource.Load(parse.GetValue(data)!, first, a,
                 new CalibrationOptions(parse.GetValue(samples), parse.GetValue(maxTokens), parse.GetValue(seed)));
             var results = ModelEvaluator.Evaluate(tokens, (parse.GetValue(model)!, a), b is null ? null : (parse.GetValue(compare)!, b),
-                new Progress<int>(done => Console.Error.Write($"\r  evaluated {done}/{tokens.Count}")));
+                new ConsoleProgress<int>(done => Console.Error.Write($"\r  evaluated {done}/{tokens.Count}")));
             Console.Error.WriteLine();
-            Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(results) : Reports.EvaluationTable(results));
+            Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(results, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) : Reports.EvaluationTable(results));
             return 0;
         });
         return command;

@@ -37,12 +37,12 @@ internal static class QuantizeCommand
             string directory = ModelDirectory.Resolve(parse.GetValue(model)!);
             using var device = new CpuDevice();
             Console.Error.WriteLine($"loading {directory} …");
-            using var lm = CausalLanguageModel.Load(directory, device, new Progress<LoadProgress>(p => Console.Error.Write($"\r  layers {p.LayersLoaded}/{p.LayerCount}")));
+            using var lm = CausalLanguageModel.Load(directory, device, new ConsoleProgress<LoadProgress>(p => Console.Error.Write($"\r  layers {p.LayersLoaded}/{p.LayerCount}")));
             Console.Error.WriteLine();
             var data = CalibrationSource.Load(parse.GetValue(calibration)!, directory, lm,
                 new CalibrationOptions(parse.GetValue(samples), parse.GetValue(maxTokens), parse.GetValue(seed)));
             Console.Error.WriteLine($"calibrating on {data.Count} samples, {data.Sum(s => (long)s.Length)} tokens ({quantizationMode})");
-            var report = new ModelQuantizer(lm, chosen, quantizationMode).Run(data, new Progress<QuantizationProgress>(p => Console.Error.WriteLine("  " + p)));
+            var report = new ModelQuantizer(lm, chosen, quantizationMode).Run(data, new ConsoleProgress<QuantizationProgress>(p => Console.Error.WriteLine("  " + p)));
             Console.WriteLine(Reports.LayerTable(report));
             QuantizedCheckpointWriter.Write(lm, chosen, directory, parse.GetValue(output)!);
             Console.WriteLine($"wrote {parse.GetValue(output)} (compressed-tensors int-quantized; calibration {report.CalibrationTime.TotalSeconds:F1}s, total {report.TotalTime.TotalSeconds:F1}s)");
