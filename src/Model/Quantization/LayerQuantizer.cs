@@ -12,8 +12,10 @@ namespace OrleansQuant.Model.Quantization;
 /// </summary>
 public static class LayerQuantizer
 {
+    /// <param name="beforeLinear">called with each module name before it is quantized (progress, fault injection).</param>
     public static (DecoderLayerWeights Weights, LayerQuantizationReport Report) Quantize(
-        int layer, HostLayerWeights original, LayerCalibration calibration, QuantizationRecipe recipe, IComputeDevice device)
+        int layer, HostLayerWeights original, LayerCalibration calibration, QuantizationRecipe recipe, IComputeDevice device,
+        Action<string>? beforeLinear = null)
     {
         recipe.Validate("recipe");
         var clock = Stopwatch.StartNew();
@@ -63,6 +65,7 @@ public static class LayerQuantizer
                 continue;
             }
 
+            beforeLinear?.Invoke(module);
             var q = recipe.Gptq is { } gptq
                 ? Gptq.Quantize(weights, linear.Rows, linear.Columns, hessians[slot.Input], new GptqOptions(gptq.BlockSize, gptq.DampeningFrac, gptq.ActOrder))
                 : RoundToNearest.Quantize(weights, linear.Rows, linear.Columns);

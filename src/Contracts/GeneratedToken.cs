@@ -1,0 +1,9 @@
+namespace OrleansQuant.Contracts;
+
+/// <summary>One streamed token; the last one carries <see cref="FinishReason"/> ("stop" or "length").</summary>
+[GenerateSerializer, Immutable]
+public sealed record GeneratedToken(
+    [property: Id(0)] int Index,
+    [property: Id(1)] int TokenId,
+    [property: Id(2)] string Text,
+    [property: Id(3)] string? FinishReason = null);
