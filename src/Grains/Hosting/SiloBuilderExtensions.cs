@@ -17,6 +17,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<DeviceRegistry>();
         builder.Services.AddSingleton<ActivationStore>();
         builder.AddPlacementDirector<SiloTargetPlacement, SiloTargetPlacementDirector>();
+        builder.AddIncomingGrainCallFilter<ModelErrorFilter>();
         return builder;
     }
 }
