@@ -6,4 +6,6 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ExportDemoCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync();

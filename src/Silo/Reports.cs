@@ -1,3 +1,4 @@
+using OrleansQuant.Contracts;
 using OrleansQuant.Model.Evaluation;
 using OrleansQuant.Model.Quantization;
 
@@ -16,6 +17,31 @@ internal static class Reports
 
         table.Add("mean", TimeSpan.FromTicks((long)report.Layers.Average(l => l.Duration.Ticks)), "",
             Error(report.Layers.Average(l => l.ErrorBefore)), Error(report.Layers.Average(l => l.ErrorAfter)), report.Layers.Average(l => l.Linears.Sum(x => x.WeightLoss)));
+        return table.ToString();
+    }
+
+    /// <summary>Where each layer lives and how it is doing.</summary>
+    public static string PlacementTable(ModelStatus status)
+    {
+        var table = new TextTable("layer", "silo", "device", "state", "version", "live sequences", "error");
+        foreach (var layer in status.Layers)
+        {
+            table.Add(layer.Layer, layer.Silo, layer.Device, layer.State, layer.Version, layer.LiveSequences, layer.Error ?? "");
+        }
+
+        return table.ToString();
+    }
+
+    /// <summary>The per-layer results of a cluster quantization, from its progress events.</summary>
+    public static string LayerTable(IEnumerable<QuantizationEvent> events, ModelStatus status)
+    {
+        var table = new TextTable("layer", "silo", "device", "W8A8 error before (RTN)", "W8A8 error after", "done at");
+        foreach (var e in events.Where(e => e.Layer is not null).OrderBy(e => e.Layer))
+        {
+            var layer = status.Layers[e.Layer!.Value];
+            table.Add(e.Layer, layer.Silo, layer.Device, e.ErrorBefore is double b ? Error(b) : "", e.ErrorAfter is double a ? Error(a) : e.Stage, TimeSpan.FromSeconds(e.ElapsedSeconds));
+        }
+
         return table.ToString();
     }
 

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansQuant.Client;
+
+namespace OrleansQuant.Silo.Commands;
+
+/// <summary>
+/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N] [--load MODEL]</c>:
+/// runs a silo until stopped. Several on one machine form a cluster: give each its own ports and the first one's
+/// silo port as --primary-port.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var siloPort = new Option<int?>("--silo-port") { Description = "Silo-to-silo port (11111)" };
+        var gatewayPort = new Option<int?>("--gateway-port") { Description = "Client gateway port (30000)" };
+        var primaryPort = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo, for localhost clustering (this silo's own)" };
+        var devices = new Option<string?>("--devices") { Description = "This silo's devices: cpu:N or auto" };
+        var load = new Option<string?>("--load") { Description = "Once up, load this model (directory or demo name) under the name 'default'" };
+        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            using var host = SiloHostFactory.Build(new Dictionary<string, string?>
+            {
+                ["Silo:SiloPort"] = parse.GetValue(siloPort)?.ToString(),
+                ["Silo:GatewayPort"] = parse.GetValue(gatewayPort)?.ToString(),
+                ["Silo:PrimarySiloPort"] = (parse.GetValue(primaryPort) ?? parse.GetValue(siloPort))?.ToString(),
+                ["OrleansQuant:Devices"] = parse.GetValue(devices),
+            });
+            await host.StartAsync(cancellation);
+            Console.WriteLine("silo started; Ctrl+C stops it");
+            if (parse.GetValue(load) is string model)
+            {
+                var client = new OrleansQuantClient(host.Services.GetRequiredService<IClusterClient>());
+                var status = await client.LoadAsync("default", model);
+                Console.WriteLine(Reports.PlacementTable(status));
+            }
+
+            await host.WaitForShutdownAsync(cancellation);
+            return 0;
+        });
+        return command;
+    }
+}

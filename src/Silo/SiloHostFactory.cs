@@ -1,0 +1,36 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrleansQuant.Grains.Hosting;
+
+namespace OrleansQuant.Silo;
+
+/// <summary>
+/// Builds a silo host with localhost clustering. Settings come, later ones winning, from appsettings.json,
+/// environment variables (OrleansQuant__Devices, Silo__SiloPort, …) and the command line's overrides.
+/// </summary>
+internal static class SiloHostFactory
+{
+    public static IHost Build(IReadOnlyDictionary<string, string?> overrides)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Configuration.AddInMemoryCollection(overrides.Where(o => o.Value is not null));
+        var silo = builder.Configuration.GetSection("Silo");
+        int siloPort = silo.GetValue("SiloPort", 11111), gatewayPort = silo.GetValue("GatewayPort", 30000);
+        int primaryPort = silo.GetValue("PrimarySiloPort", siloPort);
+        builder.Services.Configure<OrleansQuantOptions>(builder.Configuration.GetSection(OrleansQuantOptions.Section));
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.UseOrleans(orleans =>
+        {
+            orleans.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort));
+            orleans.AddOrleansQuant();
+        });
+        return builder.Build();
+    }
+}
