@@ -14,11 +14,13 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
     public IClusterClient Cluster { get; } = cluster;
 
     /// <summary>Connects to a cluster whose silos use localhost clustering, through the gateway on <paramref name="gatewayPort"/>.</summary>
-    public static async Task<(OrleansQuantClient Client, IHost Host)> ConnectLocalhostAsync(int gatewayPort = 30000, CancellationToken cancellation = default)
+    /// <param name="configure">further host settings, such as logging.</param>
+    public static async Task<(OrleansQuantClient Client, IHost Host)> ConnectLocalhostAsync(
+        int gatewayPort = 30000, Action<IHostBuilder>? configure = null, CancellationToken cancellation = default)
     {
-        var host = Host.CreateDefaultBuilder()
-            .UseOrleansClient(client => client.UseLocalhostClustering(gatewayPort))
-            .Build();
+        var builder = Host.CreateDefaultBuilder().UseOrleansClient(client => client.UseLocalhostClustering(gatewayPort));
+        configure?.Invoke(builder);
+        var host = builder.Build();
         await host.StartAsync(cancellation);
         return (new OrleansQuantClient(host.Services.GetRequiredService<IClusterClient>()), host);
     }

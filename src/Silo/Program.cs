@@ -8,4 +8,5 @@ root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(ClusterCommands.Create());
 return await root.Parse(args).InvokeAsync();

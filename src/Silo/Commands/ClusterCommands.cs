@@ -1,0 +1,112 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrleansQuant.Client;
+using OrleansQuant.Contracts;
+using OrleansQuant.Model.Recipes;
+
+namespace OrleansQuant.Silo.Commands;
+
+/// <summary>
+/// <c>orleansquant cluster load|quantize|generate|requantize|status</c>: an operator's client for a running cluster
+/// (silos started with <c>serve</c>), through a gateway on this machine.
+/// </summary>
+internal static class ClusterCommands
+{
+    private static readonly Option<int> s_gateway = new("--gateway") { Description = "Gateway port of a silo", DefaultValueFactory = _ => 30000, Recursive = true };
+    private static readonly Option<string> s_name = new("--name") { Description = "Model name in the cluster", DefaultValueFactory = _ => "default", Recursive = true };
+
+    public static Command Create()
+    {
+        var command = new Command("cluster", "Talk to a running OrleansQuant cluster") { s_gateway, s_name };
+        command.Subcommands.Add(Load());
+        command.Subcommands.Add(Quantize());
+        command.Subcommands.Add(Generate());
+        command.Subcommands.Add(Requantize());
+        command.Subcommands.Add(Status());
+        return command;
+    }
+
+    private static Command Load()
+    {
+        var model = new Option<string>("--model") { Description = "Checkpoint directory every silo can read, or a demo model name", Required = true };
+        return WithClient(new Command("load", "Load a model across the cluster") { model }, async (parse, client, name) =>
+            Console.WriteLine(Reports.PlacementTable(await client.LoadAsync(name, parse.GetValue(model)!))));
+    }
+
+    private static Command Quantize()
+    {
+        var recipe = new Option<string?>("--recipe") { Description = "llm-compressor recipe file (default SmoothQuant 0.8 + GPTQ W8A8)" };
+        var calibration = new Option<string>("--calibration") { Description = "Calibration file (readable by the coordinator's silo) or 'self'", DefaultValueFactory = _ => "self" };
+        var samples = new Option<int>("--samples") { DefaultValueFactory = _ => 512 };
+        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 2048 };
+        var sequential = new Option<bool>("--sequential") { Description = "Calibrate each layer on the quantized layers before it" };
+        return WithClient(new Command("quantize", "Calibrate and quantize every layer, layer-parallel") { recipe, calibration, samples, maxTokens, sequential },
+            async (parse, client, name) =>
+            {
+                string yaml = parse.GetValue(recipe) is string path ? RecipeWriter.ToYaml(RecipeReader.Load(path)) : "";
+                var request = new QuantizeRequest(yaml, parse.GetValue(calibration)!, parse.GetValue(samples), parse.GetValue(maxTokens),
+                    Mode: parse.GetValue(sequential) ? ClusterQuantizationMode.Sequential : ClusterQuantizationMode.LayerParallel);
+                var events = new List<QuantizationEvent>();
+                await foreach (var e in client.QuantizeAsync(name, request))
+                {
+                    events.Add(e);
+                    Console.Error.WriteLine($"  {e.Stage} {e.Done}/{e.Total} at {e.ElapsedSeconds:F1}s" + (e.Layer is int l ? $" (layer {l})" : ""));
+                }
+
+                Console.WriteLine(Reports.LayerTable(events, await client.StatusAsync(name)));
+            });
+    }
+
+    private static Command Generate()
+    {
+        var prompt = new Option<string>("--prompt") { Required = true };
+        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 32 };
+        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0f };
+        return WithClient(new Command("generate", "Continue a prompt through the cluster, streaming tokens") { prompt, maxTokens, temperature },
+            async (parse, client, name) =>
+            {
+                await foreach (var token in client.GenerateAsync(name, new GenerateRequest(parse.GetValue(prompt), MaxTokens: parse.GetValue(maxTokens), Temperature: parse.GetValue(temperature))))
+                {
+                    Console.Write(token.Text);
+                }
+
+                Console.WriteLine();
+            });
+    }
+
+    private static Command Requantize()
+    {
+        var layer = new Option<int>("--layer") { Required = true };
+        var recipe = new Option<string>("--recipe") { Description = "llm-compressor recipe file", Required = true };
+        return WithClient(new Command("requantize", "Re-quantize one layer with another recipe while the model serves") { layer, recipe },
+            async (parse, client, name) =>
+            {
+                var result = await client.RequantizeLayerAsync(name, parse.GetValue(layer), RecipeWriter.ToYaml(RecipeReader.Load(parse.GetValue(recipe)!)));
+                Console.WriteLine(result.Succeeded
+                    ? $"layer {result.Layer} now serves version {result.Version} (W8A8 error {result.ErrorBefore:E3} → {result.ErrorAfter:E3})"
+                    : $"layer {result.Layer} kept version {result.Version}: {result.Error}");
+            });
+    }
+
+    private static Command Status() =>
+        WithClient(new Command("status", "Placement map and per-layer state"), async (_, client, name) =>
+            Console.WriteLine(Reports.PlacementTable(await client.StatusAsync(name))));
+
+    private static Command WithClient(Command command, Func<ParseResult, OrleansQuantClient, string, Task> action)
+    {
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var (client, host) = await OrleansQuantClient.ConnectLocalhostAsync(parse.GetValue(s_gateway),
+                builder => builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)), cancellation);
+            using (host)
+            {
+                await action(parse, client, parse.GetValue(s_name)!);
+                await host.StopAsync(cancellation);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}
