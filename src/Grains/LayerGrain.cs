@@ -94,9 +94,7 @@ public sealed class LayerGrain(
                     return new ActivationPayload(batch.TokenCount, layer.Config.HiddenSize, null, handle);
                 }
 
-                var values = new float[hidden.Length];
-                slot.Device.Download<float>(hidden, values);
-                return new ActivationPayload(hidden.Rows, hidden.Columns, values, null);
+                return new ActivationPayload(hidden.Rows, hidden.Columns, hidden.ToArray<float>(), null);
             }
             finally
             {
@@ -193,9 +191,8 @@ public sealed class LayerGrain(
             return activations.Take(handle);
         }
 
-        var tensor = slot.Device.Allocate(TensorType.Float32, payload.Rows, payload.Columns);
-        slot.Device.Upload<float>(payload.Values ?? throw new ArgumentException("activation payload has neither values nor a handle"), tensor);
-        return tensor;
+        return slot.Device.UploadNew<float>(
+            payload.Values ?? throw new ArgumentException("activation payload has neither values nor a handle"), payload.Rows, payload.Columns);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -38,17 +38,14 @@ internal sealed class CoordinatorHead : IDisposable
     public Task<ActivationPayload> Embed(int[] tokens) => _worker.Run(() =>
     {
         using var hidden = Head.Embed(tokens);
-        var values = new float[hidden.Length];
-        hidden.Device.Download<float>(hidden, values);
-        return new ActivationPayload(hidden.Rows, hidden.Columns, values, null);
+        return new ActivationPayload(hidden.Rows, hidden.Columns, hidden.ToArray<float>(), null);
     });
 
     /// <summary>Logits <c>[rows.Length, vocab]</c> of the chosen rows of the last layer's output.</summary>
     public Task<float[]> Logits(ActivationPayload hidden, int[] rows) => _worker.Run(() =>
     {
-        var device = Head.Device;
-        using var tensor = device.Allocate(TensorType.Float32, hidden.Rows, hidden.Columns);
-        device.Upload<float>(hidden.Values ?? throw new InvalidOperationException("the last layer returned a handle, not values"), tensor);
+        using var tensor = Head.Device.UploadNew<float>(
+            hidden.Values ?? throw new InvalidOperationException("the last layer returned a handle, not values"), hidden.Rows, hidden.Columns);
         return Head.Logits(tensor, rows);
     });
 

@@ -22,9 +22,7 @@ public sealed class DecoderLayer : IDisposable
         _device = device;
         _eps = (float)config.RmsNormEps;
         Shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, config.SlidingWindow);
-        var frequencies = RotaryEmbedding.InverseFrequencies(config);
-        _inverseFrequencies = device.Allocate(TensorType.Float32, 1, frequencies.Length);
-        device.Upload<float>(frequencies, _inverseFrequencies);
+        _inverseFrequencies = device.UploadVector<float>(RotaryEmbedding.InverseFrequencies(config));
     }
 
     public int Index { get; }

@@ -52,8 +52,8 @@ public sealed class DecoderLayerWeights : IDisposable
     {
         return new DecoderLayerWeights
         {
-            InputNorm = Upload(device, inputNorm),
-            PostAttentionNorm = Upload(device, postAttentionNorm),
+            InputNorm = device.UploadVector<float>(inputNorm),
+            PostAttentionNorm = device.UploadVector<float>(postAttentionNorm),
             QueryProjection = linear(LinearSlot.All[0]),
             KeyProjection = linear(LinearSlot.All[1]),
             ValueProjection = linear(LinearSlot.All[2]),
@@ -64,12 +64,6 @@ public sealed class DecoderLayerWeights : IDisposable
         };
     }
 
-    private static DeviceTensor Upload(IComputeDevice device, float[] values)
-    {
-        var tensor = device.Allocate(TensorType.Float32, 1, values.Length);
-        device.Upload<float>(values, tensor);
-        return tensor;
-    }
 
     public long ByteLength =>
         InputNorm.ByteLength + PostAttentionNorm.ByteLength + QueryProjection.ByteLength + KeyProjection.ByteLength

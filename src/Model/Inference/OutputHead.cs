@@ -61,9 +61,7 @@ public sealed class OutputHead : IDisposable
         _device.RmsNorm(selected, FinalNorm, _eps, normed);
         using var logits = _device.Allocate(TensorType.Float32, rows.Length, Config.VocabSize);
         _device.MatMul(normed, LmHead, null, logits);
-        var result = new float[logits.Length];
-        _device.Download<float>(logits, result);
-        return result;
+        return logits.ToArray<float>();
     }
 
     public void Dispose()

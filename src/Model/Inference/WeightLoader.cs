@@ -29,10 +29,7 @@ public sealed class WeightLoader
                 $"tensor '{name}' has shape [{string.Join(", ", entry.Shape)}]; the config implies [{string.Join(", ", expected)}]");
         }
 
-        var values = _checkpoint.ReadFloat32(name);
-        var tensor = Device.Allocate(TensorType.Float32, rows, columns);
-        Device.Upload<float>(values, tensor);
-        return tensor;
+        return Device.UploadNew<float>(_checkpoint.ReadFloat32(name), rows, columns);
     }
 
     public DeviceTensor LoadVector(string name, int length) => Load(name, 1, length);
@@ -66,10 +63,9 @@ public sealed class WeightLoader
                 $"tensor '{prefix}.weight_scale' has shape [{string.Join(", ", scaleEntry.Shape)}]; per-channel int8 weights need [{outputs}, 1]");
         }
 
-        var weight = Device.Allocate(TensorType.Int8, outputs, inputs);
-        Device.Upload<sbyte>(_checkpoint.ReadInt8(name), weight);
-        var scales = Device.Allocate(TensorType.Float32, 1, outputs);
-        Device.Upload<float>(_checkpoint.ReadFloat32(prefix + ".weight_scale"), scales);
-        return new Int8Linear(weight, scales, bias ? LoadVector(prefix + ".bias", outputs) : null);
+        return new Int8Linear(
+            Device.UploadNew<sbyte>(_checkpoint.ReadInt8(name), outputs, inputs),
+            Device.UploadVector<float>(_checkpoint.ReadFloat32(prefix + ".weight_scale")),
+            bias ? LoadVector(prefix + ".bias", outputs) : null);
     }
 }

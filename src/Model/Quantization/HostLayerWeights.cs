@@ -40,7 +40,7 @@ public sealed class HostLayerWeights
                 throw new InvalidOperationException($"{slot.Suffix} is already quantized; quantization starts from full-precision weights");
             }
 
-            linears[slot] = new HostLinear(linear.OutputFeatures, linear.InputFeatures, ToDouble(linear.Weight), linear.Bias is null ? null : ToFloat(linear.Bias));
+            linears[slot] = new HostLinear(linear.OutputFeatures, linear.InputFeatures, ToDouble(linear.Weight), linear.Bias?.ToArray<float>());
         }
 
         return new HostLayerWeights(ToDouble(weights.InputNorm), ToDouble(weights.PostAttentionNorm), linears);
@@ -49,14 +49,7 @@ public sealed class HostLayerWeights
     /// <summary>Linears reading <paramref name="input"/>.</summary>
     public IEnumerable<LinearSlot> Readers(LinearInput input) => Linears.Keys.Where(s => s.Input == input);
 
-    private static double[] ToDouble(DeviceTensor tensor) => Array.ConvertAll(ToFloat(tensor), v => (double)v);
-
-    private static float[] ToFloat(DeviceTensor tensor)
-    {
-        var values = new float[tensor.Length];
-        tensor.Device.Download<float>(tensor, values);
-        return values;
-    }
+    private static double[] ToDouble(DeviceTensor tensor) => Array.ConvertAll(tensor.ToArray<float>(), v => (double)v);
 }
 
 /// <summary>One linear on the host: W <c>[Rows, Columns]</c> in double and its bias.</summary>

@@ -45,8 +45,7 @@ public sealed class LayerCalibration : ILinearInputObserver
 
     public void Observe(LinearInput input, DeviceTensor activations)
     {
-        var values = new float[activations.Length];
-        activations.Device.Download<float>(activations, values);
+        var values = activations.ToArray<float>();
         _statistics[input].Accumulate(values, activations.Rows);
         Keep(input, values, activations.Rows, activations.Columns);
     }

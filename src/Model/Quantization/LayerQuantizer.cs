@@ -117,31 +117,10 @@ public static class LayerQuantizer
     private static float[] SmoothedNorm(double[] gains, double[]? scales) =>
         gains.Select((g, c) => (float)(scales is null ? g : g / scales[c])).ToArray();
 
-    private static Int8Linear UploadInt8(IComputeDevice device, QuantizedWeights q, float[]? bias)
-    {
-        var weight = device.Allocate(TensorType.Int8, q.Rows, q.Columns);
-        device.Upload<sbyte>(q.Values, weight);
-        var scales = device.Allocate(TensorType.Float32, 1, q.Rows);
-        device.Upload<float>(q.Scales, scales);
-        return new Int8Linear(weight, scales, UploadVector(device, bias));
-    }
+    private static Int8Linear UploadInt8(IComputeDevice device, QuantizedWeights q, float[]? bias) =>
+        new(device.UploadNew<sbyte>(q.Values, q.Rows, q.Columns), device.UploadVector<float>(q.Scales), bias is null ? null : device.UploadVector<float>(bias));
 
-    private static FloatLinear UploadFloat(IComputeDevice device, double[] weights, HostLinear linear)
-    {
-        var weight = device.Allocate(TensorType.Float32, linear.Rows, linear.Columns);
-        device.Upload<float>(Array.ConvertAll(weights, w => (float)w), weight);
-        return new FloatLinear(weight, UploadVector(device, linear.Bias));
-    }
-
-    private static DeviceTensor? UploadVector(IComputeDevice device, float[]? values)
-    {
-        if (values is null)
-        {
-            return null;
-        }
-
-        var tensor = device.Allocate(TensorType.Float32, 1, values.Length);
-        device.Upload<float>(values, tensor);
-        return tensor;
-    }
+    private static FloatLinear UploadFloat(IComputeDevice device, double[] weights, HostLinear linear) =>
+        new(device.UploadNew<float>(Array.ConvertAll(weights, w => (float)w), linear.Rows, linear.Columns),
+            linear.Bias is null ? null : device.UploadVector<float>(linear.Bias));
 }

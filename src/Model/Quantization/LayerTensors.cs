@@ -37,8 +37,8 @@ public static class LayerTensors
             switch (slot.Get(weights))
             {
                 case Int8Linear int8:
-                    yield return new ExportedTensor($"{module}.weight", [int8.Weight.Rows, int8.Weight.Columns], Read<sbyte>(int8.Weight), null);
-                    yield return new ExportedTensor($"{module}.weight_scale", [int8.WeightScales.Columns, 1], null, Read<float>(int8.WeightScales));
+                    yield return new ExportedTensor($"{module}.weight", [int8.Weight.Rows, int8.Weight.Columns], int8.Weight.ToArray<sbyte>(), null);
+                    yield return new ExportedTensor($"{module}.weight_scale", [int8.WeightScales.Columns, 1], null, int8.WeightScales.ToArray<float>());
                     if (int8.Bias is not null)
                     {
                         yield return Vector($"{module}.bias", int8.Bias);
@@ -70,14 +70,7 @@ public static class LayerTensors
         }
     }
 
-    private static ExportedTensor Matrix(string name, DeviceTensor tensor) => new(name, [tensor.Rows, tensor.Columns], null, Read<float>(tensor));
+    private static ExportedTensor Matrix(string name, DeviceTensor tensor) => new(name, [tensor.Rows, tensor.Columns], null, tensor.ToArray<float>());
 
-    private static ExportedTensor Vector(string name, DeviceTensor tensor) => new(name, [tensor.Columns], null, Read<float>(tensor));
-
-    private static T[] Read<T>(DeviceTensor tensor) where T : unmanaged
-    {
-        var values = new T[tensor.Length];
-        tensor.Device.Download<T>(tensor, values);
-        return values;
-    }
+    private static ExportedTensor Vector(string name, DeviceTensor tensor) => new(name, [tensor.Columns], null, tensor.ToArray<float>());
 }

@@ -57,8 +57,8 @@ public sealed class LlmCompressorCheckpointTests
                 {
                     var expected = (Int8Linear)slot.Get(ours.Layers[l].Weights);
                     var actual = Assert.IsType<Int8Linear>(slot.Get(loaded.Layers[l].Weights));
-                    Assert.Equal(Read<sbyte>(expected.Weight), Read<sbyte>(actual.Weight));
-                    Assert.Equal(Read<float>(expected.WeightScales).Select(Bf16), Read<float>(actual.WeightScales));
+                    Assert.Equal(expected.Weight.ToArray<sbyte>(), actual.Weight.ToArray<sbyte>());
+                    Assert.Equal(expected.WeightScales.ToArray<float>().Select(Bf16), actual.WeightScales.ToArray<float>());
                 }
             }
 
@@ -87,7 +87,7 @@ public sealed class LlmCompressorCheckpointTests
     {
         var writer = new CheckpointWriter();
         void Float(string name, DeviceTensor t, bool vector = false) =>
-            writer.AddFloat32(name, vector ? [t.Columns] : [t.Rows, t.Columns], Read<float>(t), TensorDType.BF16);
+            writer.AddFloat32(name, vector ? [t.Columns] : [t.Rows, t.Columns], t.ToArray<float>(), TensorDType.BF16);
         Float("model.embed_tokens.weight", model.Head.Embedding);
         Float("model.norm.weight", model.Head.FinalNorm, vector: true);
         Float("lm_head.weight", model.Head.LmHead);
@@ -100,8 +100,8 @@ public sealed class LlmCompressorCheckpointTests
             {
                 var linear = (Int8Linear)slot.Get(layer.Weights);
                 string m = slot.ModuleName(layer.Index);
-                writer.AddInt8($"{m}.weight", [linear.Weight.Rows, linear.Weight.Columns], Read<sbyte>(linear.Weight));
-                writer.AddFloat32($"{m}.weight_scale", [linear.WeightScales.Columns, 1], Read<float>(linear.WeightScales), TensorDType.BF16);
+                writer.AddInt8($"{m}.weight", [linear.Weight.Rows, linear.Weight.Columns], linear.Weight.ToArray<sbyte>());
+                writer.AddFloat32($"{m}.weight_scale", [linear.WeightScales.Columns, 1], linear.WeightScales.ToArray<float>(), TensorDType.BF16);
             }
         }
 
@@ -112,11 +112,4 @@ public sealed class LlmCompressorCheckpointTests
     }
 
     private static float Bf16(float value) => FloatConversion.FromBFloat16Bits(FloatConversion.ToBFloat16Bits(value));
-
-    private static T[] Read<T>(DeviceTensor tensor) where T : unmanaged
-    {
-        var values = new T[tensor.Length];
-        tensor.Device.Download<T>(tensor, values);
-        return values;
-    }
 }

@@ -1,0 +1,33 @@
+namespace OrleansQuant.Gpu;
+
+/// <summary>The two host↔device copies everything else is built from: a new tensor from host values, and back.</summary>
+public static class DeviceTensorTransfers
+{
+    /// <summary>A new <c>[rows, columns]</c> tensor on <paramref name="device"/> holding <paramref name="values"/>.</summary>
+    public static DeviceTensor UploadNew<T>(this IComputeDevice device, ReadOnlySpan<T> values, int rows, int columns) where T : unmanaged
+    {
+        var tensor = device.Allocate(TensorTypeExtensions.Of<T>(), rows, columns);
+        try
+        {
+            device.Upload(values, tensor);
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A vector <c>[1, n]</c> (norm gains, biases, per-channel scales).</summary>
+    public static DeviceTensor UploadVector<T>(this IComputeDevice device, ReadOnlySpan<T> values) where T : unmanaged =>
+        device.UploadNew(values, 1, values.Length);
+
+    /// <summary>The tensor's elements, row-major, on the host.</summary>
+    public static T[] ToArray<T>(this DeviceTensor tensor) where T : unmanaged
+    {
+        var values = new T[tensor.Length];
+        tensor.Device.Download<T>(tensor, values);
+        return values;
+    }
+}
