@@ -72,20 +72,22 @@ public sealed class LayerGrain(
         return await slot.Worker.Run(() =>
         {
             using var active = LayerActivity.Enter();
-            foreach (long ended in step.Ended)
-            {
-                layer.EndSequence(ended);
-            }
 
-            if (step.Chunks.Any(c => c.Start == 0) && layer.KvCacheBytes > _kvBudget)
-            {
-                throw new InvalidOperationException(
-                    $"layer {layer.Index}: KV cache holds {layer.KvCacheBytes >> 20} MiB, over its budget of {_kvBudget >> 20} MiB; no new sequence fits until some finish");
-            }
-
+            // Take the input first: a parked activation must be freed even when this step is refused.
             var hidden = Materialize(slot, step.Input);
             try
             {
+                foreach (long ended in step.Ended)
+                {
+                    layer.EndSequence(ended);
+                }
+
+                if (step.Chunks.Any(c => c.Start == 0) && layer.KvCacheBytes > _kvBudget)
+                {
+                    throw new InvalidOperationException(
+                        $"layer {layer.Index}: the KV cache holds {layer.KvCacheBytes} bytes, over its budget of {_kvBudget}; no new sequence fits until some finish");
+                }
+
                 layer.Forward(hidden, batch, calibration);
                 if (step.KeepOnDevice)
                 {

@@ -69,6 +69,29 @@ public sealed class GenerationTests(ClusterFixture fixture)
         Assert.True(LayerActivity.Peak >= 3, $"at most {LayerActivity.Peak} layer grains ran at the same moment; expected ≥ 3");
     }
 
+    [Fact]
+    public async Task ANewSequenceBeyondTheKvCacheBudgetIsRefusedAndTheOthersGoOn()
+    {
+        // A budget of one byte: the first sequence fits in an empty cache, no second one does while it lives.
+        var model = fixture.Grains.GetGrain<IModelGrain>("kv-budget");
+        await model.Load(new LoadModelRequest("tiny", KvCacheBudgetBytes: 1));
+        var first = model.Generate(new GenerateRequest(PromptIds: [0, 86, 106], MaxTokens: 40)).GetAsyncEnumerator();
+        Assert.True(await first.MoveNextAsync());
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => Collect(model, [0, 90], 4));
+        Assert.Contains("over its budget of 1", refused.Message);
+
+        int count = 1;
+        while (await first.MoveNextAsync())
+        {
+            count++;
+        }
+        await first.DisposeAsync();
+        Assert.Equal(40, count);
+        // Also a regression check: a request that arrives while a lane frees its finished sequences must be served.
+        Assert.Equal(4, (await Collect(model, [0, 90], 4)).Count);
+    }
+
     internal static IReadOnlyList<int[]> SelfCalibrationSamples(CausalLanguageModel model) =>
         Model.Calibration.SelfCalibration.Generate(model, samples: 8, tokens: 32, seed: 42);
 

@@ -30,33 +30,39 @@ internal sealed class GenerationLane(LayerPipeline pipeline, CoordinatorHead hea
 
     private async Task Run()
     {
-        while (_members.Count > 0)
+        while (true)
         {
-            var members = _members.ToArray();
-            var ended = _ended.ToArray();
-            _ended.Clear();
-            try
+            while (_members.Count > 0)
             {
-                await Step(members, ended);
-            }
-            catch (Exception error)
-            {
-                logger.LogWarning(error, "Generation step failed; ending {Count} sequences", members.Length);
-                foreach (var member in members)
+                var members = _members.ToArray();
+                var ended = _ended.ToArray();
+                _ended.Clear();
+                try
                 {
-                    member.Output.Writer.TryComplete(error);
-                    _members.Remove(member);
-                    _ended.Add(member.Id);
+                    await Step(members, ended);
+                }
+                catch (Exception error)
+                {
+                    logger.LogWarning(error, "Generation step failed; ending {Count} sequences", members.Length);
+                    foreach (var member in members)
+                    {
+                        member.Output.Writer.TryComplete(error);
+                        _members.Remove(member);
+                        _ended.Add(member.Id);
+                    }
                 }
             }
-        }
 
-        // Nothing left to carry the frees with: send them on their own.
-        if (_ended.Count > 0)
-        {
-            var ended = _ended.ToArray();
+            // Nothing left to carry the frees with: send them on their own. A request that joins while they travel
+            // finds this loop still running, so the loop must look for members again before it ends.
+            if (_ended.Count == 0)
+            {
+                return;
+            }
+
+            var finished = _ended.ToArray();
             _ended.Clear();
-            await pipeline.EndSequences(ended);
+            await pipeline.EndSequences(finished);
         }
     }
 
