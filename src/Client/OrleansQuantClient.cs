@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansQuant.Contracts;
@@ -53,4 +54,7 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
     public Task<ModelStatus> StatusAsync(string name) => Model(name).GetStatus();
 
     public Task SaveAsync(string name, string directory) => Model(name).Save(directory);
+
+    /// <summary>The model <paramref name="name"/> as a Microsoft.Extensions.AI chat client.</summary>
+    public IChatClient AsChatClient(string name) => new OrleansQuantChatClient(this, name);
 }

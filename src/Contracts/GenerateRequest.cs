@@ -1,6 +1,9 @@
 namespace OrleansQuant.Contracts;
 
-/// <summary>A prompt (text, or token ids) to continue, with vLLM's sampling parameters (temperature 0 = greedy).</summary>
+/// <summary>
+/// What to continue — token ids, a text prompt, or a conversation (rendered with the model's chat template, the
+/// assistant's turn opened) — with vLLM's sampling parameters (temperature 0 = greedy).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record GenerateRequest(
     [property: Id(0)] string? Prompt = null,
@@ -9,4 +12,5 @@ public sealed record GenerateRequest(
     [property: Id(3)] float Temperature = 0f,
     [property: Id(4)] int TopK = 0,
     [property: Id(5)] float TopP = 1f,
-    [property: Id(6)] int? Seed = null);
+    [property: Id(6)] int? Seed = null,
+    [property: Id(7)] IReadOnlyList<ChatTurn>? Messages = null);

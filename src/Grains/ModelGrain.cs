@@ -28,6 +28,7 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
     private string _directory = "";
     private ModelConfig? _config;
     private ModelTokenizer? _tokenizer;
+    private ChatPromptEncoder? _chat;
     private CoordinatorHead? _head;
     private LayerPipeline? _pipeline;
     private IReadOnlyList<SiloDevices> _devices = [];
@@ -46,6 +47,7 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
         _directory = ModelDirectory.Resolve(request.Model);
         _config = ModelConfig.Load(Path.Combine(_directory, "config.json"));
         _tokenizer = ModelTokenizer.Load(_directory);
+        _chat = new ChatPromptEncoder(_tokenizer);
 
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
         _devices = await Task.WhenAll(hosts.Keys.Select(silo =>
@@ -182,7 +184,9 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
     {
         var pipeline = Loaded();
         var config = _config!;
-        int[] prompt = request.PromptIds ?? _tokenizer!.Encode(request.Prompt ?? throw new ArgumentException("a generate request needs Prompt or PromptIds")).ToArray();
+        int[] prompt = request.PromptIds
+            ?? (request.Messages is { Count: > 0 } messages ? _chat!.Encode(messages.Select(m => new ChatMessage(m.Role, m.Content)).ToArray(), addGenerationPrompt: true).ToArray() : null)
+            ?? _tokenizer!.Encode(request.Prompt ?? throw new ArgumentException("a generate request needs PromptIds, Messages or Prompt")).ToArray();
         var sampling = new SamplingOptions(request.Temperature, request.TopK, request.TopP, request.Seed);
         var generation = new GenerationRequest(prompt, request.MaxTokens, sampling, stops ?? config.EosTokenIds);
         generation.Validate();

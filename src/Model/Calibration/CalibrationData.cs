@@ -62,14 +62,7 @@ public static class CalibrationData
         var records = CalibrationJsonl.Read(path);
         Shuffle(records, options.Seed);
 
-        ChatTemplate? template = null;
-        if (records.Any(r => r.Messages is not null) && tokenizer.ChatTemplate is string text)
-        {
-            template = ChatTemplate.Parse(text, $"{ModelTokenizer.TokenizerConfigFile} chat_template");
-        }
-
-        string? bos = tokenizer.BosId is int bosId ? tokenizer.DecodeToken(bosId) : null;
-        string? eos = tokenizer.EosId is int eosId ? tokenizer.DecodeToken(eosId) : null;
+        var chat = records.Any(r => r.Messages is not null) ? new ChatPromptEncoder(tokenizer) : null;
 
         // Tokenizing is the slow part, so only as many lines as needed are tokenized, in shuffled order.
         var samples = new List<int[]>(Math.Min(options.Samples, records.Count));
@@ -86,7 +79,7 @@ public static class CalibrationData
                 continue;
             }
 
-            var ids = record.Text is not null ? tokenizer.Encode(record.Text) : EncodeChat(path, record, template, tokenizer, bos, eos);
+            var ids = record.Text is not null ? tokenizer.Encode(record.Text) : EncodeChat(path, record, chat!);
             if (ids.Count > 0)
             {
                 samples.Add(Truncate(ids, options.MaxTokens));
@@ -96,33 +89,16 @@ public static class CalibrationData
         return samples;
     }
 
-    private static IReadOnlyList<int> EncodeChat(string path, CalibrationRecord record, ChatTemplate? template, ModelTokenizer tokenizer, string? bos, string? eos)
+    private static IReadOnlyList<int> EncodeChat(string path, CalibrationRecord record, ChatPromptEncoder chat)
     {
-        var messages = record.Messages!;
-        if (messages.Count == 0)
-        {
-            return [];
-        }
-
-        if (template is null)
-        {
-            // No template (a base model): a neutral transcript, so chat data still calibrates something reasonable.
-            return tokenizer.Encode(string.Concat(messages.Select(m => $"{m.Role}: {m.Content}\n")));
-        }
-
-        string rendered;
         try
         {
-            rendered = template.Render(messages, addGenerationPrompt: false, bos, eos);
+            return chat.Encode(record.Messages!, addGenerationPrompt: false);
         }
         catch (ModelFormatException e)
         {
             throw new ModelFormatException($"{path}:{record.Line}", $"messages cannot be rendered with the chat template: {e.Message}", e);
         }
-
-        // Templates that write bos_token themselves (Llama, Mistral) must not get a second one from the tokenizer.
-        bool hasBos = bos is not null && rendered.StartsWith(bos, StringComparison.Ordinal);
-        return hasBos ? tokenizer.Encode(rendered, addBos: false) : tokenizer.Encode(rendered);
     }
 
     private static List<int[]> LoadText(string path, ModelTokenizer tokenizer, CalibrationOptions options)
