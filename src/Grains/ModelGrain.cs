@@ -68,7 +68,7 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
     {
         var pipeline = Loaded();
         var recipe = string.IsNullOrWhiteSpace(request.RecipeYaml) ? QuantizationRecipe.Default : RecipeReader.Parse(request.RecipeYaml, "recipe");
-        recipe.Validate("recipe");
+        LayerQuantizer.Validate(recipe, pipeline.Count);
         string yaml = RecipeWriter.ToYaml(recipe);
         var clock = Stopwatch.StartNew();
         var samples = request.Samples ?? await CalibrationSamples(request);
@@ -158,7 +158,7 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
         }
 
         var recipe = string.IsNullOrWhiteSpace(recipeYaml) ? QuantizationRecipe.Default : RecipeReader.Parse(recipeYaml, "recipe");
-        recipe.Validate("recipe");
+        LayerQuantizer.Validate(recipe, pipeline.Count);
         return await pipeline.Layers[layer].Requantize(RecipeWriter.ToYaml(recipe));
     }
 

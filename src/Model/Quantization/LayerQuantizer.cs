@@ -26,7 +26,7 @@ public static class LayerQuantizer
         {
             foreach (var mapping in smoothQuant.Mappings)
             {
-                var input = SmoothedInput(layer, mapping, original);
+                var input = SmoothedInput(layer, mapping);
                 var readers = original.Readers(input).ToArray();
                 smoothing[input] = SmoothQuant.Scales(calibration.Statistics(input).AbsMax,
                     readers.Select(s => (original.Linears[s].Weights, original.Linears[s].Rows)), smoothQuant.SmoothingStrength);
@@ -92,7 +92,23 @@ public static class LayerQuantizer
 
     // The mapping's smooth layer must be one of this layer's norms, and every linear reading that norm must be
     // balanced by it: scaling a norm that some other linear also reads would change that linear's output.
-    private static LinearInput SmoothedInput(int layer, SmoothingMapping mapping, HostLayerWeights weights)
+    /// <summary>
+    /// Checks the recipe's smoothing mappings against every layer of a model, before any calibration is spent: each
+    /// must name one of a layer's norms and balance every linear reading it.
+    /// </summary>
+    public static void Validate(QuantizationRecipe recipe, int layers)
+    {
+        recipe.Validate("recipe");
+        foreach (var mapping in recipe.SmoothQuant?.Mappings ?? [])
+        {
+            for (int layer = 0; layer < layers; layer++)
+            {
+                SmoothedInput(layer, mapping);
+            }
+        }
+    }
+
+    private static LinearInput SmoothedInput(int layer, SmoothingMapping mapping)
     {
         foreach (var input in new[] { LinearInput.Attention, LinearInput.Mlp })
         {
@@ -102,7 +118,7 @@ public static class LayerQuantizer
                 continue;
             }
 
-            var unbalanced = weights.Readers(input).Select(s => s.ModuleName(layer)).Where(m => !mapping.Balances(m)).ToArray();
+            var unbalanced = LinearSlot.All.Where(s => s.Input == input).Select(s => s.ModuleName(layer)).Where(m => !mapping.Balances(m)).ToArray();
             if (unbalanced.Length > 0)
             {
                 throw new ModelFormatException("recipe", $"SmoothQuantModifier.mappings: '{mapping.SmoothLayer}' smooths {norm}, which {string.Join(", ", unbalanced)} also read; expected every reader among the balance layers");

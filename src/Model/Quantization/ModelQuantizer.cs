@@ -23,7 +23,7 @@ public sealed class ModelQuantizer
 
     public ModelQuantizer(CausalLanguageModel model, QuantizationRecipe recipe, QuantizationMode mode = QuantizationMode.LayerParallel, int batchTokens = DefaultBatchTokens)
     {
-        recipe.Validate("recipe");
+        LayerQuantizer.Validate(recipe, model.Layers.Count);
         _model = model;
         _recipe = recipe;
         _mode = mode;

@@ -76,7 +76,8 @@ public sealed class QuantizedModelTests
         {
             SmoothQuant = new SmoothQuantModifier(0.8, [new SmoothingMapping(["re:.*q_proj", "re:.*k_proj"], "re:.*input_layernorm")]),
         };
-        var error = Assert.Throws<ModelFormatException>(() => new ModelQuantizer(model, recipe).Run([[0, 5, 6, 7]]));
+        // Refused before any calibration is spent, naming the first layer it would break.
+        var error = Assert.Throws<ModelFormatException>(() => new ModelQuantizer(model, recipe));
         Assert.Contains("model.layers.0.self_attn.v_proj also read", error.Message);
         Assert.All(model.Layers, layer => Assert.Equal(0, layer.Version));
     }
