@@ -180,7 +180,7 @@ internal static class ModelConfigParser
             if (element.ValueKind != JsonValueKind.Object)
             {
                 string what = prefix.Length == 0 ? "config" : $"field '{prefix.TrimEnd('.')}'";
-                throw new ModelFormatException(source, $"{what} is a JSON {Describe(element.ValueKind)}; expected an object");
+                throw new ModelFormatException(source, $"{what} is a JSON {JsonKinds.Describe(element.ValueKind)}; expected an object");
             }
 
             _element = element;
@@ -279,18 +279,7 @@ internal static class ModelConfigParser
         {
             JsonValueKind.String => $"the string \"{value.GetString()}\"",
             JsonValueKind.Number => $"the number {value.GetRawText()}",
-            _ => $"a JSON {Describe(value.ValueKind)}",
-        };
-
-        private static string Describe(JsonValueKind kind) => kind switch
-        {
-            JsonValueKind.Object => "object",
-            JsonValueKind.Array => "array",
-            JsonValueKind.String => "string",
-            JsonValueKind.Number => "number",
-            JsonValueKind.True or JsonValueKind.False => "boolean",
-            JsonValueKind.Null => "null",
-            _ => kind.ToString(),
+            _ => $"a JSON {JsonKinds.Describe(value.ValueKind)}",
         };
     }
 }

@@ -100,5 +100,5 @@ internal static class CalibrationJsonl
             : throw new ModelFormatException(source, $"messages[{index}].{field} is a JSON {Kind(value)}; expected a string");
     }
 
-    private static string Kind(JsonElement element) => element.ValueKind.ToString().ToLowerInvariant();
+    private static string Kind(JsonElement element) => JsonKinds.Describe(element.ValueKind);
 }

@@ -43,7 +43,7 @@ internal sealed class SafeTensorsHeader
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new ModelFormatException(
-                    path, $"header is a JSON {Describe(document.RootElement.ValueKind)}; expected an object");
+                    path, $"header is a JSON {JsonKinds.Describe(document.RootElement.ValueKind)}; expected an object");
             }
 
             var tensors = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
@@ -130,7 +130,7 @@ internal sealed class SafeTensorsHeader
         if (element.ValueKind != JsonValueKind.Object)
         {
             throw new ModelFormatException(
-                path, $"'{MetadataKey}' is a JSON {Describe(element.ValueKind)}; expected an object of strings");
+                path, $"'{MetadataKey}' is a JSON {JsonKinds.Describe(element.ValueKind)}; expected an object of strings");
         }
 
         foreach (JsonProperty item in element.EnumerateObject())
@@ -138,7 +138,7 @@ internal sealed class SafeTensorsHeader
             if (item.Value.ValueKind != JsonValueKind.String)
             {
                 throw new ModelFormatException(
-                    path, $"'{MetadataKey}.{item.Name}' is a JSON {Describe(item.Value.ValueKind)}; expected a string");
+                    path, $"'{MetadataKey}.{item.Name}' is a JSON {JsonKinds.Describe(item.Value.ValueKind)}; expected a string");
             }
 
             metadata[item.Name] = item.Value.GetString()!;
@@ -150,7 +150,7 @@ internal sealed class SafeTensorsHeader
         if (element.ValueKind != JsonValueKind.Object)
         {
             throw new ModelFormatException(
-                path, $"tensor {name}: entry is a JSON {Describe(element.ValueKind)}; expected an object with dtype, shape and data_offsets");
+                path, $"tensor {name}: entry is a JSON {JsonKinds.Describe(element.ValueKind)}; expected an object with dtype, shape and data_offsets");
         }
 
         if (!element.TryGetProperty("dtype", out JsonElement dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
@@ -260,15 +260,4 @@ internal sealed class SafeTensorsHeader
 
     internal static string FormatShape(IEnumerable<long> shape) =>
         "[" + string.Join(",", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
-
-    private static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.Object => "object",
-        JsonValueKind.Array => "array",
-        JsonValueKind.String => "string",
-        JsonValueKind.Number => "number",
-        JsonValueKind.True or JsonValueKind.False => "boolean",
-        JsonValueKind.Null => "null",
-        _ => kind.ToString(),
-    };
 }
