@@ -16,8 +16,18 @@ public interface ILayerGrain : IGrainWithStringKey
     /// <summary>Frees the KV cache of finished sequences.</summary>
     Task EndSequences(IReadOnlyList<long> sequences);
 
-    /// <summary>SmoothQuant + GPTQ from the statistics collected so far; the new weights replace the old.</summary>
+    /// <summary>
+    /// SmoothQuant + GPTQ from the statistics collected so far. The new weights are held beside the old until
+    /// <see cref="CommitQuantization"/> puts them in service or <see cref="DiscardQuantization"/> drops them, so a
+    /// model's layers change all together or not at all.
+    /// </summary>
     Task<RequantizeResult> Quantize(string recipeYaml);
+
+    /// <summary>Puts the weights built by <see cref="Quantize"/> in service, between two steps; returns the new version.</summary>
+    Task<int> CommitQuantization();
+
+    /// <summary>Drops the weights built by <see cref="Quantize"/>; the old ones keep serving.</summary>
+    Task DiscardQuantization();
 
     /// <summary>
     /// Builds new weights with another recipe beside the serving ones, from the kept statistics, while forward passes

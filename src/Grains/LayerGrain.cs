@@ -33,6 +33,7 @@ public sealed class LayerGrain(
     private LayerState _state;
     private string? _recipe;
     private string? _error;
+    private (DecoderLayerWeights Weights, string Recipe)? _pending;
     private long _kvBudget;
 
     private string Silo => silo.SiloAddress.ToParsableString();
@@ -117,16 +118,40 @@ public sealed class LayerGrain(
         });
     }
 
-    public Task<RequantizeResult> Quantize(string recipeYaml) => Rebuild(recipeYaml, onStream: true);
+    public Task<RequantizeResult> Quantize(string recipeYaml) => Rebuild(recipeYaml, onStream: true, commit: false);
 
-    public Task<RequantizeResult> Requantize(string recipeYaml) => Rebuild(recipeYaml, onStream: false);
+    public async Task<int> CommitQuantization()
+    {
+        var layer = Loaded();
+        var (weights, recipe) = _pending ?? throw new InvalidOperationException($"layer {layer.Index} has no quantized weights waiting; Quantize builds them");
+        _pending = null;
+        await _slot!.Worker.Run(() => layer.SwapWeights(weights).Dispose());
+        _state = LayerState.Serving;
+        _recipe = recipe;
+        _error = null;
+        return layer.Version;
+    }
+
+    public async Task DiscardQuantization()
+    {
+        if (_pending is { } pending)
+        {
+            _pending = null;
+            await _slot!.Worker.Run(pending.Weights.Dispose);
+        }
+
+        _state = LinearSlot.All.Any(s => s.Get(Loaded().Weights) is Int8Linear) ? LayerState.Serving : LayerState.Loaded;
+    }
+
+    public Task<RequantizeResult> Requantize(string recipeYaml) => Rebuild(recipeYaml, onStream: false, commit: true);
 
     /// <summary>
-    /// Builds new weights from the full-precision copy and the kept statistics, then swaps them in on the device's
-    /// stream — between two forward passes. <paramref name="onStream"/> builds on the stream too (the initial
-    /// quantization, nothing to serve meanwhile); otherwise the build runs beside the stream while it keeps serving.
+    /// Builds new weights from the full-precision copy and the kept statistics, then (with <paramref name="commit"/>)
+    /// swaps them in on the device's stream — between two forward passes — or holds them for a later commit.
+    /// <paramref name="onStream"/> builds on the stream too (the initial quantization, nothing to serve meanwhile);
+    /// otherwise the build runs beside the stream while it keeps serving.
     /// </summary>
-    private async Task<RequantizeResult> Rebuild(string recipeYaml, bool onStream)
+    private async Task<RequantizeResult> Rebuild(string recipeYaml, bool onStream, bool commit)
     {
         var layer = Loaded();
         var slot = _slot!;
@@ -146,13 +171,16 @@ public sealed class LayerGrain(
             Func<(DecoderLayerWeights, LayerQuantizationReport)> build =
                 () => LayerQuantizer.Quantize(layer.Index, original, calibration, recipe, slot.Device, beforeLinear);
             var (weights, report) = onStream ? await slot.Worker.Run(build) : await Task.Run(build);
-            await slot.Worker.Run(() => layer.SwapWeights(weights).Dispose());
-            _state = LayerState.Serving;
-            _recipe = recipeYaml;
-            _error = null;
-            logger.LogInformation("Layer {Layer} quantized to version {Version} in {Seconds:F1}s: W8A8 error {Before:E2} -> {After:E2}",
-                layer.Index, layer.Version, report.Duration.TotalSeconds, report.ErrorBefore, report.ErrorAfter);
-            return new RequantizeResult(layer.Index, true, layer.Version, null, report.ErrorBefore, report.ErrorAfter);
+            logger.LogInformation("Layer {Layer} quantized in {Seconds:F1}s: W8A8 error {Before:E2} -> {After:E2}",
+                layer.Index, report.Duration.TotalSeconds, report.ErrorBefore, report.ErrorAfter);
+            if (_pending is { } stale)
+            {
+                await slot.Worker.Run(stale.Weights.Dispose);
+            }
+
+            _pending = (weights, recipeYaml);
+            int version = commit ? await CommitQuantization() : layer.Version + 1;
+            return new RequantizeResult(layer.Index, true, version, null, report.ErrorBefore, report.ErrorAfter);
         }
         catch (Exception error)
         {

@@ -93,13 +93,23 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
 
             await pipeline.EndSequences(ended);
 
-            // Then every layer quantizes at once, on its own device.
+            // Then every layer quantizes at once, on its own device, and holds its new weights …
             int done = 0;
             await foreach (var finished in Task.WhenEach(pipeline.Layers.Select(l => l.Quantize(yaml))))
             {
                 var result = await finished;
                 results.Add(result);
                 yield return LayerEvent(result, ++done, pipeline.Count, clock);
+            }
+
+            // … which go into service together, or not at all when any layer failed.
+            if (results.All(r => r.Succeeded))
+            {
+                await Task.WhenAll(pipeline.Layers.Select(l => l.CommitQuantization()));
+            }
+            else
+            {
+                await Task.WhenAll(pipeline.Layers.Select(l => l.DiscardQuantization()));
             }
         }
         else
@@ -120,6 +130,11 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
                 }
 
                 var result = await pipeline.Layers[layer].Quantize(yaml);
+                if (result.Succeeded)
+                {
+                    await pipeline.Layers[layer].CommitQuantization();
+                }
+
                 results.Add(result);
                 for (int b = 0; b < batches.Length && result.Succeeded; b++)
                 {
@@ -135,9 +150,19 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
             }
         }
 
-        _recipeYaml = yaml;
         int failed = results.Count(r => !r.Succeeded);
-        yield return new QuantizationEvent(failed == 0 ? "done" : $"done with {failed} failed layers", results.Count(r => r.Succeeded), pipeline.Count, clock.Elapsed.TotalSeconds);
+        if (failed == 0)
+        {
+            _recipeYaml = yaml;
+            yield return new QuantizationEvent("done", results.Count, pipeline.Count, clock.Elapsed.TotalSeconds);
+        }
+        else
+        {
+            string kept = request.Mode == ClusterQuantizationMode.LayerParallel
+                ? "no layer changed"
+                : $"layers before {results.First(r => !r.Succeeded).Layer} are quantized, the rest kept their weights";
+            yield return new QuantizationEvent($"failed in {failed} layer(s); {kept}", results.Count(r => r.Succeeded), pipeline.Count, clock.Elapsed.TotalSeconds);
+        }
     }
 
     public async IAsyncEnumerable<GeneratedToken> Generate(GenerateRequest request)

@@ -108,6 +108,36 @@ public sealed class QuantizationTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AFailureInOneLayerLeavesEveryLayerAsItWas()
+    {
+        var model = fixture.Grains.GetGrain<IModelGrain>("all-or-nothing");
+        await model.Load(new LoadModelRequest("tiny"));
+        var before = await GenerationTests.Collect(model, [0, 86, 106], 8);
+        SwitchableFaultInjector.FailModel = "all-or-nothing";
+        SwitchableFaultInjector.FailLayer = 1;
+        var events = new List<QuantizationEvent>();
+        try
+        {
+            await foreach (var e in model.Quantize(new QuantizeRequest(Calibration: "self", SampleCount: 6, MaxTokens: 24)))
+            {
+                events.Add(e);
+            }
+        }
+        finally
+        {
+            SwitchableFaultInjector.FailModel = null;
+            SwitchableFaultInjector.FailLayer = -1;
+        }
+
+        Assert.Equal("failed in 1 layer(s); no layer changed", events[^1].Stage);
+        Assert.Contains(events, e => e.Layer == 1 && e.Stage.Contains("injected GPTQ failure"));
+        var status = (await model.GetStatus()).Layers;
+        Assert.All(status, l => Assert.Equal(0, l.Version));
+        Assert.All(status, l => Assert.Equal(LayerState.Loaded, l.State));
+        Assert.Equal(before, await GenerationTests.Collect(model, [0, 86, 106], 8));
+    }
+
+    [Fact]
     public async Task BadRequestsGetClearErrorsAndTheModelKeepsServing()
     {
         var model = fixture.Grains.GetGrain<IModelGrain>("bad-requests");
