@@ -75,7 +75,8 @@ public static class DemoModelWriter
 
     /// <summary>
     /// The directory of <paramref name="spec"/> in the user's cache, written on first use. Later runs load it from
-    /// disk instead of regenerating; a half-written copy is never seen because it is renamed into place whole.
+    /// disk instead of regenerating; a half-written copy is never seen because it is renamed into place whole, and
+    /// writers racing in several processes (or threads) each stage their own copy.
     /// </summary>
     public static string EnsureCached(DemoModelSpec spec, string? cacheRoot = null)
     {
@@ -86,7 +87,7 @@ public static class DemoModelWriter
             return directory;
         }
 
-        string staging = directory + ".partial-" + Environment.ProcessId;
+        string staging = $"{directory}.partial-{Guid.NewGuid():N}";
         Write(spec, staging);
         try
         {
