@@ -72,9 +72,8 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
         string yaml = RecipeWriter.ToYaml(recipe);
         var clock = Stopwatch.StartNew();
         var samples = request.Samples ?? await CalibrationSamples(request);
-        var batches = ModelQuantizer.Batches(samples, ModelQuantizer.DefaultBatchTokens)
-            .Select(indices => (Chunks: indices.Select(i => new ChunkDescriptor(long.MinValue + i, 0, samples[i].Length)).ToArray(),
-                Tokens: indices.SelectMany(i => samples[i]).ToArray()))
+        var batches = ModelQuantizer.CalibrationBatches(samples, ModelQuantizer.DefaultBatchTokens)
+            .Select(b => (Chunks: b.Batch.Chunks.Select(c => new ChunkDescriptor(c.SequenceId, c.StartPosition, c.Length)).ToArray(), b.Tokens))
             .ToArray();
         int last = pipeline.Count - 1;
         var results = new List<RequantizeResult>();
@@ -240,12 +239,13 @@ public sealed class ModelGrain(IGrainFactory grains, ILogger<ModelGrain> logger)
             return CalibrationData.Load(request.Calibration, _tokenizer!, options);
         }
 
-        // Drawn from the model itself, through the cluster, with SelfCalibration's seeds: the same samples as in one process.
-        int start = _config!.BosTokenId ?? 0;
-        var draws = Enumerable.Range(0, options.Samples).Select(async i =>
+        // Drawn from the model itself, through the cluster, from SelfCalibration's requests: the same samples as in one process.
+        var draws = SelfCalibration.Requests(_config!, options.Samples, options.MaxTokens, options.Seed).Select(async request =>
         {
-            var tokens = new List<int> { start };
-            var sequence = Admit(new GenerateRequest(PromptIds: [start], MaxTokens: options.MaxTokens - 1, Temperature: 1f, Seed: options.Seed + i), stops: []);
+            var tokens = new List<int>(request.PromptIds);
+            var sampling = request.Sampling;
+            var sequence = Admit(new GenerateRequest(PromptIds: [.. request.PromptIds], MaxTokens: request.MaxNewTokens,
+                Temperature: sampling.Temperature, TopK: sampling.TopK, TopP: sampling.TopP, Seed: sampling.Seed), request.StopIds);
             await foreach (var token in sequence.Output.Reader.ReadAllAsync())
             {
                 tokens.Add(token.TokenId);

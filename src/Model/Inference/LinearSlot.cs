@@ -17,6 +17,9 @@ public sealed record LinearSlot(string Suffix, LinearInput Input, Func<DecoderLa
         new("mlp.down_proj", LinearInput.MlpDown, w => w.DownProjection, (w, l) => w.DownProjection = l),
     ];
 
+    /// <summary>The linears that read <paramref name="input"/> (q/k/v for the attention input, gate/up for the MLP's).</summary>
+    public static IEnumerable<LinearSlot> Readers(LinearInput input) => All.Where(s => s.Input == input);
+
     public string ModuleName(int layer) => $"{DecoderLayerWeights.Prefix(layer)}.{Suffix}";
 
     /// <summary>The RMSNorm whose output an input is, for the inputs that have one (SmoothQuant folds into it).</summary>

@@ -46,8 +46,6 @@ public sealed class HostLayerWeights
         return new HostLayerWeights(ToDouble(weights.InputNorm), ToDouble(weights.PostAttentionNorm), linears);
     }
 
-    /// <summary>Linears reading <paramref name="input"/>.</summary>
-    public IEnumerable<LinearSlot> Readers(LinearInput input) => Linears.Keys.Where(s => s.Input == input);
 
     private static double[] ToDouble(DeviceTensor tensor) => Array.ConvertAll(tensor.ToArray<float>(), v => (double)v);
 }

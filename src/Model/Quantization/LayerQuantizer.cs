@@ -27,7 +27,7 @@ public static class LayerQuantizer
             foreach (var mapping in smoothQuant.Mappings)
             {
                 var input = SmoothedInput(layer, mapping);
-                var readers = original.Readers(input).ToArray();
+                var readers = LinearSlot.Readers(input).ToArray();
                 smoothing[input] = SmoothQuant.Scales(calibration.Statistics(input).AbsMax,
                     readers.Select(s => (original.Linears[s].Weights, original.Linears[s].Rows)), smoothQuant.SmoothingStrength);
             }
@@ -118,7 +118,7 @@ public static class LayerQuantizer
                 continue;
             }
 
-            var unbalanced = LinearSlot.All.Where(s => s.Input == input).Select(s => s.ModuleName(layer)).Where(m => !mapping.Balances(m)).ToArray();
+            var unbalanced = LinearSlot.Readers(input).Select(s => s.ModuleName(layer)).Where(m => !mapping.Balances(m)).ToArray();
             if (unbalanced.Length > 0)
             {
                 throw new ModelFormatException("recipe", $"SmoothQuantModifier.mappings: '{mapping.SmoothLayer}' smooths {norm}, which {string.Join(", ", unbalanced)} also read; expected every reader among the balance layers");

@@ -30,19 +30,30 @@ public sealed class ModelQuantizer
         _batchTokens = batchTokens;
     }
 
-    /// <summary>Splits samples into forward batches in order, each up to the token budget (a longer sample goes alone).</summary>
-    public static IReadOnlyList<IReadOnlyList<int>> Batches(IReadOnlyList<int[]> samples, int batchTokens)
+    /// <summary>
+    /// Splits samples into forward batches in order, each up to the token budget (a longer sample goes alone).
+    /// Calibration sequences get ids of their own (sample i is sequence long.MinValue + i), far from the generator's,
+    /// so they never meet a live sequence's cache. The cluster batches the same way, which keeps its statistics — and
+    /// so its int8 weights — bit-identical to this quantizer's.
+    /// </summary>
+    public static IReadOnlyList<CalibrationBatch> CalibrationBatches(IReadOnlyList<int[]> samples, int batchTokens)
     {
-        var batches = new List<IReadOnlyList<int>>();
+        var batches = new List<CalibrationBatch>();
         var current = new List<int>();
         int tokens = 0;
+        void Close()
+        {
+            var chunks = current.Select(i => new SequenceChunk(long.MinValue + i, 0, samples[i].Length)).ToArray();
+            batches.Add(new CalibrationBatch(current.SelectMany(i => samples[i]).ToArray(), new ForwardBatch(chunks)));
+            current = [];
+            tokens = 0;
+        }
+
         for (int i = 0; i < samples.Count; i++)
         {
             if (current.Count > 0 && tokens + samples[i].Length > batchTokens)
             {
-                batches.Add(current);
-                current = [];
-                tokens = 0;
+                Close();
             }
 
             current.Add(i);
@@ -51,7 +62,7 @@ public sealed class ModelQuantizer
 
         if (current.Count > 0)
         {
-            batches.Add(current);
+            Close();
         }
 
         return batches;
@@ -65,7 +76,7 @@ public sealed class ModelQuantizer
         }
 
         var clock = Stopwatch.StartNew();
-        var batches = Batches(samples, _batchTokens);
+        var batches = CalibrationBatches(samples, _batchTokens);
         var layers = _model.Layers;
         var reports = new LayerQuantizationReport[layers.Count];
         TimeSpan calibrationTime;
@@ -74,7 +85,7 @@ public sealed class ModelQuantizer
             var calibrations = layers.Select(l => new LayerCalibration(l.Index, _model.Config)).ToArray();
             for (int b = 0; b < batches.Count; b++)
             {
-                var (tokens, batch) = Assemble(samples, batches[b]);
+                var (tokens, batch) = batches[b];
                 using var hidden = _model.Head.Embed(tokens);
                 foreach (var layer in layers)
                 {
@@ -119,8 +130,7 @@ public sealed class ModelQuantizer
         {
             calibrationTime = TimeSpan.Zero;
             var device = _model.Device;
-            var assembled = batches.Select(indices => Assemble(samples, indices)).ToArray();
-            var hidden = assembled.Select(a => _model.Head.Embed(a.Tokens)).ToArray();
+            var hidden = batches.Select(a => _model.Head.Embed(a.Tokens)).ToArray();
             var replaced = new List<(DecoderLayer Layer, DecoderLayerWeights Old)>();
             try
             {
@@ -129,11 +139,11 @@ public sealed class ModelQuantizer
                     // Collect on this layer's inputs as the quantized layers before it produce them …
                     var calibration = new LayerCalibration(layer.Index, _model.Config);
                     var started = clock.Elapsed;
-                    for (int b = 0; b < assembled.Length; b++)
+                    for (int b = 0; b < batches.Count; b++)
                     {
                         using var scratch = Copy(device, hidden[b]);
-                        layer.Forward(scratch, assembled[b].Batch, calibration);
-                        End(assembled[b].Batch);
+                        layer.Forward(scratch, batches[b].Batch, calibration);
+                        End(batches[b].Batch);
                     }
 
                     calibrationTime += clock.Elapsed - started;
@@ -142,10 +152,10 @@ public sealed class ModelQuantizer
                     reports[layer.Index] = report;
 
                     // … then carry the batches through the quantized layer to the next.
-                    for (int b = 0; b < assembled.Length; b++)
+                    for (int b = 0; b < batches.Count; b++)
                     {
-                        layer.Forward(hidden[b], assembled[b].Batch);
-                        End(assembled[b].Batch);
+                        layer.Forward(hidden[b], batches[b].Batch);
+                        End(batches[b].Batch);
                     }
 
                     progress?.Report(new QuantizationProgress("quantize", layer.Index + 1, layers.Count, clock.Elapsed, report));
@@ -177,13 +187,6 @@ public sealed class ModelQuantizer
         }
 
         return new QuantizationReport(_mode, samples.Count, samples.Sum(s => (long)s.Length), calibrationTime, clock.Elapsed, reports);
-    }
-
-    // Calibration sequences get ids of their own, far from the generator's, so they never meet a live sequence's cache.
-    private static (int[] Tokens, ForwardBatch Batch) Assemble(IReadOnlyList<int[]> samples, IReadOnlyList<int> indices)
-    {
-        var chunks = indices.Select(i => new SequenceChunk(long.MinValue + i, 0, samples[i].Length)).ToArray();
-        return (indices.SelectMany(i => samples[i]).ToArray(), new ForwardBatch(chunks));
     }
 
     private void End(ForwardBatch batch)
