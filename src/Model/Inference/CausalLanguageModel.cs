@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using OrleansQuant.Gpu;
 using OrleansQuant.Model.Checkpoints;
 
@@ -33,25 +32,28 @@ public sealed class CausalLanguageModel : IDisposable
     /// <summary>Loads a Hugging Face checkpoint directory onto <paramref name="device"/>, reporting each layer as it lands.</summary>
     public static CausalLanguageModel Load(string directory, IComputeDevice device, IProgress<LoadProgress>? progress = null)
     {
-        string configPath = Path.Combine(directory, "config.json");
-        var config = ModelConfig.Load(configPath);
-
-        // Refuse a quantization scheme this runtime would serve wrongly before any weight is read.
-        var quantization = JsonNode.Parse(File.ReadAllText(configPath)) is JsonObject json
-            ? CompressedTensorsConfig.FromConfigJson(json, configPath)
-            : null;
-        using var checkpoint = CheckpointReader.Open(directory);
-        var loader = new WeightLoader(checkpoint, device);
+        using var checkpoint = ModelCheckpoint.Open(directory);
+        var config = checkpoint.Config;
         var clock = Stopwatch.StartNew();
-        var head = OutputHead.Load(loader, config);
+        var head = checkpoint.LoadHead(device);
         var layers = new List<DecoderLayer>(config.NumHiddenLayers);
-        for (int i = 0; i < config.NumHiddenLayers; i++)
+        try
         {
-            layers.Add(new DecoderLayer(i, config, DecoderLayerWeights.Load(loader, config, i), device));
-            progress?.Report(new LoadProgress(i + 1, config.NumHiddenLayers, clock.Elapsed));
+            for (int i = 0; i < config.NumHiddenLayers; i++)
+            {
+                layers.Add(new DecoderLayer(i, config, checkpoint.LoadLayer(i, device), device));
+                progress?.Report(new LoadProgress(i + 1, config.NumHiddenLayers, clock.Elapsed));
+            }
+        }
+        catch
+        {
+            // A bad tensor in layer k must not strand the device memory of the head and layers 0..k-1.
+            layers.ForEach(layer => layer.Dispose());
+            head.Dispose();
+            throw;
         }
 
-        return new CausalLanguageModel(config, head, layers, quantization);
+        return new CausalLanguageModel(config, head, layers, checkpoint.Quantization);
     }
 
     /// <summary>
