@@ -18,6 +18,19 @@ public static partial class CheckpointFiles
     public static bool IsCheckpointFile(string fileName) =>
         fileName == SingleFile || fileName == IndexFile || ShardPattern().IsMatch(fileName);
 
+    /// <summary>
+    /// Deletes the checkpoint files a previous save left in <paramref name="directory"/> that are not in
+    /// <paramref name="keep"/>: a stale model.safetensors would win over a new index, and stale shards waste the disk.
+    /// </summary>
+    internal static void DeleteStale(string directory, IReadOnlyCollection<string> keep)
+    {
+        foreach (string stale in Directory.EnumerateFiles(directory).Select(Path.GetFileName).OfType<string>()
+                     .Where(name => IsCheckpointFile(name) && !keep.Contains(name, StringComparer.Ordinal)).ToList())
+        {
+            File.Delete(Path.Combine(directory, stale));
+        }
+    }
+
     [GeneratedRegex(@"^model-\d{5}-of-\d{5}\.safetensors$", RegexOptions.CultureInvariant)]
     private static partial Regex ShardPattern();
 }

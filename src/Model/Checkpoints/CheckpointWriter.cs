@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace OrleansQuant.Model.Checkpoints;
 
 /// <summary>
@@ -72,15 +70,11 @@ public sealed class CheckpointWriter
 
             // The index goes last: its presence is what tells a reader the shards are complete.
             long totalSize = _tensors.Tensors.Sum(t => (long)t.Data.Length);
-            WriteIndex(Path.Combine(directory, CheckpointFiles.IndexFile), totalSize, weightMap);
+            CheckpointIndex.Write(Path.Combine(directory, CheckpointFiles.IndexFile), totalSize, weightMap);
             written.Add(CheckpointFiles.IndexFile);
         }
 
-        foreach (string stale in System.IO.Directory.EnumerateFiles(directory).Select(Path.GetFileName).OfType<string>()
-                     .Where(name => CheckpointFiles.IsCheckpointFile(name) && !written.Contains(name)).ToList())
-        {
-            File.Delete(Path.Combine(directory, stale));
-        }
+        CheckpointFiles.DeleteStale(directory, written);
 
         return written;
     }
@@ -109,41 +103,5 @@ public sealed class CheckpointWriter
         }
 
         return shards;
-    }
-
-    // Same shape and key order as transformers: json.dumps(index, indent=2, sort_keys=True) + "\n".
-    private static void WriteIndex(string path, long totalSize, SortedDictionary<string, string> weightMap)
-    {
-        string temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-                {
-                    writer.WriteStartObject();
-                    writer.WriteStartObject("metadata");
-                    writer.WriteNumber("total_size", totalSize);
-                    writer.WriteEndObject();
-                    writer.WriteStartObject("weight_map");
-                    foreach (var (name, shard) in weightMap)
-                    {
-                        writer.WriteString(name, shard);
-                    }
-
-                    writer.WriteEndObject();
-                    writer.WriteEndObject();
-                }
-
-                stream.WriteByte((byte)'\n');
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
     }
 }

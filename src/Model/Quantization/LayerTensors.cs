@@ -7,7 +7,10 @@ namespace OrleansQuant.Model.Quantization;
 /// <summary>One tensor of a checkpoint, read back from a device: int8 values or float32 values.</summary>
 public sealed record ExportedTensor(string Name, long[] Shape, sbyte[]? Int8, float[]? Float32)
 {
-    public void AddTo(CheckpointWriter writer)
+    /// <summary>Bytes on disk: int8 stays int8, floats are stored as float32 (the precision they are served in).</summary>
+    public long ByteLength => Int8 is not null ? Int8.LongLength : Float32!.LongLength * sizeof(float);
+
+    public void AddTo(SafeTensorsWriter writer)
     {
         if (Int8 is not null)
         {
