@@ -34,6 +34,9 @@ public sealed class QuantizedModelTests
         {
             QuantizedCheckpointWriter.Write(model, QuantizationRecipe.Default, source, saved);
             Assert.True(File.Exists(Path.Combine(saved, "recipe.yaml")));
+            // One shard per layer plus the head's, the layout layer grains write in a cluster.
+            Assert.True(File.Exists(Path.Combine(saved, "model.safetensors.index.json")));
+            Assert.Equal(model.Config.NumHiddenLayers + 1, Directory.GetFiles(saved, "model-*.safetensors").Length);
             Assert.True(File.Exists(Path.Combine(saved, "tokenizer.json")));
             using var loaded = CausalLanguageModel.Load(saved, device);
             Assert.Equal("int-quantized", loaded.Quantization?.Format);
