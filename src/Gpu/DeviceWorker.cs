@@ -11,9 +11,16 @@ public sealed class DeviceWorker : IDisposable
 {
     private readonly BlockingCollection<Action> _queue = new();
     private readonly Thread _thread;
+    private readonly CpuComputeBudget? _budget;
+    private readonly int _units;
 
-    public DeviceWorker(string name)
+    /// <param name="budget">the cores this device shares with others; null when it has compute of its own.</param>
+    /// <param name="units">the cores each item needs: the device's threads (clamped to the budget).</param>
+    public DeviceWorker(string name, CpuComputeBudget? budget = null, int units = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(units, 1);
+        _budget = budget;
+        _units = budget is null ? units : Math.Min(units, budget.Cores);
         _thread = new Thread(Drain) { IsBackground = true, Name = name };
         _thread.Start();
     }
@@ -46,6 +53,9 @@ public sealed class DeviceWorker : IDisposable
     {
         foreach (var item in _queue.GetConsumingEnumerable())
         {
+            // One lease per item, not per queue: a device with a long queue gives the cores back between items,
+            // so the others' items interleave with its own in arrival order.
+            using var lease = _budget?.Acquire(_units);
             item();
         }
     }

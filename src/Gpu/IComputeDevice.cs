@@ -10,6 +10,14 @@ public interface IComputeDevice : IDisposable
 {
     DeviceInfo Info { get; }
 
+    /// <summary>
+    /// How many host threads work for this device may fan out over: a CPU device's share of the machine's cores,
+    /// which its own kernels use and which host-side algorithms run for it (GPTQ, Hessian accumulation) should pass
+    /// to <see cref="Parallel"/>, so one layer uses all the cores its device was given and no more.
+    /// A fresh instance each time, so a caller may set its cancellation token without touching anyone else's.
+    /// </summary>
+    ParallelOptions Parallelism { get; }
+
     DeviceTensor Allocate(TensorType type, int rows, int columns);
 
     void Upload<T>(ReadOnlySpan<T> source, DeviceTensor destination) where T : unmanaged;

@@ -9,8 +9,14 @@ public sealed partial class CpuDevice : IComputeDevice
 {
     private readonly ParallelOptions _parallel;
 
+    /// <param name="maxThreads">this device's share of the cores; all of them when it is the only device.</param>
     public CpuDevice(int ordinal = 0, int? maxThreads = null)
     {
+        if (maxThreads is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "a CPU device needs at least one thread");
+        }
+
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = maxThreads ?? Environment.ProcessorCount };
         var memory = GC.GetGCMemoryInfo();
         Ordinal = ordinal;
@@ -21,12 +27,16 @@ public sealed partial class CpuDevice : IComputeDevice
 
     public long TotalMemoryBytes { get; }
 
+    public int Threads => _parallel.MaxDegreeOfParallelism;
+
+    public ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = Threads };
+
     public DeviceInfo Info
     {
         get
         {
             long used = GC.GetTotalMemory(forceFullCollection: false);
-            return new DeviceInfo(DeviceKind.Cpu, Ordinal, $"cpu ({_parallel.MaxDegreeOfParallelism} threads)",
+            return new DeviceInfo(DeviceKind.Cpu, Ordinal, $"cpu ({Threads} threads)",
                 TotalMemoryBytes, Math.Max(0, TotalMemoryBytes - used));
         }
     }

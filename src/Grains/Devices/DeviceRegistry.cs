@@ -1,25 +1,33 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansQuant.Contracts;
-using OrleansQuant.Gpu.Cpu;
+using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Hosting;
 
 namespace OrleansQuant.Grains.Devices;
 
 /// <summary>
-/// The compute devices this silo owns, made once at start from <see cref="OrleansQuantOptions.Devices"/>. CPU virtual
-/// devices split the host's cores between them, so a silo without GPUs runs the same placement and pipeline code.
+/// The compute devices this silo owns, made once at start by the <see cref="IComputeDeviceProvider"/> that
+/// <see cref="OrleansQuantOptions.Devices"/> names. "auto" takes an accelerator's devices when one is registered and
+/// present, else the CPU's, so a silo without GPUs runs the same placement and pipeline code.
 /// </summary>
 public sealed class DeviceRegistry : IDisposable
 {
     private readonly ComputeDeviceSlot[] _slots;
 
-    public DeviceRegistry(IOptions<OrleansQuantOptions> options)
+    public DeviceRegistry(IOptions<OrleansQuantOptions> options, IEnumerable<IComputeDeviceProvider> providers, ILogger<DeviceRegistry> logger)
     {
-        int count = ParseCpuCount(options.Value.Devices);
-        int threads = Math.Max(1, Environment.ProcessorCount / count);
-        _slots = Enumerable.Range(0, count)
-            .Select(i => new ComputeDeviceSlot(new CpuDevice(i, threads), new Gpu.DeviceWorker($"cpu:{i}")))
-            .ToArray();
+        var registered = providers.ToArray();
+        string devices = options.Value.Devices;
+        if (!DeviceSpec.TryParse(devices, out var spec))
+        {
+            throw new ArgumentException(DeviceSpec.Expected(devices, registered.Select(p => p.Kind)));
+        }
+
+        var (provider, count) = Choose(spec, registered)
+            ?? throw new ArgumentException(DeviceSpec.Expected(devices, registered.Select(p => p.Kind)));
+        _slots = provider.Create(count).ToArray();
+        logger.LogInformation("Devices {Setting} = {Devices}: {Slots}", DeviceSpec.Setting, devices, string.Join(", ", _slots.Select(s => s.Device.Info)));
     }
 
     public int Count => _slots.Length;
@@ -29,27 +37,30 @@ public sealed class DeviceRegistry : IDisposable
             ? _slots[ordinal]
             : throw new ArgumentOutOfRangeException(nameof(ordinal), $"device {ordinal} does not exist on this silo; it has {_slots.Length}");
 
+    /// <summary>
+    /// Where the coordinator runs the model's ends (embedding, final norm, lm_head): device 0 of this silo, the silo the
+    /// coordinator grain lives on. Sharing it with layers (rather than a device of its own) keeps its work inside this
+    /// silo's compute budget and queued on that device's stream.
+    /// </summary>
+    public ComputeDeviceSlot Head => this[0];
+
     public IReadOnlyList<DeviceDescription> Describe() =>
         _slots.Select(s => s.Device.Info)
             .Select(i => new DeviceDescription(i.Kind.ToString().ToLowerInvariant(), i.Ordinal, i.Name, i.TotalMemoryBytes, i.FreeMemoryBytes))
             .ToArray();
 
-    /// <summary>"cpu:N" or "auto"; anything else names what was expected.</summary>
-    public static int ParseCpuCount(string devices)
+    // An explicit kind must be registered; "auto" prefers an accelerator that is present, and falls back to the CPU.
+    private static (IComputeDeviceProvider Provider, int Count)? Choose(DeviceSpec spec, IComputeDeviceProvider[] providers)
     {
-        if (string.Equals(devices, "auto", StringComparison.OrdinalIgnoreCase))
+        if (spec.Kind is { } kind)
         {
-            return 1;
+            var named = providers.FirstOrDefault(p => p.Kind == kind);
+            return named is null ? null : (named, spec.Count);
         }
 
-        const string prefix = "cpu:";
-        if (devices.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && int.TryParse(devices[prefix.Length..], out int n) && n is >= 1 and <= 64)
-        {
-            return n;
-        }
-
-        throw new ArgumentException(
-            $"OrleansQuant:Devices '{devices}' is not understood; expected 'cpu:N' (1 ≤ N ≤ 64) or 'auto' (CUDA devices are not part of this build)");
+        var auto = providers.FirstOrDefault(p => p.Kind != DeviceKind.Cpu && p.AutoCount > 0)
+            ?? providers.FirstOrDefault(p => p.AutoCount > 0);
+        return auto is null ? null : (auto, Math.Min(auto.AutoCount, DeviceSpec.MaxCount));
     }
 
     public void Dispose()

@@ -6,8 +6,9 @@ public sealed class OrleansQuantOptions
     public const string Section = "OrleansQuant";
 
     /// <summary>
-    /// The devices this silo owns: "cpu:N" for N CPU virtual devices sharing the host's cores (what CI runs), or
-    /// "auto". A CUDA device backend is not part of this build, so "auto" means one CPU device.
+    /// The devices this silo owns: "cpu:N" (1 ≤ N ≤ 64) for N CPU virtual devices sharing the process's cores (what CI
+    /// runs), or "auto": a registered accelerator's devices when the machine has them, else one CPU device with every
+    /// core. Checked at silo start by <see cref="OrleansQuantOptionsValidator"/>.
     /// </summary>
     public string Devices { get; set; } = "auto";
 }

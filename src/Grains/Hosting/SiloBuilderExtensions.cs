@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using OrleansQuant.Grains.Devices;
 using OrleansQuant.Grains.Placement;
 
@@ -6,14 +9,23 @@ namespace OrleansQuant.Grains.Hosting;
 
 public static class SiloBuilderExtensions
 {
-    /// <summary>Adds this silo's devices, the activation store and device-aware placement.</summary>
+    /// <summary>
+    /// Adds this silo's devices, the activation store and device-aware placement. Settings come from the
+    /// "OrleansQuant" configuration section, then <paramref name="configure"/>, and are validated when the silo starts.
+    /// CPU devices are always registered (every machine has them); accelerators add their own provider beside them.
+    /// </summary>
     public static ISiloBuilder AddOrleansQuant(this ISiloBuilder builder, Action<OrleansQuantOptions>? configure = null)
     {
+        var options = builder.Services.AddOptions<OrleansQuantOptions>()
+            .Bind(builder.Configuration.GetSection(OrleansQuantOptions.Section))
+            .ValidateOnStart();
         if (configure is not null)
         {
-            builder.Services.Configure(configure);
+            options.Configure(configure);
         }
 
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrleansQuantOptions>, OrleansQuantOptionsValidator>());
+        builder.AddCpuDevices();
         builder.Services.AddSingleton<DeviceRegistry>();
         builder.Services.AddSingleton<ActivationStore>();
         builder.AddPlacementDirector<SiloTargetPlacement, SiloTargetPlacementDirector>();

@@ -4,13 +4,16 @@ namespace OrleansQuant.Model.Quantization;
 
 /// <summary>
 /// The dense symmetric-positive-definite algebra GPTQ needs, in double precision on row-major <c>n × n</c> arrays.
-/// Every step works on contiguous row prefixes or suffixes so the inner loops vectorise.
+/// Every step works on contiguous row prefixes or suffixes so the inner loops vectorise. Each parallel item writes
+/// its own outputs from inputs fixed before the loop, so results do not depend on the degree of parallelism.
 /// </summary>
 internal static class CholeskyMath
 {
     /// <summary>Lower-triangular L with A = L·Lᵀ; throws when A is not positive definite.</summary>
-    public static double[] Lower(ReadOnlySpan<double> a, int n)
+    /// <param name="parallelism">the threads the caller was given; all cores when omitted.</param>
+    public static double[] Lower(ReadOnlySpan<double> a, int n, ParallelOptions? parallelism = null)
     {
+        parallelism ??= new ParallelOptions();
         var l = new double[n * n];
         var source = a.ToArray();
         for (int j = 0; j < n; j++)
@@ -30,7 +33,7 @@ internal static class CholeskyMath
             // Rows below the pivot are independent; fan out once there is enough of them to pay for it.
             if ((long)(n - j) * j > 1 << 16)
             {
-                Parallel.For(j + 1, n, Row);
+                Parallel.For(j + 1, n, parallelism, Row);
             }
             else
             {
@@ -49,8 +52,9 @@ internal static class CholeskyMath
     /// upper=True) gives, in one factorization: with J the order reversal and J·A·J = M·Mᵀ, A = R·Rᵀ for the upper
     /// R = J·M·J, so A⁻¹ = R⁻ᵀ·R⁻¹ and U = R⁻¹ = J·M⁻¹·J.
     /// </summary>
-    public static double[] UpperOfInverse(ReadOnlySpan<double> a, int n)
+    public static double[] UpperOfInverse(ReadOnlySpan<double> a, int n, ParallelOptions? parallelism = null)
     {
+        parallelism ??= new ParallelOptions();
         var reversed = new double[n * n];
         for (int i = 0; i < n; i++)
         {
@@ -60,11 +64,11 @@ internal static class CholeskyMath
             }
         }
 
-        var m = Lower(reversed, n);
+        var m = Lower(reversed, n, parallelism);
 
         // Column j of M⁻¹ solves M·x = e_j by forward substitution; columns are independent, so they run in parallel.
         var u = new double[n * n];
-        Parallel.For(0, n, () => new double[n], (j, _, x) =>
+        Parallel.For(0, n, parallelism, () => new double[n], (j, _, x) =>
         {
             x[j] = 1 / m[j * n + j];
             u[(n - 1 - j) * n + (n - 1 - j)] = x[j];

@@ -9,8 +9,14 @@ public static class Gptq
 {
     /// <param name="weights">W <c>[rows, columns]</c> (already smoothed), double.</param>
     /// <param name="hessian">H = 2/n·XᵀX <c>[columns, columns]</c> of the (smoothed) inputs; not modified.</param>
-    public static QuantizedWeights Quantize(ReadOnlySpan<double> weights, int rows, int columns, ReadOnlySpan<double> hessian, GptqOptions options)
+    /// <param name="parallelism">
+    /// the threads this layer may use: its device's <c>Parallelism</c> when it runs for a device that shares the
+    /// machine; all cores when omitted. Rows are independent, so the result does not depend on it.
+    /// </param>
+    public static QuantizedWeights Quantize(ReadOnlySpan<double> weights, int rows, int columns, ReadOnlySpan<double> hessian, GptqOptions options,
+        ParallelOptions? parallelism = null)
     {
+        parallelism ??= new ParallelOptions();
         var w = weights.ToArray();
         var h = hessian.ToArray();
         int n = columns;
@@ -55,18 +61,18 @@ public static class Gptq
             h[c * n + c] += damping;
         }
 
-        var hinv = CholeskyMath.UpperOfInverse(h, n);
+        var hinv = CholeskyMath.UpperOfInverse(h, n, parallelism);
         var q = new double[rows * n];
         for (int i1 = 0; i1 < n; i1 += options.BlockSize)
         {
             int i2 = Math.Min(i1 + options.BlockSize, n), width = i2 - i1;
             var errors = new double[rows * width];
-            Parallel.For(0, rows, o => QuantizeBlockRow(w.AsSpan(o * n, n), q.AsSpan(o * n, n), errors.AsSpan(o * width, width), scales[o], hinv, n, i1, i2));
+            Parallel.For(0, rows, parallelism, o => QuantizeBlockRow(w.AsSpan(o * n, n), q.AsSpan(o * n, n), errors.AsSpan(o * width, width), scales[o], hinv, n, i1, i2));
 
             // Lazy batch update: the block's accumulated errors reach the remaining columns in one product.
             if (i2 < n)
             {
-                Parallel.For(0, rows, o =>
+                Parallel.For(0, rows, parallelism, o =>
                 {
                     var row = w.AsSpan(o * n + i2, n - i2);
                     for (int j = 0; j < width; j++)

@@ -24,8 +24,13 @@ public sealed class LinearInputStatistics
     public long Tokens { get; private set; }
 
     /// <summary>Adds the rows of <paramref name="activations"/> <c>[tokens, Channels]</c>.</summary>
-    public void Accumulate(ReadOnlySpan<float> activations, int tokens)
+    /// <param name="parallelism">
+    /// the threads the caller's device was given; all cores when omitted. Each thread owns whole rows of Σ xxᵀ,
+    /// so the sums do not depend on it.
+    /// </param>
+    public void Accumulate(ReadOnlySpan<float> activations, int tokens, ParallelOptions? parallelism = null)
     {
+        parallelism ??= new ParallelOptions();
         int n = Channels;
         if (activations.Length != tokens * n)
         {
@@ -42,7 +47,7 @@ public sealed class LinearInputStatistics
 
         // Upper triangle only, row i of Σ xxᵀ gets x_i · x[i..] per token; mirrored when read.
         var sums = _sumOfOuterProducts;
-        Parallel.For(0, n, i =>
+        Parallel.For(0, n, parallelism, i =>
         {
             var target = sums.AsSpan(i * n + i, n - i);
             for (int t = 0; t < tokens; t++)

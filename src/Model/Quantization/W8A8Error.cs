@@ -5,29 +5,33 @@ namespace OrleansQuant.Model.Quantization;
 /// <summary>
 /// The error a W8A8 linear makes as served: inputs quantized per token to int8 (after smoothing, if any), weights as
 /// stored, against the full-precision product. Relative: ‖Y − Ŷ‖² / ‖Y‖² over the sample rows.
+/// Every method takes the threads its caller was given (all cores when omitted).
 /// </summary>
 public static class W8A8Error
 {
     /// <param name="inputs">rows x of the original (unsmoothed) input.</param>
     /// <param name="weights">the original (unsmoothed) W <c>[rows, columns]</c>.</param>
     /// <param name="smoothing">s, when the quantized weights are W·diag(s) and the served input is x/s.</param>
-    public static double Relative(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing)
+    public static double Relative(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing,
+        ParallelOptions? parallelism = null)
     {
-        var (error, reference) = Totals(inputs, weights, quantized, smoothing);
+        var (error, reference) = Totals(inputs, weights, quantized, smoothing, parallelism ?? new ParallelOptions());
         return reference == 0 ? 0 : error / reference;
     }
 
     /// <summary>‖Y − Ŷ‖²_F / n: gptq_ref.py's <c>loss_w8a8</c>.</summary>
-    public static double MeanSquared(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing) =>
-        inputs.Count == 0 ? 0 : Totals(inputs, weights, quantized, smoothing).Error / inputs.Count;
+    public static double MeanSquared(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing,
+        ParallelOptions? parallelism = null) =>
+        inputs.Count == 0 ? 0 : Totals(inputs, weights, quantized, smoothing, parallelism ?? new ParallelOptions()).Error / inputs.Count;
 
-    private static (double Error, double Reference) Totals(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing)
+    private static (double Error, double Reference) Totals(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing,
+        ParallelOptions parallelism)
     {
         int columns = quantized.Columns, rows = quantized.Rows;
         double[] w = weights.ToArray(), s = smoothing.ToArray(), dequantized = quantized.Dequantize();
         double error = 0, reference = 0;
         var gate = new Lock();
-        Parallel.For(0, inputs.Count, () => (Error: 0.0, Reference: 0.0, Exact: new double[columns], Levels: new double[columns]), (t, _, local) =>
+        Parallel.For(0, inputs.Count, parallelism, () => (Error: 0.0, Reference: 0.0, Exact: new double[columns], Levels: new double[columns]), (t, _, local) =>
         {
             var x = inputs[t];
             for (int i = 0; i < columns; i++)
@@ -63,13 +67,15 @@ public static class W8A8Error
     }
 
     /// <summary>GPTQ's objective for quantized weights Q against W on inputs with Hessian H = 2/n·XᵀX: ½·Σ_rows ΔwᵀHΔw.</summary>
-    public static double WeightLoss(ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> hessian)
+    public static double WeightLoss(ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> hessian,
+        ParallelOptions? parallelism = null)
     {
+        parallelism ??= new ParallelOptions();
         int n = quantized.Columns;
         double[] w = weights.ToArray(), h = hessian.ToArray();
         double loss = 0;
         var gate = new Lock();
-        Parallel.For(0, quantized.Rows, () => (Sum: 0.0, Delta: new double[n]), (o, _, local) =>
+        Parallel.For(0, quantized.Rows, parallelism, () => (Sum: 0.0, Delta: new double[n]), (o, _, local) =>
         {
             for (int i = 0; i < n; i++)
             {

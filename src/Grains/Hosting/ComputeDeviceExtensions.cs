@@ -1,0 +1,28 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OrleansQuant.Gpu;
+using OrleansQuant.Grains.Devices;
+
+namespace OrleansQuant.Grains.Hosting;
+
+/// <summary>Registers device backends; each adds one <see cref="IComputeDeviceProvider"/>, and registering one twice is harmless.</summary>
+public static class ComputeDeviceExtensions
+{
+    /// <summary>
+    /// CPU devices, drawing on <see cref="CpuComputeBudget.Process"/> unless a budget was registered before: the
+    /// process's cores are one budget however many silos the process hosts.
+    /// </summary>
+    public static IServiceCollection AddCpuDevices(this IServiceCollection services)
+    {
+        services.TryAddSingleton(CpuComputeBudget.Process);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IComputeDeviceProvider, CpuDeviceProvider>());
+        return services;
+    }
+
+    /// <inheritdoc cref="AddCpuDevices(IServiceCollection)"/>
+    public static ISiloBuilder AddCpuDevices(this ISiloBuilder builder)
+    {
+        builder.Services.AddCpuDevices();
+        return builder;
+    }
+}

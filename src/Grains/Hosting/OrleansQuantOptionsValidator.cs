@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Options;
+using OrleansQuant.Grains.Devices;
+
+namespace OrleansQuant.Grains.Hosting;
+
+/// <summary>
+/// Checks the settings when the silo starts, so a typo in the devices setting stops the silo with a message naming
+/// the setting, its value and what is accepted, instead of surfacing later as a failed grain activation. The kinds
+/// accepted are those of the registered device providers.
+/// </summary>
+public sealed class OrleansQuantOptionsValidator(IEnumerable<IComputeDeviceProvider> providers) : IValidateOptions<OrleansQuantOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OrleansQuantOptions options)
+    {
+        var kinds = providers.Select(p => p.Kind).ToArray();
+        return DeviceSpec.TryParse(options.Devices, out var spec) && (spec.Kind is null || kinds.Contains(spec.Kind.Value))
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(DeviceSpec.Expected(options.Devices, kinds));
+    }
+}

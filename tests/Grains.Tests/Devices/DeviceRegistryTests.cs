@@ -1,0 +1,127 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using OrleansQuant.Gpu;
+using OrleansQuant.Grains.Devices;
+using OrleansQuant.Grains.Hosting;
+
+namespace OrleansQuant.Grains.Tests.Devices;
+
+/// <summary>
+/// The silo's devices come through DI: settings bound from configuration and checked at start, devices made by the
+/// registered provider, CPU devices splitting one budget. Hosts here are built, not started, except to see the start
+/// refuse a bad setting.
+/// </summary>
+public sealed class DeviceRegistryTests
+{
+    [Theory]
+    [InlineData("cpu:0")]
+    [InlineData("cpu:65")]
+    [InlineData("gpu:2")]
+    [InlineData("cuda:1")] // no CUDA provider registered in this build
+    [InlineData("0:2")]
+    [InlineData("cpu: 2")]
+    [InlineData("")]
+    public void ABadDevicesSettingNamesTheSettingTheValueAndWhatIsExpected(string devices)
+    {
+        using var host = Build(options => options.Devices = devices);
+        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<OrleansQuantOptions>>().Value);
+        Assert.Contains("OrleansQuant:Devices", error.Message);
+        Assert.Contains($"'{devices}'", error.Message);
+        Assert.Contains("'cpu:N' (1 ≤ N ≤ 64) or 'auto'", error.Message);
+    }
+
+    [Fact]
+    public async Task TheSiloRefusesToStartWithABadDevicesSetting()
+    {
+        using var host = Build(options => options.Devices = "cpu:many");
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("OrleansQuant:Devices 'cpu:many'", error.Message);
+    }
+
+    [Fact]
+    public void TheDevicesSettingIsReadFromConfiguration()
+    {
+        using var host = Build(configuration: new() { ["OrleansQuant:Devices"] = "cpu:3" });
+        Assert.Equal(3, host.Services.GetRequiredService<DeviceRegistry>().Count);
+    }
+
+    [Fact]
+    public void MoreCpuDevicesThanCoresGetOneThreadEachFromTheSharedBudget()
+    {
+        var budget = new CpuComputeBudget(2);
+        using var host = Build(options => options.Devices = "cpu:4", services => services.AddSingleton(budget));
+        var registry = host.Services.GetRequiredService<DeviceRegistry>();
+
+        Assert.Equal(4, registry.Count);
+        Assert.All(Enumerable.Range(0, 4), i => Assert.Equal(1, registry[i].Device.Parallelism.MaxDegreeOfParallelism));
+        Assert.Equal([0, 1, 2, 3], registry.Describe().Select(d => d.Ordinal));
+        Assert.Same(registry[0], registry.Head);
+    }
+
+    [Fact]
+    public void FewerCpuDevicesThanCoresSplitEveryCore()
+    {
+        var budget = new CpuComputeBudget(5);
+        using var host = Build(options => options.Devices = "cpu:2", services => services.AddSingleton(budget));
+        var registry = host.Services.GetRequiredService<DeviceRegistry>();
+        Assert.Equal([3, 2], Enumerable.Range(0, 2).Select(i => registry[i].Device.Parallelism.MaxDegreeOfParallelism));
+    }
+
+    [Fact]
+    public void AutoPrefersAnAcceleratorProviderThatHasDevices()
+    {
+        using var host = Build(options => options.Devices = "auto",
+            services => services.AddSingleton<IComputeDeviceProvider>(new FakeAcceleratorProvider(autoCount: 2)));
+        var registry = host.Services.GetRequiredService<DeviceRegistry>();
+        Assert.Equal(2, registry.Count);
+        Assert.All(registry.Describe(), d => Assert.Contains("fake", d.Name));
+    }
+
+    [Fact]
+    public void AutoFallsBackToOneCpuDeviceWithEveryCore()
+    {
+        var budget = new CpuComputeBudget(3);
+        using var host = Build(options => options.Devices = "auto", services => services
+            .AddSingleton(budget)
+            .AddSingleton<IComputeDeviceProvider>(new FakeAcceleratorProvider(autoCount: 0)));
+        var registry = host.Services.GetRequiredService<DeviceRegistry>();
+        Assert.Equal(1, registry.Count);
+        Assert.Equal(3, registry.Head.Device.Parallelism.MaxDegreeOfParallelism);
+    }
+
+    [Fact]
+    public void AnExplicitKindUsesItsRegisteredProvider()
+    {
+        using var host = Build(options => options.Devices = "cuda:3",
+            services => services.AddSingleton<IComputeDeviceProvider>(new FakeAcceleratorProvider(autoCount: 1)));
+        var registry = host.Services.GetRequiredService<DeviceRegistry>();
+        Assert.Equal(3, registry.Count);
+    }
+
+    [Fact]
+    public void AnUnknownDeviceOrdinalNamesHowManyThereAre()
+    {
+        using var host = Build(options => options.Devices = "cpu:2");
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => host.Services.GetRequiredService<DeviceRegistry>()[2]);
+        Assert.Contains("it has 2", error.Message);
+    }
+
+    private static IHost Build(Action<OrleansQuantOptions>? configure = null, Action<IServiceCollection>? services = null,
+        Dictionary<string, string?>? configuration = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        if (configuration is not null)
+        {
+            Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(builder.Configuration, configuration);
+        }
+
+        services?.Invoke(builder.Services);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering();
+            silo.AddOrleansQuant(configure);
+        });
+        return builder.Build();
+    }
+}

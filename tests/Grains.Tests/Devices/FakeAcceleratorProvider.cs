@@ -1,0 +1,60 @@
+using OrleansQuant.Gpu;
+using OrleansQuant.Gpu.Cpu;
+using OrleansQuant.Grains.Devices;
+
+namespace OrleansQuant.Grains.Tests.Devices;
+
+/// <summary>Stands in for the CUDA provider to come: devices of another kind, named so a test can tell them apart.</summary>
+internal sealed class FakeAcceleratorProvider(int autoCount) : IComputeDeviceProvider
+{
+    public DeviceKind Kind => DeviceKind.Cuda;
+
+    public int AutoCount => autoCount;
+
+    public IReadOnlyList<ComputeDeviceSlot> Create(int count) =>
+        Enumerable.Range(0, count).Select(i => new ComputeDeviceSlot(new FakeDevice(i), new DeviceWorker($"fake:{i}"))).ToArray();
+}
+
+/// <summary>A device that only describes itself; the registry tests never run kernels on it.</summary>
+internal sealed class FakeDevice(int ordinal) : IComputeDevice
+{
+    private readonly CpuDevice _inner = new(ordinal, 1);
+
+    public DeviceInfo Info => _inner.Info with { Kind = DeviceKind.Cuda, Name = "fake accelerator" };
+
+    public ParallelOptions Parallelism => _inner.Parallelism;
+
+    public DeviceTensor Allocate(TensorType type, int rows, int columns) => throw new NotSupportedException();
+
+    public void Upload<T>(ReadOnlySpan<T> source, DeviceTensor destination) where T : unmanaged => throw new NotSupportedException();
+
+    public void Download<T>(DeviceTensor source, Span<T> destination) where T : unmanaged => throw new NotSupportedException();
+
+    public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows) => throw new NotSupportedException();
+
+    public void Embed(ReadOnlySpan<int> ids, DeviceTensor table, DeviceTensor output) => throw new NotSupportedException();
+
+    public void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output) => throw new NotSupportedException();
+
+    public void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output) => throw new NotSupportedException();
+
+    public void QuantizePerToken(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales) => throw new NotSupportedException();
+
+    public void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales, DeviceTensor? bias, DeviceTensor output) =>
+        throw new NotSupportedException();
+
+    public void ApplyRope(DeviceTensor x, int heads, int headDim, ReadOnlySpan<int> positions, DeviceTensor inverseFrequencies) => throw new NotSupportedException();
+
+    public void Attention(DeviceTensor query, int queryRow, int queryCount, DeviceTensor keyCache, DeviceTensor valueCache, int kvLength, AttentionShape shape, DeviceTensor output) =>
+        throw new NotSupportedException();
+
+    public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output) => throw new NotSupportedException();
+
+    public void AddInPlace(DeviceTensor x, DeviceTensor y) => throw new NotSupportedException();
+
+    public void Synchronize()
+    {
+    }
+
+    public void Dispose() => _inner.Dispose();
+}
