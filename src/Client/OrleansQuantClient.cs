@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,12 +29,42 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
 
     public IModelGrain Model(string name) => Cluster.GetGrain<IModelGrain>(name);
 
-    /// <summary>Loads a checkpoint directory (readable by every silo) or a demo model name under <paramref name="name"/>.</summary>
-    public Task<ModelStatus> LoadAsync(string name, string model, long kvCacheBudgetBytes = 1L << 30) =>
-        Model(name).Load(new LoadModelRequest(model, kvCacheBudgetBytes));
+    /// <summary>
+    /// Loads a checkpoint directory (readable by every silo) or a demo model name under <paramref name="name"/>, and
+    /// waits for the load job, reporting each layer as it lands. A load of the same model already running is joined.
+    /// </summary>
+    public async Task<ModelStatus> LoadAsync(string name, string model, long kvCacheBudgetBytes = 1L << 30,
+        IProgress<JobEvent>? progress = null, int? maxDevices = null, CancellationToken cancellation = default)
+    {
+        var job = await Model(name).StartLoad(new LoadModelRequest(model, kvCacheBudgetBytes, maxDevices));
+        await CompleteAsync(name, job, progress, cancellation);
+        return await StatusAsync(name);
+    }
 
-    public IAsyncEnumerable<QuantizationEvent> QuantizeAsync(string name, QuantizeRequest? request = null) =>
-        Model(name).Quantize(request ?? new QuantizeRequest());
+    /// <summary>Starts a quantization job and streams its progress to the end ("done", "failed" or "cancelled").</summary>
+    public async IAsyncEnumerable<JobEvent> QuantizeAsync(string name, QuantizeRequest? request = null,
+        [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        var job = await Model(name).StartQuantize(request ?? new QuantizeRequest());
+        await foreach (var e in WatchAsync(name, job.Id, cancellation: cancellation))
+        {
+            yield return e;
+        }
+    }
+
+    /// <summary>
+    /// A job's events from <paramref name="from"/> on, live until it ends, heartbeats included. Leaving and calling
+    /// again with the next <see cref="JobEvent.Sequence"/> picks up where the stream was left.
+    /// </summary>
+    public async IAsyncEnumerable<JobEvent> WatchAsync(string name, string jobId, int from = 0, [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        await foreach (var e in Model(name).WatchJob(jobId, from).WithCancellation(cancellation))
+        {
+            yield return e;
+        }
+    }
+
+    public Task<JobInfo> CancelAsync(string name, string jobId) => Model(name).CancelJob(jobId);
 
     public IAsyncEnumerable<GeneratedToken> GenerateAsync(string name, GenerateRequest request) => Model(name).Generate(request);
 
@@ -49,11 +80,51 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
         return text.ToString();
     }
 
-    public Task<RequantizeResult> RequantizeLayerAsync(string name, int layer, string recipeYaml) => Model(name).RequantizeLayer(layer, recipeYaml);
+    /// <summary>
+    /// Re-quantizes one layer with another recipe while the model serves, and waits for it. A failure is returned, not
+    /// thrown: the old weights kept serving, and the layer's status keeps the error.
+    /// </summary>
+    public async Task<RequantizeResult> RequantizeLayerAsync(string name, int layer, string recipeYaml, CancellationToken cancellation = default)
+    {
+        var job = await Model(name).StartRequantize(layer, recipeYaml);
+        JobEvent? built = null;
+        await foreach (var e in WatchAsync(name, job.Id, cancellation: cancellation))
+        {
+            built = e is { Stage: "quantize", Done: 1 } ? e : built;
+            if (e.IsFinal)
+            {
+                var status = (await StatusAsync(name)).Layers[layer];
+                return e.Stage == "done"
+                    ? new RequantizeResult(layer, true, status.Version, null, built?.ErrorBefore, built?.ErrorAfter)
+                    : new RequantizeResult(layer, false, status.Version, e.Message);
+            }
+        }
+
+        throw new InvalidOperationException($"job {job.Id} ended without a final event");
+    }
 
     public Task<ModelStatus> StatusAsync(string name) => Model(name).GetStatus();
 
-    public Task SaveAsync(string name, string directory) => Model(name).Save(directory);
+    /// <summary>Saves the model as it serves as a sharded checkpoint in <paramref name="directory"/> (every silo must be able to write it).</summary>
+    public async Task SaveAsync(string name, string directory, IProgress<JobEvent>? progress = null, CancellationToken cancellation = default) =>
+        await CompleteAsync(name, await Model(name).StartSave(directory), progress, cancellation);
+
+    /// <summary>Waits for a job to end; throws with its message when it failed or was cancelled.</summary>
+    public async Task<JobInfo> CompleteAsync(string name, JobInfo job, IProgress<JobEvent>? progress = null, CancellationToken cancellation = default)
+    {
+        await foreach (var e in WatchAsync(name, job.Id, cancellation: cancellation))
+        {
+            progress?.Report(e);
+        }
+
+        var ended = await Model(name).GetJob(job.Id);
+        return ended.State switch
+        {
+            JobState.Succeeded => ended,
+            JobState.Cancelled => throw new OperationCanceledException($"job {ended.Id} was cancelled"),
+            _ => throw new InvalidOperationException($"job {ended.Id} failed: {ended.Error}"),
+        };
+    }
 
     /// <summary>The model <paramref name="name"/> as a Microsoft.Extensions.AI chat client.</summary>
     public IChatClient AsChatClient(string name) => new OrleansQuantChatClient(this, name);

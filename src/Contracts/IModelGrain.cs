@@ -1,25 +1,34 @@
 namespace OrleansQuant.Contracts;
 
 /// <summary>
-/// The coordinator of one model (key: the model name): loads it across the cluster, quantizes it layer-parallel,
-/// schedules generation through the layer grains, and re-quantizes single layers while serving.
+/// The coordinator of one model (key: the model name): loads it across the cluster, quantizes it, schedules
+/// generation through the layer grains, re-quantizes single layers while serving, and saves it. Loading,
+/// quantization, re-quantization and saving are jobs: <c>Start…</c> returns at once, <see cref="WatchJob"/> streams
+/// progress (and can be left and re-attached), <see cref="CancelJob"/> stops one with nothing half-applied.
 /// </summary>
 public interface IModelGrain : IGrainWithStringKey
 {
-    /// <summary>Plans placement over every silo's devices and loads each layer on its device.</summary>
-    Task<ModelStatus> Load(LoadModelRequest request);
+    /// <summary>Plans placement over every silo's devices and loads each layer there. A second load while one runs joins it.</summary>
+    Task<JobInfo> StartLoad(LoadModelRequest request);
 
-    /// <summary>Calibrates and quantizes every layer, streaming progress.</summary>
-    IAsyncEnumerable<QuantizationEvent> Quantize(QuantizeRequest request);
+    /// <summary>Calibrates and quantizes every layer; all layers change together, or none does.</summary>
+    Task<JobInfo> StartQuantize(QuantizeRequest request);
+
+    /// <summary>Re-quantizes one layer with another recipe from its kept statistics, while the model keeps serving.</summary>
+    Task<JobInfo> StartRequantize(int layer, string recipeYaml);
+
+    /// <summary>Writes the model, as it now serves, as a sharded checkpoint (compressed-tensors once quantized).</summary>
+    Task<JobInfo> StartSave(string directory);
+
+    /// <summary>The job's events from <paramref name="from"/> on, then live ones (with heartbeats) until it ends.</summary>
+    IAsyncEnumerable<JobEvent> WatchJob(string jobId, int from = 0);
+
+    Task<JobInfo> GetJob(string jobId);
+
+    Task<JobInfo> CancelJob(string jobId);
 
     /// <summary>Continues a prompt, streaming tokens as they are made (continuous batching with other requests).</summary>
     IAsyncEnumerable<GeneratedToken> Generate(GenerateRequest request);
-
-    /// <summary>Re-quantizes one layer with another recipe while the model keeps serving.</summary>
-    Task<RequantizeResult> RequantizeLayer(int layer, string recipeYaml);
-
-    /// <summary>Writes the model, as it now serves, as a checkpoint (compressed-tensors once quantized).</summary>
-    Task Save(string directory);
 
     Task<ModelStatus> GetStatus();
 }

@@ -20,7 +20,7 @@ public sealed class ChatClientTests(ClusterFixture fixture)
         // The tiny model has no chat template: the conversation goes in as a plain transcript, assistant's turn open.
         var tokenizer = ModelTokenizer.Load(ModelDirectory.Resolve("tiny"));
         int[] prompt = tokenizer.Encode("user: hi\nassistant:").ToArray();
-        var expected = await GenerationTests.Collect(sdk.Model("chat"), prompt, 6);
+        var expected = await ClusterCalls.Collect(sdk.Model("chat"), prompt, 6);
         Assert.Equal(tokenizer.Decode(expected), response.Text);
         Assert.Equal(ChatFinishReason.Length, response.FinishReason);
         Assert.Equal("chat", response.ModelId);

@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
-using OrleansQuant.Grains;
+using OrleansQuant.Client;
 using OrleansQuant.Grains.Hosting;
+using OrleansQuant.Grains.Layers;
 
 namespace OrleansQuant.Grains.Tests;
 
@@ -11,6 +13,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public TestCluster Cluster { get; private set; } = null!;
 
     public IGrainFactory Grains => Cluster.Client;
+
+    public OrleansQuantClient Sdk => new(Cluster.Client);
 
     public async Task InitializeAsync()
     {
@@ -31,7 +35,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder silo)
         {
             silo.AddOrleansQuant(options => options.Devices = "cpu:2");
-            silo.Services.AddSingleton<IQuantizationFaultInjector, SwitchableFaultInjector>();
+            silo.Services.AddSingleton<IQuantizationFaultInjector, TestFaultInjector>();
         }
     }
 }
@@ -42,17 +46,42 @@ public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
     public const string Name = "cluster";
 }
 
-/// <summary>Fails GPTQ in the named model's layer when a test turns it on.</summary>
-public sealed class SwitchableFaultInjector : IQuantizationFaultInjector
+/// <summary>
+/// Fails or slows GPTQ in a named model's layer when a test asks: a failure before its up_proj, a delay (cancellable)
+/// before its first linear. Keyed by model name, so a test touches only its own model.
+/// </summary>
+public sealed class TestFaultInjector : IQuantizationFaultInjector
 {
-    public static volatile string? FailModel;
-    public static volatile int FailLayer = -1;
+    private static readonly ConcurrentDictionary<(string Model, int Layer), TimeSpan> s_delays = new();
+    private static readonly ConcurrentDictionary<(string Model, int Layer), bool> s_failures = new();
 
-    public void BeforeLinear(string model, int layer, string module, string recipeYaml)
+    public static IDisposable Fail(string model, int layer)
     {
-        if (model == FailModel && layer == FailLayer && module.EndsWith("mlp.up_proj", StringComparison.Ordinal))
+        s_failures[(model, layer)] = true;
+        return new Undo(() => s_failures.TryRemove((model, layer), out _));
+    }
+
+    public static IDisposable Delay(string model, int layer, TimeSpan delay)
+    {
+        s_delays[(model, layer)] = delay;
+        return new Undo(() => s_delays.TryRemove((model, layer), out _));
+    }
+
+    public void BeforeLinear(string model, int layer, string module, string recipeYaml, CancellationToken cancellation)
+    {
+        if (s_delays.TryGetValue((model, layer), out var delay) && module.EndsWith("self_attn.q_proj", StringComparison.Ordinal))
+        {
+            Task.Delay(delay, cancellation).GetAwaiter().GetResult();
+        }
+
+        if (s_failures.ContainsKey((model, layer)) && module.EndsWith("mlp.up_proj", StringComparison.Ordinal))
         {
             throw new ArithmeticException($"injected GPTQ failure in {module}");
         }
+    }
+
+    private sealed class Undo(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 }

@@ -29,6 +29,12 @@ public sealed class SiloTargetPlacement : PlacementStrategy
             RequestContext.Remove(RequestContextKey);
         }
     }
+
+    public static Task TargetSilo(string silo, Func<Task> call) => TargetSilo(silo, async () =>
+    {
+        await call();
+        return true;
+    });
 }
 
 /// <summary>Marks a grain class as placed by <see cref="SiloTargetPlacement"/>.</summary>

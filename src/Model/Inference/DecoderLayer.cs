@@ -29,6 +29,8 @@ public sealed class DecoderLayer : IDisposable
 
     public ModelConfig Config { get; }
 
+    public IComputeDevice Device => _device;
+
     public DecoderLayerWeights Weights { get; private set; }
 
     /// <summary>Bumped each time new weights are swapped in.</summary>
@@ -41,11 +43,14 @@ public sealed class DecoderLayer : IDisposable
 
     public long KvCacheBytes => _caches.Values.Sum(c => c.ByteLength);
 
-    /// <summary>Advances the residual stream <paramref name="hidden"/> <c>[T, hidden]</c> through this layer, in place.</summary>
-    public void Forward(DeviceTensor hidden, ForwardBatch batch, ILinearInputObserver? observer = null)
+    /// <summary>
+    /// Advances the residual stream <paramref name="hidden"/> <c>[T, hidden]</c> through this layer, in place, with the
+    /// serving weights or, for sequential calibration, with <paramref name="weights"/> built beside them.
+    /// </summary>
+    public void Forward(DeviceTensor hidden, ForwardBatch batch, ILinearInputObserver? observer = null, DecoderLayerWeights? weights = null)
     {
         int tokens = batch.TokenCount, width = Config.HiddenSize;
-        var w = Weights;
+        var w = weights ?? Weights;
         using var normed = _device.Allocate(TensorType.Float32, tokens, width);
         using var query = _device.Allocate(TensorType.Float32, tokens, Shape.QueryWidth);
         using var keys = _device.Allocate(TensorType.Float32, tokens, Shape.KvWidth);
@@ -96,15 +101,6 @@ public sealed class DecoderLayer : IDisposable
         Weights = weights;
         Version++;
         return old;
-    }
-
-    /// <summary>Undoes the last <see cref="SwapWeights"/>: puts <paramref name="previous"/> back under its old version.</summary>
-    public DecoderLayerWeights RestoreWeights(DecoderLayerWeights previous)
-    {
-        var current = Weights;
-        Weights = previous;
-        Version--;
-        return current;
     }
 
     /// <summary>Forgets a finished sequence's keys and values.</summary>

@@ -8,7 +8,6 @@ namespace OrleansQuant.Model.Inference;
 /// </summary>
 internal sealed class SequenceKvCache : IDisposable
 {
-    private const int InitialCapacity = 64;
     private readonly IComputeDevice _device;
     private readonly int _width;
 
@@ -16,8 +15,8 @@ internal sealed class SequenceKvCache : IDisposable
     {
         _device = device;
         _width = width;
-        Keys = device.Allocate(TensorType.Float32, InitialCapacity, width);
-        Values = device.Allocate(TensorType.Float32, InitialCapacity, width);
+        Keys = device.Allocate(TensorType.Float32, KvCacheSize.InitialCapacity, width);
+        Values = device.Allocate(TensorType.Float32, KvCacheSize.InitialCapacity, width);
     }
 
     public DeviceTensor Keys { get; private set; }
@@ -51,12 +50,7 @@ internal sealed class SequenceKvCache : IDisposable
             return;
         }
 
-        int capacity = Keys.Rows;
-        while (capacity < needed)
-        {
-            capacity *= 2;
-        }
-
+        int capacity = KvCacheSize.Capacity(needed);
         Keys = Grow(Keys, capacity);
         Values = Grow(Values, capacity);
     }

@@ -46,7 +46,7 @@ public sealed class LayerCalibration : ILinearInputObserver
     public void Observe(LinearInput input, DeviceTensor activations)
     {
         var values = activations.ToArray<float>();
-        _statistics[input].Accumulate(values, activations.Rows);
+        _statistics[input].Accumulate(values, activations.Rows, activations.Device.Parallelism);
         Keep(input, values, activations.Rows, activations.Columns);
     }
 

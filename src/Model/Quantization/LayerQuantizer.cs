@@ -20,6 +20,9 @@ public static class LayerQuantizer
         recipe.Validate("recipe");
         var clock = Stopwatch.StartNew();
 
+        // The host maths uses the cores the layer's device was given, no more.
+        var parallelism = device.Parallelism;
+
         // Compute: smoothing scales per mapped input, then the smoothed weights, norms and Hessians.
         var smoothing = new Dictionary<LinearInput, double[]>();
         if (recipe.SmoothQuant is { } smoothQuant)
@@ -67,7 +70,7 @@ public static class LayerQuantizer
 
             beforeLinear?.Invoke(module);
             var q = recipe.Gptq is { } gptq
-                ? Gptq.Quantize(weights, linear.Rows, linear.Columns, hessians[slot.Input], new GptqOptions(gptq.BlockSize, gptq.DampeningFrac, gptq.ActOrder))
+                ? Gptq.Quantize(weights, linear.Rows, linear.Columns, hessians[slot.Input], new GptqOptions(gptq.BlockSize, gptq.DampeningFrac, gptq.ActOrder), parallelism)
                 : RoundToNearest.Quantize(weights, linear.Rows, linear.Columns);
             quantized[slot] = q;
 
@@ -75,9 +78,9 @@ public static class LayerQuantizer
             var baseline = RoundToNearest.Quantize(linear.Weights, linear.Rows, linear.Columns);
             reports.Add(new LinearQuantizationReport(
                 module,
-                W8A8Error.WeightLoss(weights, q, hessians[slot.Input]),
-                W8A8Error.Relative(samples, linear.Weights, baseline, []),
-                W8A8Error.Relative(samples, linear.Weights, q, s)));
+                W8A8Error.WeightLoss(weights, q, hessians[slot.Input], parallelism),
+                W8A8Error.Relative(samples, linear.Weights, baseline, [], parallelism),
+                W8A8Error.Relative(samples, linear.Weights, q, s, parallelism)));
         }
 
         // Apply: norms divided by s, linears uploaded as int8 (or smoothed float), all beside the old weights.

@@ -18,7 +18,6 @@ namespace OrleansQuant.Model.Quantization;
 /// </summary>
 public static class QuantizedCheckpointWriter
 {
-    private const string LayerNamePrefix = "model.layers.";
 
     private static readonly string[] s_tokenizerFiles =
         ["tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
@@ -66,27 +65,6 @@ public static class QuantizedCheckpointWriter
     {
         CheckLayerShards(config, directory, layerShards);
         var headShard = WriteShard(directory, HeadShardName(config.NumHiddenLayers), LayerTensors.Head(head));
-        Finish(config, recipe, sourceDirectory, directory, [headShard, .. layerShards]);
-    }
-
-    /// <summary>
-    /// Saves tensors gathered in one process (the coordinator's current save), split into the same per-layer shards.
-    /// Kept only until ModelGrain.Save calls <see cref="WriteLayerShard"/> on each layer's silo instead.
-    /// </summary>
-    public static void Write(ModelConfig config, QuantizationRecipe? recipe, string sourceDirectory, string directory,
-        IEnumerable<ExportedTensor> tensors)
-    {
-        int layerCount = config.NumHiddenLayers;
-        var perLayer = Enumerable.Range(0, layerCount).Select(_ => new List<ExportedTensor>()).ToArray();
-        var headTensors = new List<ExportedTensor>();
-        foreach (var tensor in tensors)
-        {
-            int? layer = LayerOf(tensor.Name, layerCount);
-            (layer is int i ? perLayer[i] : headTensors).Add(tensor);
-        }
-
-        var layerShards = perLayer.Select((list, i) => WriteShard(directory, LayerShardName(i, layerCount), list)).ToList();
-        var headShard = WriteShard(directory, HeadShardName(layerCount), headTensors);
         Finish(config, recipe, sourceDirectory, directory, [headShard, .. layerShards]);
     }
 
@@ -174,23 +152,5 @@ public static class QuantizedCheckpointWriter
         string[] keep = [.. shards.Select(s => s.FileName), CheckpointFiles.IndexFile];
         CheckpointFiles.DeleteStale(directory, keep);
         CheckpointIndex.Write(Path.Combine(directory, CheckpointFiles.IndexFile), shards.Sum(s => s.TotalBytes), weightMap);
-    }
-
-    /// <summary>The layer a tensor named <c>model.layers.{i}.…</c> belongs to; null for the head's tensors.</summary>
-    private static int? LayerOf(string name, int layerCount)
-    {
-        if (!name.StartsWith(LayerNamePrefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        int end = name.IndexOf('.', LayerNamePrefix.Length);
-        if (end < 0 || !int.TryParse(name.AsSpan(LayerNamePrefix.Length, end - LayerNamePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int layer)
-            || layer >= layerCount)
-        {
-            throw new ArgumentException($"tensor {name}: expected model.layers.{{i}}.… with i in [0, {layerCount})", "tensors");
-        }
-
-        return layer;
     }
 }

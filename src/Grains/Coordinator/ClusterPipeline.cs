@@ -1,0 +1,104 @@
+using OrleansQuant.Contracts;
+using OrleansQuant.Grains.Placement;
+using OrleansQuant.Model;
+using OrleansQuant.Model.Engine;
+using OrleansQuant.Model.Inference;
+
+namespace OrleansQuant.Grains.Coordinator;
+
+/// <summary>
+/// A model's layer grains as an <see cref="ILayerPipeline"/>, in stages: consecutive layers on one device are one
+/// stage, run by one call (the activation stays on the device between them). The coordinator carries activations
+/// only between stages; the last stage returns only the rows that are sampled.
+/// </summary>
+internal sealed class ClusterPipeline : ILayerPipeline
+{
+    private readonly IGrainFactory _grains;
+    private readonly CoordinatorHead _head;
+    private readonly ClusterLayerRunner[] _runners;
+    private readonly (int First, int Last)[] _stages;
+
+    public ClusterPipeline(string model, ModelConfig config, IReadOnlyList<LayerPlacement> plan, CoordinatorHead head, IGrainFactory grains)
+    {
+        Config = config;
+        Plan = plan;
+        _head = head;
+        _grains = grains;
+        Layers = plan.Select(p => grains.GetGrain<ILayerGrain>($"{model}/{p.Layer}")).ToArray();
+        _runners = plan.Select(p => new ClusterLayerRunner(p.Layer, grains.GetGrain<ILayerControlGrain>($"{model}/{p.Layer}"))).ToArray();
+        _stages = Stages(plan);
+    }
+
+    public ModelConfig Config { get; }
+
+    public IReadOnlyList<LayerPlacement> Plan { get; }
+
+    public IReadOnlyList<ILayerGrain> Layers { get; }
+
+    public IEnumerable<ILayerControlGrain> Controls => _runners.Select(r => r.Control);
+
+    public int LayerCount => _runners.Length;
+
+    /// <summary>Devices the model spans: one generation lane each keeps them all busy.</summary>
+    public int DeviceCount => Math.Max(1, Plan.Select(p => (p.Silo, p.Device)).Distinct().Count());
+
+    public ILayerRunner Layer(int index) => _runners[index];
+
+    public async Task<Hidden> Embed(int[] tokens, CancellationToken cancellation) => new PayloadHidden(await _head.Embed(tokens));
+
+    public async Task<Hidden> Forward(Hidden input, PipelineStep step, int first, int last, CancellationToken cancellation)
+    {
+        var (output, _) = await Run(((PayloadHidden)input).Payload, step, first, last, returnRows: null);
+        return new PayloadHidden(output);
+    }
+
+    public async Task<StepLogits> Logits(int[] tokens, PipelineStep step, int[] rows, CancellationToken cancellation)
+    {
+        var input = await _head.Embed(tokens);
+        var (output, versions) = await Run(input, step, 0, LayerCount - 1, rows);
+        return new StepLogits(await _head.Logits(output), versions);
+    }
+
+    public Task EndSequences(IReadOnlyList<long> sequences) =>
+        sequences.Count == 0 ? Task.CompletedTask : Task.WhenAll(Layers.Select(l => l.EndSequences(sequences)));
+
+    private async Task<(ActivationPayload Output, IReadOnlyList<int> Versions)> Run(
+        ActivationPayload input, PipelineStep step, int first, int last, int[]? returnRows)
+    {
+        var chunks = step.Batch.Chunks.Select(c => new ChunkDescriptor(c.SequenceId, c.StartPosition, c.Length)).ToArray();
+        var current = input;
+        var versions = new List<int>();
+        foreach (var (stageFirst, stageLast) in _stages)
+        {
+            if (stageLast < first || stageFirst > last)
+            {
+                continue;
+            }
+
+            int from = Math.Max(first, stageFirst), through = Math.Min(last, stageLast);
+            var result = await Layers[from].Forward(new StageStep(chunks, current, step.Ended, through, step.Observe,
+                step.Weights == WeightSet.Pending, through == last ? returnRows : null));
+            current = result.Hidden;
+            versions.AddRange(result.Versions);
+        }
+
+        return (current, versions);
+    }
+
+    private static (int First, int Last)[] Stages(IReadOnlyList<LayerPlacement> plan)
+    {
+        var stages = new List<(int, int)>();
+        for (int i = 0; i < plan.Count; i++)
+        {
+            int first = i;
+            while (i + 1 < plan.Count && plan[i + 1].Silo == plan[first].Silo && plan[i + 1].Device == plan[first].Device)
+            {
+                i++;
+            }
+
+            stages.Add((first, i));
+        }
+
+        return stages.ToArray();
+    }
+}

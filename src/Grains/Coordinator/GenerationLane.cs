@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Logging;
+using OrleansQuant.Contracts;
+using OrleansQuant.Model.Generation;
+using OrleansQuant.Model.Tokenization;
+
+namespace OrleansQuant.Grains.Coordinator;
+
+/// <summary>
+/// One micro-batch of live sequences cycling through the layer pipeline, one <see cref="GenerationStep"/> at a time
+/// (the step the single-process generator runs too). Members join between steps and leave when they finish; their KV
+/// caches are freed with the next step. Several lanes run at once, each at a different stage, which is what keeps the
+/// devices of a pipeline busy together.
+/// </summary>
+internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer tokenizer, ILogger logger)
+{
+    private readonly List<LaneMember> _members = new();
+    private readonly List<long> _ended = new();
+    private Task? _loop;
+
+    public IReadOnlyList<LaneMember> Members => _members;
+
+    /// <summary>Adds a sequence; it joins at the lane's next step. Must be called on the grain's thread.</summary>
+    public void Add(LaneMember member)
+    {
+        _members.Add(member);
+        if (_loop is null || _loop.IsCompleted)
+        {
+            _loop = Run();
+        }
+    }
+
+    private async Task Run()
+    {
+        while (true)
+        {
+            while (_members.Count > 0)
+            {
+                foreach (var gone in _members.Where(m => m.Abandoned).ToArray())
+                {
+                    Leave(gone, error: null);
+                }
+
+                if (_members.Count == 0)
+                {
+                    break;
+                }
+
+                var members = _members.ToArray();
+                var ended = _ended.ToArray();
+                _ended.Clear();
+                try
+                {
+                    await Step(members, ended);
+                }
+                catch (Exception error)
+                {
+                    logger.LogWarning(error, "Generation step failed; ending {Count} sequences", members.Length);
+                    foreach (var member in members)
+                    {
+                        Leave(member, error);
+                    }
+                }
+            }
+
+            // Nothing left to carry the frees with: send them on their own. A request that joins while they travel
+            // finds this loop still running, so the loop must look for members again before it ends.
+            if (_ended.Count == 0)
+            {
+                return;
+            }
+
+            var finished = _ended.ToArray();
+            _ended.Clear();
+            await pipeline.EndSequences(finished);
+        }
+    }
+
+    private async Task Step(LaneMember[] members, long[] ended)
+    {
+        var (tokens, versions) = await GenerationStep.Run(pipeline, members.Select(m => m.Sequence).ToArray(), ended);
+        for (int i = 0; i < members.Length; i++)
+        {
+            var sequence = members[i].Sequence;
+            string? finish = sequence.Finish?.ToString().ToLowerInvariant();
+            members[i].Output.Writer.TryWrite(new GeneratedToken(sequence.Generated.Count - 1, tokens[i], tokenizer.DecodeToken(tokens[i]), finish, versions));
+            if (finish is not null)
+            {
+                Leave(members[i], error: null);
+            }
+        }
+    }
+
+    private void Leave(LaneMember member, Exception? error)
+    {
+        member.Output.Writer.TryComplete(error);
+        _members.Remove(member);
+        _ended.Add(member.Sequence.Id);
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+using OrleansQuant.Contracts;
+using OrleansQuant.Model.Generation;
+using OrleansQuant.Model.Inference;
+using OrleansQuant.Model.Tokenization;
+
+namespace OrleansQuant.Grains.Coordinator;
+
+/// <summary>
+/// Continuous batching over lanes, one per device the model spans. A new sequence is admitted only while the KV cache
+/// it will need fits in each layer's budget next to the live ones; a refusal fails that request alone, before it
+/// joins a lane, so the sequences already batched never see it.
+/// </summary>
+internal sealed class GenerationScheduler(ClusterPipeline pipeline, ModelTokenizer tokenizer, long kvBudgetBytes, ILogger logger)
+{
+    private static long s_nextSequence;
+    private readonly List<GenerationLane> _lanes = new();
+
+    public int ActiveSequences => _lanes.Sum(l => l.Members.Count);
+
+    /// <summary>Puts a request into the lane with the fewest sequences; its tokens come out of the returned member.</summary>
+    public LaneMember Admit(GenerationRequest request)
+    {
+        var config = pipeline.Config;
+        var sequence = new DecodingSequence(Interlocked.Increment(ref s_nextSequence), request);
+        int kvWidth = config.NumKeyValueHeads * config.HeadDim;
+        var live = _lanes.SelectMany(l => l.Members).ToArray();
+        long held = live.Sum(m => KvCacheSize.Bytes(m.Sequence.Positions, kvWidth));
+        long needed = KvCacheSize.Bytes(request.PromptIds.Count, kvWidth);
+        if (live.Length > 0 && held + needed > kvBudgetBytes)
+        {
+            throw new InvalidOperationException(
+                $"the KV cache holds {held} bytes per layer for {live.Length} sequences and this prompt needs {needed} more, over its budget of {kvBudgetBytes}; no new sequence fits until some finish");
+        }
+
+        while (_lanes.Count < pipeline.DeviceCount)
+        {
+            _lanes.Add(new GenerationLane(pipeline, tokenizer, logger));
+        }
+
+        var member = new LaneMember(sequence);
+        _lanes.MinBy(l => l.Members.Count)!.Add(member);
+        return member;
+    }
+}

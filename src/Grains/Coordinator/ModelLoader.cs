@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Logging;
+using OrleansQuant.Contracts;
+using OrleansQuant.Grains.Devices;
+using OrleansQuant.Grains.Placement;
+using OrleansQuant.Model;
+using OrleansQuant.Model.Checkpoints;
+using OrleansQuant.Model.Demo;
+using OrleansQuant.Model.Tokenization;
+
+namespace OrleansQuant.Grains.Coordinator;
+
+/// <summary>
+/// The load job: plans where a model's layers go over the cluster's devices, starts every layer grain loading its own
+/// tensors on its silo, waits for them in bounded calls (reporting each as it lands), then loads the embedding and
+/// head on the coordinator's device.
+/// </summary>
+internal static class ModelLoader
+{
+    public static async Task<LoadedModel> Load(string name, LoadModelRequest request, ModelJob job, IGrainFactory grains, DeviceRegistry devices, ILogger logger)
+    {
+        string directory = ModelDirectory.Resolve(request.Model);
+        ModelConfig config;
+        using (var checkpoint = ModelCheckpoint.Open(directory))
+        {
+            // Config and quantization_config are checked here, once, before any layer is placed.
+            config = checkpoint.Config;
+        }
+
+        var tokenizer = ModelTokenizer.Load(directory);
+
+        var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        var silos = await Task.WhenAll(hosts.Keys.Select(silo =>
+            SiloTargetPlacement.TargetSilo(silo.ToParsableString(), () => grains.GetGrain<IDeviceHostGrain>(silo.ToParsableString()).GetDevices())));
+        var plan = PlacementPlanner.Plan(config.NumHiddenLayers, Limit(silos, request.MaxDevices), EstimateLayerBytes(config));
+
+        job.Report(new JobEvent("load", 0, plan.Count, 0));
+        var controls = plan.Select(p => grains.GetGrain<ILayerControlGrain>($"{name}/{p.Layer}")).ToArray();
+        await Task.WhenAll(plan.Select(p => SiloTargetPlacement.TargetSilo(p.Silo, () =>
+            controls[p.Layer].StartLoad(new LayerLoadRequest(directory, p.Layer, p.Device, request.KvCacheBudgetBytes)))));
+        int loaded = 0;
+        await Task.WhenAll(controls.Select(async (control, layer) =>
+        {
+            var status = await ClusterLayerRunner.WaitForJob(control, job.Cancellation);
+            if (status.State != JobState.Succeeded)
+            {
+                throw new InvalidOperationException($"layer {layer} did not load: {status.Error ?? status.State.ToString()}");
+            }
+
+            job.Report(new JobEvent("load", ++loaded, plan.Count, 0, layer));
+        }));
+
+        var head = await CoordinatorHead.Load(directory, devices.Head);
+        var pipeline = new ClusterPipeline(name, config, plan, head, grains);
+        logger.LogInformation("Model {Model} loaded from {Directory}: {Layers} layers over {Devices} devices", name, directory, plan.Count, pipeline.DeviceCount);
+        return new LoadedModel(directory, config, tokenizer, new ChatPromptEncoder(tokenizer), head, pipeline,
+            new GenerationScheduler(pipeline, tokenizer, request.KvCacheBudgetBytes, logger), silos);
+    }
+
+    /// <summary>The first <paramref name="maxDevices"/> devices in the planner's order (silo address, then ordinal).</summary>
+    private static IReadOnlyList<SiloDevices> Limit(IReadOnlyList<SiloDevices> silos, int? maxDevices)
+    {
+        if (maxDevices is not int max)
+        {
+            return silos;
+        }
+
+        var kept = new List<SiloDevices>();
+        foreach (var silo in silos.OrderBy(s => s.Silo, StringComparer.Ordinal))
+        {
+            var devices = silo.Devices.OrderBy(d => d.Ordinal).Take(max - kept.Sum(s => s.Devices.Count)).ToArray();
+            if (devices.Length > 0)
+            {
+                kept.Add(silo with { Devices = devices });
+            }
+        }
+
+        return kept;
+    }
+
+    private static long EstimateLayerBytes(ModelConfig c)
+    {
+        long attention = (long)c.HiddenSize * c.NumAttentionHeads * c.HeadDim * 2 + (long)c.HiddenSize * c.NumKeyValueHeads * c.HeadDim * 2;
+        long mlp = 3L * c.HiddenSize * c.IntermediateSize;
+        return (attention + mlp) * sizeof(float);
+    }
+}

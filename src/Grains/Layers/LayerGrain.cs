@@ -1,0 +1,309 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansQuant.Contracts;
+using OrleansQuant.Gpu;
+using OrleansQuant.Grains.Devices;
+using OrleansQuant.Grains.Placement;
+using OrleansQuant.Model;
+using OrleansQuant.Model.Checkpoints;
+using OrleansQuant.Model.Inference;
+using OrleansQuant.Model.Quantization;
+using OrleansQuant.Model.Recipes;
+
+namespace OrleansQuant.Grains.Layers;
+
+/// <summary>
+/// One decoder layer pinned to one device: it maps only its own tensors, runs its forward passes on the device's
+/// stream (and hands the activation to the next layer of its stage without it leaving the device), keeps the KV
+/// cache of every live sequence, collects calibration statistics as batches pass, and builds quantized weights beside
+/// the serving ones as a background job. The full-precision weights stay on the host for later re-quantization.
+/// Kept alive while its model is loaded: a collected layer would come back empty.
+/// </summary>
+[SiloTargetPlacement]
+[KeepAlive]
+public sealed class LayerGrain(
+    DeviceRegistry devices,
+    ActivationStore activations,
+    CpuComputeBudget budget,
+    ILocalSiloDetails silo,
+    IServiceProvider services,
+    ILogger<LayerGrain> logger) : Grain, ILayerGrain, ILayerControlGrain
+{
+    private LoadedLayer? _loaded;
+    private LayerJob? _job;
+    private HostLayerWeights? _fullPrecision;
+    private LayerCalibration? _calibration;
+    private (DecoderLayerWeights Weights, string Recipe)? _pending;
+    private LayerState _state;
+    private string? _recipe;
+    private string? _error;
+
+    /// <summary>What a loaded layer grain holds, set once when its load job ends.</summary>
+    private sealed record LoadedLayer(DecoderLayer Layer, ComputeDeviceSlot Slot, int Device);
+
+    private string SiloAddress => silo.SiloAddress.ToParsableString();
+
+    private string ModelName => this.GetPrimaryKeyString().Split('/')[0];
+
+    public Task StartLoad(LayerLoadRequest request)
+    {
+        if (_loaded is not null || _job is { IsRunning: true, Kind: "load" })
+        {
+            return Task.CompletedTask;
+        }
+
+        var slot = devices[request.Device];
+        _job = LayerJob.Start("load", 1, async (job, cancellation) =>
+        {
+            var layer = await slot.Worker.Run(() =>
+            {
+                using var checkpoint = ModelCheckpoint.Open(request.Directory);
+                return new DecoderLayer(request.Layer, checkpoint.Config, checkpoint.LoadLayer(request.Layer, slot.Device), slot.Device);
+            });
+            _loaded = new LoadedLayer(layer, slot, request.Device);
+            _state = IsQuantized(layer.Weights) ? LayerState.Serving : LayerState.Loaded;
+            job.Advance();
+            logger.LogInformation("Layer {Layer} loaded on {Silo} device {Device} ({State})", request.Layer, SiloAddress, request.Device, _state);
+            return null;
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task<StageOutput> Forward(StageStep step)
+    {
+        var (layer, slot, _) = Loaded();
+        if (step.Observe)
+        {
+            _calibration ??= new LayerCalibration(layer.Index, layer.Config);
+            _state = LayerState.Calibrating;
+        }
+
+        var calibration = step.Observe ? _calibration : null;
+        var weights = step.UsePending
+            ? _pending?.Weights ?? throw new InvalidOperationException($"layer {layer.Index} holds no built weights to run; StartBuild makes them")
+            : null;
+        bool lastOfStage = step.Through <= layer.Index;
+        var batch = new ForwardBatch(step.Chunks.Select(c => new SequenceChunk(c.Sequence, c.Start, c.Length)).ToArray());
+        var (output, version) = await slot.Worker.Run(() =>
+        {
+            using var active = LayerActivity.Enter();
+
+            // Take the input first: a parked activation must be freed even when this step fails.
+            var hidden = Materialize(slot, step.Input);
+            try
+            {
+                foreach (long ended in step.Ended)
+                {
+                    layer.EndSequence(ended);
+                }
+
+                int version = weights is null ? layer.Version : layer.Version + 1;
+                layer.Forward(hidden, batch, calibration, weights);
+                if (!lastOfStage)
+                {
+                    var handle = activations.Park(SiloAddress, slot.Device.Info.Ordinal, hidden);
+                    hidden = null;
+                    return (new ActivationPayload(batch.TokenCount, layer.Config.HiddenSize, null, handle), version);
+                }
+
+                return (Values(slot.Device, hidden, step.ReturnRows), version);
+            }
+            finally
+            {
+                hidden?.Dispose();
+            }
+        });
+
+        if (lastOfStage)
+        {
+            return new StageOutput(output, [version]);
+        }
+
+        var rest = await GrainFactory.GetGrain<ILayerGrain>($"{ModelName}/{layer.Index + 1}").Forward(step with { Input = output });
+        return new StageOutput(rest.Hidden, [version, .. rest.Versions]);
+    }
+
+    public Task EndSequences(IReadOnlyList<long> sequences)
+    {
+        var (layer, slot, _) = Loaded();
+        return slot.Worker.Run(() =>
+        {
+            foreach (long id in sequences)
+            {
+                layer.EndSequence(id);
+            }
+        });
+    }
+
+    public Task BeginCalibration()
+    {
+        var (layer, _, _) = Loaded();
+        _calibration = new LayerCalibration(layer.Index, layer.Config);
+        return Task.CompletedTask;
+    }
+
+    public Task StartBuild(string recipeYaml)
+    {
+        var (layer, slot, _) = Loaded();
+        if (_job is { IsRunning: true } running)
+        {
+            throw new InvalidOperationException($"layer {layer.Index} is busy with a {running.Kind} job; wait for it or cancel it first");
+        }
+
+        var recipe = string.IsNullOrWhiteSpace(recipeYaml) ? QuantizationRecipe.Default : RecipeReader.Parse(recipeYaml, "recipe");
+        recipe.Validate("recipe");
+        var calibration = _calibration
+            ?? throw new InvalidOperationException($"layer {layer.Index} has no calibration statistics; quantize the model (a calibration pass) first");
+        var injector = services.GetService<IQuantizationFaultInjector>();
+        string model = ModelName;
+        var previous = _state;
+        _state = LayerState.Quantizing;
+        _job = LayerJob.Start("build", LinearSlot.All.Count, async (job, cancellation) =>
+        {
+            try
+            {
+                _fullPrecision ??= await slot.Worker.Run(() => HostLayerWeights.Download(layer.Weights));
+                var original = _fullPrecision;
+                var (weights, report) = await DeviceBuildQueue.Run(slot, budget, () => LayerQuantizer.Quantize(layer.Index, original, calibration, recipe, slot.Device, module =>
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    injector?.BeforeLinear(model, layer.Index, module, recipeYaml, cancellation);
+                    job.Advance();
+                }), cancellation);
+                if (cancellation.IsCancellationRequested)
+                {
+                    await slot.Worker.Run(weights.Dispose);
+                    cancellation.ThrowIfCancellationRequested();
+                }
+
+                await DropPending();
+                _pending = (weights, recipeYaml);
+                _state = previous == LayerState.Calibrating ? LayerState.Loaded : previous;
+                logger.LogInformation("Layer {Layer} built W8A8 weights in {Seconds:F1}s: error {Before:E2} -> {After:E2}",
+                    layer.Index, report.Duration.TotalSeconds, report.ErrorBefore, report.ErrorAfter);
+                return new LayerBuildReport(layer.Index, report.Duration.TotalSeconds,
+                    report.Linears.Select(l => new LinearReport(l.Module, l.WeightLoss, l.BaselineError, l.W8A8Error)).ToArray());
+            }
+            catch (Exception error)
+            {
+                // The serving weights never left service; say what went wrong and keep serving them.
+                _state = previous == LayerState.Calibrating ? LayerState.Loaded : previous;
+                if (error is not OperationCanceledException)
+                {
+                    _error = error.Message;
+                    logger.LogWarning("Layer {Layer} keeps version {Version}: quantization failed: {Error}", layer.Index, layer.Version, error.Message);
+                }
+
+                throw;
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task<LayerJobStatus> WaitJob(TimeSpan wait) =>
+        _job?.Wait(wait) ?? Task.FromResult(new LayerJobStatus("none", JobState.Succeeded, 0, 0, 0));
+
+    public Task CancelJob()
+    {
+        _job?.Cancel();
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> Commit()
+    {
+        var (layer, slot, _) = Loaded();
+        var (weights, recipe) = _pending ?? throw new InvalidOperationException($"layer {layer.Index} has no built weights waiting; StartBuild makes them");
+        _pending = null;
+        await slot.Worker.Run(() => layer.SwapWeights(weights).Dispose());
+        _state = LayerState.Serving;
+        _recipe = recipe;
+        _error = null;
+        return layer.Version;
+    }
+
+    public async Task Discard()
+    {
+        _job?.Cancel();
+        if (_job is { } job)
+        {
+            await job.Completion.ContinueWith(_ => { }, TaskScheduler.Current);
+        }
+
+        await DropPending();
+        if (_loaded is { } loaded)
+        {
+            _state = IsQuantized(loaded.Layer.Weights) ? LayerState.Serving : LayerState.Loaded;
+        }
+    }
+
+    public async Task<LayerShard> WriteShard(string directory, int layerCount)
+    {
+        var (layer, slot, _) = Loaded();
+        var shard = await slot.Worker.Run(() => QuantizedCheckpointWriter.WriteLayerShard(directory, layer.Index, layerCount, layer.Weights));
+        return new LayerShard(shard.FileName, shard.TensorNames, shard.TotalBytes);
+    }
+
+    public Task<LayerStatus> GetStatus() => Task.FromResult(new LayerStatus(
+        _loaded?.Layer.Index ?? -1, SiloAddress, _loaded?.Device ?? -1, _state, _loaded?.Layer.Version ?? 0, _recipe, _error,
+        _loaded?.Layer.LiveSequences ?? 0, _loaded?.Layer.KvCacheBytes ?? 0));
+
+    private async Task DropPending()
+    {
+        if (_pending is { } pending && _loaded is { } loaded)
+        {
+            _pending = null;
+            await loaded.Slot.Worker.Run(pending.Weights.Dispose);
+        }
+    }
+
+    private static bool IsQuantized(DecoderLayerWeights weights) => LinearSlot.All.Any(s => s.Get(weights) is Int8Linear);
+
+    private LoadedLayer Loaded() =>
+        _loaded ?? throw new InvalidOperationException($"layer grain {this.GetPrimaryKeyString()} has not been loaded; the model's load job loads it");
+
+    private DeviceTensor Materialize(ComputeDeviceSlot slot, ActivationPayload payload)
+    {
+        if (payload.Handle is { } handle)
+        {
+            if (handle.Silo != SiloAddress || handle.Device != slot.Device.Info.Ordinal)
+            {
+                throw new InvalidOperationException($"activation handle for device {handle.Device} of {handle.Silo} reached device {slot.Device.Info.Ordinal} of {SiloAddress}");
+            }
+
+            return activations.Take(handle);
+        }
+
+        return slot.Device.UploadNew<float>(
+            payload.Values ?? throw new ArgumentException("activation payload has neither values nor a handle"), payload.Rows, payload.Columns);
+    }
+
+    /// <summary>The values of <paramref name="rows"/> of <paramref name="hidden"/> (all rows when null), for the coordinator.</summary>
+    private static ActivationPayload Values(IComputeDevice device, DeviceTensor hidden, int[]? rows)
+    {
+        if (rows is null)
+        {
+            return new ActivationPayload(hidden.Rows, hidden.Columns, hidden.ToArray<float>(), null);
+        }
+
+        using var selected = device.Allocate(hidden.Type, rows.Length, hidden.Columns);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            device.CopyRows(hidden, rows[i], selected, i, 1);
+        }
+
+        return new ActivationPayload(rows.Length, hidden.Columns, selected.ToArray<float>(), null);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _job?.Cancel();
+        if (_loaded is { } loaded)
+        {
+            await loaded.Slot.Worker.Run(() =>
+            {
+                loaded.Layer.Dispose();
+                _pending?.Weights.Dispose();
+            });
+        }
+    }
+}

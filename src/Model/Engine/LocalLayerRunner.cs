@@ -1,0 +1,72 @@
+using OrleansQuant.Model.Inference;
+using OrleansQuant.Model.Quantization;
+using OrleansQuant.Model.Recipes;
+
+namespace OrleansQuant.Model.Engine;
+
+/// <summary>
+/// One decoder layer of a local model as the quantization engine drives it: its statistics while calibration passes,
+/// and the weights a build made beside the serving ones until they are committed or discarded.
+/// </summary>
+public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner
+{
+    private DecoderLayerWeights? _pending;
+
+    public int Index => Layer.Index;
+
+    public DecoderLayer Layer { get; } = layer;
+
+    /// <summary>What the layer collected during the last calibration pass.</summary>
+    public LayerCalibration? Calibration { get; private set; }
+
+    /// <summary>The weights a forward pass of <paramref name="set"/> uses.</summary>
+    public DecoderLayerWeights Weights(WeightSet set) =>
+        set == WeightSet.Serving
+            ? Layer.Weights
+            : _pending ?? throw new InvalidOperationException($"layer {Index} has no built weights to run; Build makes them");
+
+    public Task BeginCalibration()
+    {
+        Calibration = new LayerCalibration(Index, Layer.Config);
+        return Task.CompletedTask;
+    }
+
+    public Task<LayerQuantizationReport> Build(QuantizationRecipe recipe, CancellationToken cancellation)
+    {
+        var calibration = Calibration ?? throw new InvalidOperationException($"layer {Index} has no calibration statistics; run a calibration pass first");
+        return Task.Run(() =>
+        {
+            var original = HostLayerWeights.Download(Layer.Weights);
+            var (weights, report) = LayerQuantizer.Quantize(Index, original, calibration, recipe, Layer.Device, _ => cancellation.ThrowIfCancellationRequested());
+            lock (this)
+            {
+                _pending?.Dispose();
+                _pending = weights;
+            }
+
+            return report;
+        }, cancellation);
+    }
+
+    public Task<int> Commit()
+    {
+        lock (this)
+        {
+            var built = _pending ?? throw new InvalidOperationException($"layer {Index} has no built weights to commit");
+            _pending = null;
+            Layer.SwapWeights(built).Dispose();
+            return Task.FromResult(Layer.Version);
+        }
+    }
+
+    public Task Discard()
+    {
+        lock (this)
+        {
+            _pending?.Dispose();
+            _pending = null;
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,55 @@
+using OrleansQuant.Model.Inference;
+
+namespace OrleansQuant.Model.Generation;
+
+/// <summary>
+/// One sequence being generated, wherever it runs: its prompt and tokens so far, its sampler, and when it stops.
+/// Its first step carries the whole prompt (prefill), every later step its last token (decode).
+/// </summary>
+public sealed class DecodingSequence
+{
+    private readonly List<int> _generated = new();
+    private readonly TokenSampler _sampler;
+
+    public DecodingSequence(long id, GenerationRequest request)
+    {
+        request.Validate();
+        Id = id;
+        Request = request;
+        _sampler = new TokenSampler(request.Sampling);
+    }
+
+    public long Id { get; }
+
+    public GenerationRequest Request { get; }
+
+    public IReadOnlyList<int> Generated => _generated;
+
+    public FinishReason? Finish { get; private set; }
+
+    /// <summary>Positions this sequence occupies in every layer's KV cache once its next step has run.</summary>
+    public int Positions => Request.PromptIds.Count + _generated.Count;
+
+    /// <summary>The chunk and tokens this sequence contributes to its next step.</summary>
+    public (SequenceChunk Chunk, IReadOnlyList<int> Tokens) NextChunk() =>
+        _generated.Count == 0
+            ? (new SequenceChunk(Id, 0, Request.PromptIds.Count), Request.PromptIds)
+            : (new SequenceChunk(Id, Request.PromptIds.Count + _generated.Count - 1, 1), [_generated[^1]]);
+
+    /// <summary>Samples the next token from its logits row; returns it, and sets <see cref="Finish"/> when it was the last.</summary>
+    public int Accept(ReadOnlySpan<float> logits)
+    {
+        int token = _sampler.Next(logits);
+        _generated.Add(token);
+        if (Request.StopIds.Contains(token))
+        {
+            Finish = FinishReason.Stop;
+        }
+        else if (_generated.Count >= Request.MaxNewTokens)
+        {
+            Finish = FinishReason.Length;
+        }
+
+        return token;
+    }
+}
