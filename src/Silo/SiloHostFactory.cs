@@ -2,8 +2,8 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using OrleansQuant.Grains.Hosting;
+using OrleansQuant.Silo.Logging;
 
 namespace OrleansQuant.Silo;
 
@@ -13,7 +13,8 @@ namespace OrleansQuant.Silo;
 /// </summary>
 internal static class SiloHostFactory
 {
-    public static IHost Build(IReadOnlyDictionary<string, string?> overrides)
+    /// <param name="logging">where the silo's logs go: the command's log file, or the console with --verbose.</param>
+    public static IHost Build(IReadOnlyDictionary<string, string?> overrides, CliLogging logging)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -25,7 +26,8 @@ internal static class SiloHostFactory
         int siloPort = silo.GetValue("SiloPort", 11111), gatewayPort = silo.GetValue("GatewayPort", 30000);
         int primaryPort = silo.GetValue("PrimarySiloPort", siloPort);
         builder.Services.Configure<OrleansQuantOptions>(builder.Configuration.GetSection(OrleansQuantOptions.Section));
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        logging.Configure(builder.Logging);
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
         builder.UseOrleans(orleans =>
         {
             orleans.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort));

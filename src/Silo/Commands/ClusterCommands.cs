@@ -1,9 +1,8 @@
 using System.CommandLine;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using OrleansQuant.Client;
 using OrleansQuant.Contracts;
 using OrleansQuant.Model.Recipes;
+using OrleansQuant.Silo.Logging;
 
 namespace OrleansQuant.Silo.Commands;
 
@@ -15,10 +14,16 @@ internal static class ClusterCommands
 {
     private static readonly Option<int> s_gateway = new("--gateway") { Description = "Gateway port of a silo", DefaultValueFactory = _ => 30000, Recursive = true };
     private static readonly Option<string> s_name = new("--name") { Description = "Model name in the cluster", DefaultValueFactory = _ => "default", Recursive = true };
+    private static readonly Option<double> s_connectTimeout = new("--connect-timeout")
+    {
+        Description = "Seconds to wait for the gateway to answer",
+        DefaultValueFactory = _ => 5,
+        Recursive = true,
+    };
 
     public static Command Create()
     {
-        var command = new Command("cluster", "Talk to a running OrleansQuant cluster") { s_gateway, s_name };
+        var command = new Command("cluster", "Talk to a running OrleansQuant cluster") { s_gateway, s_name, s_connectTimeout };
         command.Subcommands.Add(Load());
         command.Subcommands.Add(Quantize());
         command.Subcommands.Add(Generate());
@@ -30,8 +35,8 @@ internal static class ClusterCommands
     private static Command Load()
     {
         var model = new Option<string>("--model") { Description = "Checkpoint directory every silo can read, or a demo model name", Required = true };
-        return WithClient(new Command("load", "Load a model across the cluster") { model }, async (parse, client, name) =>
-            Console.WriteLine(Reports.PlacementTable(await client.LoadAsync(name, parse.GetValue(model)!))));
+        return WithClient(new Command("load", "Load a model across the cluster") { model }, async (parse, client, name, cancellation) =>
+            Console.WriteLine(Reports.PlacementTable(await client.LoadAsync(name, parse.GetValue(model)!).WaitAsync(cancellation))));
     }
 
     private static Command Quantize()
@@ -42,19 +47,22 @@ internal static class ClusterCommands
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 2048 };
         var sequential = new Option<bool>("--sequential") { Description = "Calibrate each layer on the quantized layers before it" };
         return WithClient(new Command("quantize", "Calibrate and quantize every layer, layer-parallel") { recipe, calibration, samples, maxTokens, sequential },
-            async (parse, client, name) =>
+            async (parse, client, name, cancellation) =>
             {
                 string yaml = parse.GetValue(recipe) is string path ? RecipeWriter.ToYaml(RecipeReader.Load(path)) : "";
                 var request = new QuantizeRequest(yaml, parse.GetValue(calibration)!, parse.GetValue(samples), parse.GetValue(maxTokens),
                     Mode: parse.GetValue(sequential) ? ClusterQuantizationMode.Sequential : ClusterQuantizationMode.LayerParallel);
-                var events = new List<QuantizationEvent>();
-                await foreach (var e in client.QuantizeAsync(name, request))
+                var progress = new QuantizationProgressView(Console.Error, StatusLine.ForStandardError(), "calibrating", "quantizing");
+                await foreach (var e in client.QuantizeAsync(name, request).Until(cancellation))
                 {
-                    events.Add(e);
-                    Console.Error.WriteLine($"  {e.Stage} {e.Done}/{e.Total} at {e.ElapsedSeconds:F1}s" + (e.Layer is int l ? $" (layer {l})" : ""));
+                    progress.Show(e);
                 }
 
-                Console.WriteLine(Reports.LayerTable(events, await client.StatusAsync(name)));
+                Console.WriteLine(Reports.LayerTable(progress.Events, await client.StatusAsync(name).WaitAsync(cancellation)));
+                if (!progress.Succeeded)
+                {
+                    throw new InvalidOperationException($"quantization {progress.Outcome ?? "ended without an outcome"}");
+                }
             });
     }
 
@@ -64,9 +72,10 @@ internal static class ClusterCommands
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 32 };
         var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0f };
         return WithClient(new Command("generate", "Continue a prompt through the cluster, streaming tokens") { prompt, maxTokens, temperature },
-            async (parse, client, name) =>
+            async (parse, client, name, cancellation) =>
             {
-                await foreach (var token in client.GenerateAsync(name, new GenerateRequest(parse.GetValue(prompt), MaxTokens: parse.GetValue(maxTokens), Temperature: parse.GetValue(temperature))))
+                var request = new GenerateRequest(parse.GetValue(prompt), MaxTokens: parse.GetValue(maxTokens), Temperature: parse.GetValue(temperature));
+                await foreach (var token in client.GenerateAsync(name, request).Until(cancellation))
                 {
                     Console.Write(token.Text);
                 }
@@ -80,9 +89,10 @@ internal static class ClusterCommands
         var layer = new Option<int>("--layer") { Required = true };
         var recipe = new Option<string>("--recipe") { Description = "llm-compressor recipe file", Required = true };
         return WithClient(new Command("requantize", "Re-quantize one layer with another recipe while the model serves") { layer, recipe },
-            async (parse, client, name) =>
+            async (parse, client, name, cancellation) =>
             {
-                var result = await client.RequantizeLayerAsync(name, parse.GetValue(layer), RecipeWriter.ToYaml(RecipeReader.Load(parse.GetValue(recipe)!)));
+                string yaml = RecipeWriter.ToYaml(RecipeReader.Load(parse.GetValue(recipe)!));
+                var result = await client.RequantizeLayerAsync(name, parse.GetValue(layer), yaml).WaitAsync(cancellation);
                 Console.WriteLine(result.Succeeded
                     ? $"layer {result.Layer} now serves version {result.Version} (W8A8 error {result.ErrorBefore:E3} → {result.ErrorAfter:E3})"
                     : $"layer {result.Layer} kept version {result.Version}: {result.Error}");
@@ -90,18 +100,26 @@ internal static class ClusterCommands
     }
 
     private static Command Status() =>
-        WithClient(new Command("status", "Placement map and per-layer state"), async (_, client, name) =>
-            Console.WriteLine(Reports.PlacementTable(await client.StatusAsync(name))));
+        WithClient(new Command("status", "Placement map and per-layer state"), async (_, client, name, cancellation) =>
+            Console.WriteLine(Reports.PlacementTable(await client.StatusAsync(name).WaitAsync(cancellation))));
 
-    private static Command WithClient(Command command, Func<ParseResult, OrleansQuantClient, string, Task> action)
+    private static Command WithClient(Command command, Func<ParseResult, OrleansQuantClient, string, CancellationToken, Task> action)
     {
         command.SetAction(async (parse, cancellation) =>
         {
-            var (client, host) = await OrleansQuantClient.ConnectLocalhostAsync(parse.GetValue(s_gateway),
-                builder => builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)), cancellation);
+            double seconds = parse.GetValue(s_connectTimeout);
+            if (!(seconds > 0))
+            {
+                throw new ArgumentException($"--connect-timeout {seconds}: expected a positive number of seconds");
+            }
+
+            var logging = CliLogging.For(parse);
+            logging.Announce();
+
+            var (client, host) = await ClusterConnection.ConnectAsync(parse.GetValue(s_gateway), TimeSpan.FromSeconds(seconds), logging, cancellation);
             using (host)
             {
-                await action(parse, client, parse.GetValue(s_name)!);
+                await action(parse, client, parse.GetValue(s_name)!, cancellation);
                 await host.StopAsync(cancellation);
             }
 

@@ -8,6 +8,7 @@ using OrleansQuant.Model.Calibration;
 using OrleansQuant.Model.Demo;
 using OrleansQuant.Model.Evaluation;
 using OrleansQuant.Model.Inference;
+using OrleansQuant.Silo.Logging;
 
 namespace OrleansQuant.Silo.Commands;
 
@@ -33,42 +34,53 @@ internal static class DemoCommand
         };
         command.SetAction(async (parse, cancellation) =>
         {
+            var logging = CliLogging.For(parse);
+            logging.Announce();
             using var host = SiloHostFactory.Build(new Dictionary<string, string?>
             {
                 ["Silo:SiloPort"] = parse.GetValue(siloPort).ToString(),
                 ["Silo:PrimarySiloPort"] = parse.GetValue(siloPort).ToString(),
                 ["Silo:GatewayPort"] = parse.GetValue(gatewayPort).ToString(),
                 ["OrleansQuant:Devices"] = parse.GetValue(devices),
-            });
+            }, logging);
             await host.StartAsync(cancellation);
             var client = new OrleansQuantClient(host.Services.GetRequiredService<IClusterClient>());
             const string name = "demo";
 
             Console.WriteLine($"== load {parse.GetValue(model)}");
-            var status = await client.LoadAsync(name, parse.GetValue(model)!);
+            var status = await client.LoadAsync(name, parse.GetValue(model)!).WaitAsync(cancellation);
+            int placed = status.Layers.Select(l => (l.Silo, l.Device)).Distinct().Count();
+            Console.WriteLine($"{status.Layers.Count} layers, one grain each, in contiguous ranges over {placed} device(s):");
             Console.WriteLine(Reports.PlacementTable(status));
 
-            Console.WriteLine($"== calibrate on {parse.GetValue(samples)} samples × {parse.GetValue(maxTokens)} tokens drawn from the model, quantize layer-parallel (SmoothQuant 0.8 + GPTQ W8A8)");
-            var events = new List<QuantizationEvent>();
-            await foreach (var e in client.QuantizeAsync(name, new QuantizeRequest(SampleCount: parse.GetValue(samples), MaxTokens: parse.GetValue(maxTokens))))
+            var progress = new QuantizationProgressView(Console.Out, StatusLine.ForStandardOutput(),
+                $"== calibrate on {parse.GetValue(samples)} samples × {parse.GetValue(maxTokens)} tokens drawn from the model",
+                "== quantize layer-parallel: SmoothQuant 0.8 + GPTQ W8A8, every layer at once on its device");
+            await foreach (var e in client.QuantizeAsync(name, new QuantizeRequest(SampleCount: parse.GetValue(samples), MaxTokens: parse.GetValue(maxTokens))).Until(cancellation))
             {
-                events.Add(e);
-                Console.WriteLine($"  {e.Stage} {e.Done}/{e.Total} at {e.ElapsedSeconds:F1}s" + (e.Layer is int l ? $" (layer {l})" : ""));
+                progress.Show(e);
             }
 
-            status = await client.StatusAsync(name);
-            Console.WriteLine(Reports.LayerTable(events, status));
+            status = await client.StatusAsync(name).WaitAsync(cancellation);
+            Console.WriteLine();
+            Console.WriteLine("== per-layer W8A8 output error: round to nearest vs the recipe");
+            Console.WriteLine(Reports.LayerTable(progress.Events, status));
+            if (!progress.Succeeded)
+            {
+                throw new InvalidOperationException($"quantization {progress.Outcome ?? "ended without an outcome"}");
+            }
 
             Console.WriteLine($"== generate: {parse.GetValue(prompt)}");
-            await foreach (var token in client.GenerateAsync(name, new GenerateRequest(Prompt: parse.GetValue(prompt), MaxTokens: 24)))
+            await foreach (var token in client.GenerateAsync(name, new GenerateRequest(Prompt: parse.GetValue(prompt), MaxTokens: 24)).Until(cancellation))
             {
                 Console.Write(token.Text);
             }
 
             Console.WriteLine();
+            Console.WriteLine();
             string saved = Path.Combine(Path.GetTempPath(), $"orleansquant-demo-w8a8-{Environment.ProcessId}");
-            await client.SaveAsync(name, saved);
-            Console.WriteLine($"== saved the W8A8 model to {saved}; evaluating it against the original");
+            await client.SaveAsync(name, saved).WaitAsync(cancellation);
+            Console.WriteLine($"== evaluate W8A8 against FP on held-out text (W8A8 saved to {saved})");
             using var device = new CpuDevice();
             using var fp = CausalLanguageModel.Load(ModelDirectory.Resolve(parse.GetValue(model)!), device);
             using var w8a8 = CausalLanguageModel.Load(saved, device);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansQuant.Client;
+using OrleansQuant.Silo.Logging;
 
 namespace OrleansQuant.Silo.Commands;
 
@@ -22,13 +23,15 @@ internal static class ServeCommand
         var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load };
         command.SetAction(async (parse, cancellation) =>
         {
+            var logging = CliLogging.For(parse);
+            logging.Announce();
             using var host = SiloHostFactory.Build(new Dictionary<string, string?>
             {
                 ["Silo:SiloPort"] = parse.GetValue(siloPort)?.ToString(),
                 ["Silo:GatewayPort"] = parse.GetValue(gatewayPort)?.ToString(),
                 ["Silo:PrimarySiloPort"] = (parse.GetValue(primaryPort) ?? parse.GetValue(siloPort))?.ToString(),
                 ["OrleansQuant:Devices"] = parse.GetValue(devices),
-            });
+            }, logging);
             await host.StartAsync(cancellation);
             Console.WriteLine("silo started; Ctrl+C stops it");
             if (parse.GetValue(load) is string model)
