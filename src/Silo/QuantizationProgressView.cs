@@ -3,29 +3,42 @@ using OrleansQuant.Contracts;
 namespace OrleansQuant.Silo;
 
 /// <summary>
-/// Tells a cluster quantization's progress as it streams in: a header and a line that advances per calibration
-/// batch, a header and a line that advances per finished layer (with its W8A8 error before and after), then the
-/// outcome. When the output is not a terminal that is one line per batch and one per layer, no more.
+/// Tells a cluster quantization job's progress as it streams in: a line that advances per self-calibration wave, a
+/// header and a line that advances per calibration batch, a header and a line that advances per finished layer (with
+/// its W8A8 error before and after), a still-working note on each heartbeat, then the outcome. When the output is not
+/// a terminal that is one line per wave, batch and layer, no more (heartbeats are only shown on a terminal).
 /// </summary>
 /// <param name="calibrationHeader">printed when the first calibration batch has passed.</param>
 /// <param name="quantizationHeader">printed when the first layer has finished.</param>
 internal sealed class QuantizationProgressView(TextWriter output, StatusLine line, string calibrationHeader, string quantizationHeader)
 {
-    private readonly List<QuantizationEvent> _events = new();
+    private readonly List<JobEvent> _events = new();
     private string? _header;
 
     /// <summary>Every event shown so far, for the per-layer table afterwards.</summary>
-    public IReadOnlyList<QuantizationEvent> Events => _events;
+    public IReadOnlyList<JobEvent> Events => _events;
 
-    /// <summary>The stage of the closing event (one without a layer that is not calibration): "done", or why it failed.</summary>
+    /// <summary>How the job ended: "done", or "failed"/"cancelled" with the reason.</summary>
     public string? Outcome { get; private set; }
 
     public bool Succeeded => Outcome == "done";
 
-    public void Show(QuantizationEvent e)
+    public void Show(JobEvent e)
     {
+        if (e.Stage == "heartbeat")
+        {
+            line.Heartbeat($"  … {e.Message} {e.Done}/{e.Total}, {e.ElapsedSeconds:F0}s");
+            return;
+        }
+
         _events.Add(e);
-        if (e.Layer is int layer)
+        if (e.Stage == "sample")
+        {
+            line.Update(e.Done == 0
+                ? $"  drawing {e.Total} calibration samples from the model, through the cluster"
+                : $"  drew {e.Done}/{e.Total} calibration samples from the model at {e.ElapsedSeconds:F1}s");
+        }
+        else if (e.Layer is int layer && !e.IsFinal)
         {
             Enter(quantizationHeader);
             string errors = e.ErrorBefore is double before && e.ErrorAfter is double after
@@ -41,10 +54,10 @@ internal sealed class QuantizationProgressView(TextWriter output, StatusLine lin
         else
         {
             line.Finish();
-            Outcome = e.Stage;
+            Outcome = e.Stage == "done" ? e.Stage : $"{e.Stage}: {e.Message}";
             output.WriteLine(Succeeded
                 ? $"  all {e.Done} layers quantized in {e.ElapsedSeconds:F1}s"
-                : $"  quantization {e.Stage} ({e.Done}/{e.Total} layers succeeded, {e.ElapsedSeconds:F1}s)");
+                : $"  quantization {Outcome} ({e.ElapsedSeconds:F1}s; every layer kept the weights it served)");
         }
     }
 

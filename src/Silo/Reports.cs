@@ -33,13 +33,25 @@ internal static class Reports
     }
 
     /// <summary>The per-layer results of a cluster quantization, from its progress events.</summary>
-    public static string LayerTable(IEnumerable<QuantizationEvent> events, ModelStatus status)
+    public static string LayerTable(IEnumerable<JobEvent> events, ModelStatus status)
     {
         var table = new TextTable("layer", "silo", "device", "W8A8 error before (RTN)", "W8A8 error after", "done at");
-        foreach (var e in events.Where(e => e.Layer is not null).OrderBy(e => e.Layer))
+        foreach (var e in events.Where(e => e is { Layer: not null, Stage: "quantize" }).OrderBy(e => e.Layer))
         {
             var layer = status.Layers[e.Layer!.Value];
             table.Add(e.Layer, layer.Silo, layer.Device, e.ErrorBefore is double b ? Error(b) : "", e.ErrorAfter is double a ? Error(a) : e.Stage, TimeSpan.FromSeconds(e.ElapsedSeconds));
+        }
+
+        return table.ToString();
+    }
+
+    /// <summary>A model's jobs, oldest first: what each did, how far it got and how it ended.</summary>
+    public static string JobTable(IEnumerable<JobInfo> jobs)
+    {
+        var table = new TextTable("job", "state", "stage", "done", "elapsed", "error");
+        foreach (var j in jobs)
+        {
+            table.Add(j.Id, j.State.ToString().ToLowerInvariant(), j.Stage, $"{j.Done}/{j.Total}", TimeSpan.FromSeconds(Math.Round(j.ElapsedSeconds)), j.Error ?? "");
         }
 
         return table.ToString();

@@ -8,6 +8,7 @@ namespace OrleansQuant.Silo;
 internal sealed class StatusLine(TextWriter output, bool inPlace, int maxWidth = int.MaxValue)
 {
     private int _width;
+    private DateTime _lastLine = DateTime.UtcNow;
 
     /// <summary>A status line on stdout, in place only when stdout is a terminal.</summary>
     public static StatusLine ForStandardOutput() =>
@@ -21,6 +22,7 @@ internal sealed class StatusLine(TextWriter output, bool inPlace, int maxWidth =
 
     public void Update(string text)
     {
+        _lastLine = DateTime.UtcNow;
         if (!InPlace)
         {
             output.WriteLine(text);
@@ -37,6 +39,22 @@ internal sealed class StatusLine(TextWriter output, bool inPlace, int maxWidth =
         output.Flush();
         _width = text.Length;
     }
+
+    /// <summary>
+    /// Shows that work is still going on while nothing else moves: on a terminal in place like any update; into a file
+    /// or pipe at most once every <see cref="QuietHeartbeat"/>, so a log shows life without one line every 2 s.
+    /// </summary>
+    public void Heartbeat(string text)
+    {
+        if (!InPlace && DateTime.UtcNow - _lastLine < QuietHeartbeat)
+        {
+            return;
+        }
+
+        Update(text);
+    }
+
+    public static readonly TimeSpan QuietHeartbeat = TimeSpan.FromSeconds(15);
 
     /// <summary>Ends an in-place line, so what is printed next starts on a line of its own.</summary>
     public void Finish()

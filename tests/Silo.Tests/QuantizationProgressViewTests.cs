@@ -5,8 +5,10 @@ namespace OrleansQuant.Silo.Tests;
 /// <summary>The demo's quantization progress: one line per batch and per layer to a file, one advancing line on a terminal.</summary>
 public sealed class QuantizationProgressViewTests
 {
-    private static readonly QuantizationEvent[] s_events =
+    private static readonly JobEvent[] s_events =
     [
+        new("sample", 4, 4, 0.2),
+        new("heartbeat", 4, 4, 0.3, Message: "sample"),
         new("calibrate", 1, 2, 0.5),
         new("calibrate", 2, 2, 1.0),
         new("quantize", 1, 2, 1.5, Layer: 1, ErrorBefore: 4e-3, ErrorAfter: 5e-5),
@@ -27,6 +29,7 @@ public sealed class QuantizationProgressViewTests
 
         Assert.Equal(
             [
+                "  drew 4/4 calibration samples from the model at 0.2s",
                 "== calibrate",
                 "  batch 1/2 at 0.5s",
                 "  batch 2/2 at 1.0s",
@@ -37,7 +40,8 @@ public sealed class QuantizationProgressViewTests
             ],
             output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
         Assert.True(view.Succeeded);
-        Assert.Equal(4, view.Events.Count(e => e.Stage != "done"));
+        Assert.Equal(5, view.Events.Count(e => e.Stage != "done"));
+        Assert.DoesNotContain(view.Events, e => e.Stage == "heartbeat");
     }
 
     [Fact]
@@ -52,9 +56,10 @@ public sealed class QuantizationProgressViewTests
         }
 
         var lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(5, lines.Length);
-        Assert.Equal("\r  batch 1/2 at 0.5s\r  batch 2/2 at 1.0s", lines[1]);
-        Assert.EndsWith("\r  2/2 layers done at 1.7s; layer 0: W8A8 error 7.000E-03 → 6.000E-05", lines[3]);
+        Assert.Equal(6, lines.Length);
+        Assert.StartsWith("\r  drew 4/4 calibration samples from the model at 0.2s\r  … sample 4/4, 0s", lines[0]);
+        Assert.Equal("\r  batch 1/2 at 0.5s\r  batch 2/2 at 1.0s", lines[2]);
+        Assert.EndsWith("\r  2/2 layers done at 1.7s; layer 0: W8A8 error 7.000E-03 → 6.000E-05", lines[4]);
     }
 
     [Fact]
@@ -63,9 +68,9 @@ public sealed class QuantizationProgressViewTests
         var output = new StringWriter();
         var view = new QuantizationProgressView(output, new StatusLine(output, inPlace: false), "c", "q");
 
-        view.Show(new QuantizationEvent("failed in 1 layer(s); no layer changed", 1, 2, 3.0));
+        view.Show(new JobEvent("failed", 1, 2, 3.0, Message: "layer 1: injected GPTQ failure"));
 
         Assert.False(view.Succeeded);
-        Assert.Contains("quantization failed in 1 layer(s); no layer changed (1/2 layers succeeded, 3.0s)", output.ToString());
+        Assert.Contains("quantization failed: layer 1: injected GPTQ failure (3.0s; every layer kept the weights it served)", output.ToString());
     }
 }

@@ -68,22 +68,47 @@ internal sealed class ClusterPipeline : ILayerPipeline
         var chunks = step.Batch.Chunks.Select(c => new ChunkDescriptor(c.SequenceId, c.StartPosition, c.Length)).ToArray();
         var current = input;
         var versions = new List<int>();
-        foreach (var (stageFirst, stageLast) in _stages)
+        foreach (var (from, through) in Calls(step, first, last))
         {
-            if (stageLast < first || stageFirst > last)
-            {
-                continue;
-            }
-
-            int from = Math.Max(first, stageFirst), through = Math.Min(last, stageLast);
+            // Split off inside a stage, the output stays on the device for the next call there.
+            bool keep = through < last && SameDevice(through, through + 1);
             var result = await Layers[from].Forward(new StageStep(chunks, current, step.Ended, through, step.Observe,
-                step.Weights == WeightSet.Pending, through == last ? returnRows : null));
+                step.Weights == WeightSet.Pending, through == last ? returnRows : null, keep));
             current = result.Hidden;
             versions.AddRange(result.Versions);
         }
 
         return (current, versions);
     }
+
+    /// <summary>
+    /// The calls that run layers [first, last]: one per stage; but a calibration step, whose statistics make each layer
+    /// several times slower, goes one layer per call, so that no call's duration grows with the layers a device holds.
+    /// </summary>
+    private IEnumerable<(int From, int Through)> Calls(PipelineStep step, int first, int last)
+    {
+        foreach (var (stageFirst, stageLast) in _stages)
+        {
+            int from = Math.Max(first, stageFirst), through = Math.Min(last, stageLast);
+            if (from > through)
+            {
+                continue;
+            }
+
+            if (!step.Observe)
+            {
+                yield return (from, through);
+                continue;
+            }
+
+            for (int layer = from; layer <= through; layer++)
+            {
+                yield return (layer, layer);
+            }
+        }
+    }
+
+    private bool SameDevice(int a, int b) => Plan[a].Silo == Plan[b].Silo && Plan[a].Device == Plan[b].Device;
 
     private static (int First, int Last)[] Stages(IReadOnlyList<LayerPlacement> plan)
     {

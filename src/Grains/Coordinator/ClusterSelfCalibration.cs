@@ -16,6 +16,7 @@ internal static class ClusterSelfCalibration
     {
         var requests = SelfCalibration.Requests(model.Config, options.Samples, options.MaxTokens, options.Seed);
         var samples = new List<int[]>(requests.Count);
+        job.Report(new JobEvent("sample", 0, requests.Count, 0));
         foreach (var wave in requests.Chunk(Wave))
         {
             job.Cancellation.ThrowIfCancellationRequested();

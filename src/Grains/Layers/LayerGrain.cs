@@ -99,7 +99,7 @@ public sealed class LayerGrain(
 
                 int version = weights is null ? layer.Version : layer.Version + 1;
                 layer.Forward(hidden, batch, calibration, weights);
-                if (!lastOfStage)
+                if (!lastOfStage || step.KeepOnDevice)
                 {
                     var handle = activations.Park(SiloAddress, slot.Device.Info.Ordinal, hidden);
                     hidden = null;

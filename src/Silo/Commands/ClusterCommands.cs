@@ -7,8 +7,9 @@ using OrleansQuant.Silo.Logging;
 namespace OrleansQuant.Silo.Commands;
 
 /// <summary>
-/// <c>orleansquant cluster load|quantize|generate|requantize|status</c>: an operator's client for a running cluster
-/// (silos started with <c>serve</c>), through a gateway on this machine.
+/// <c>orleansquant cluster load|quantize|watch|cancel|generate|requantize|status</c>: an operator's client for a
+/// running cluster (silos started with <c>serve</c>), through a gateway on this machine. Quantization is a job the
+/// cluster owns: leaving the command (Ctrl+C) leaves it running; <c>watch</c> re-attaches, <c>cancel</c> stops it.
 /// </summary>
 internal static class ClusterCommands
 {
@@ -26,6 +27,8 @@ internal static class ClusterCommands
         var command = new Command("cluster", "Talk to a running OrleansQuant cluster") { s_gateway, s_name, s_connectTimeout };
         command.Subcommands.Add(Load());
         command.Subcommands.Add(Quantize());
+        command.Subcommands.Add(Watch());
+        command.Subcommands.Add(Cancel());
         command.Subcommands.Add(Generate());
         command.Subcommands.Add(Requantize());
         command.Subcommands.Add(Status());
@@ -52,18 +55,45 @@ internal static class ClusterCommands
                 string yaml = parse.GetValue(recipe) is string path ? RecipeWriter.ToYaml(RecipeReader.Load(path)) : "";
                 var request = new QuantizeRequest(yaml, parse.GetValue(calibration)!, parse.GetValue(samples), parse.GetValue(maxTokens),
                     Mode: parse.GetValue(sequential) ? ClusterQuantizationMode.Sequential : ClusterQuantizationMode.LayerParallel);
-                var progress = new QuantizationProgressView(Console.Error, StatusLine.ForStandardError(), "calibrating", "quantizing");
-                await foreach (var e in client.QuantizeAsync(name, request).Until(cancellation))
-                {
-                    progress.Show(e);
-                }
-
-                Console.WriteLine(Reports.LayerTable(progress.Events, await client.StatusAsync(name).WaitAsync(cancellation)));
-                if (!progress.Succeeded)
-                {
-                    throw new InvalidOperationException($"quantization {progress.Outcome ?? "ended without an outcome"}");
-                }
+                var job = await client.Model(name).StartQuantize(request).WaitAsync(cancellation);
+                Console.Error.WriteLine($"job {job.Id} (Ctrl+C leaves it running; 'cluster watch --job {job.Id}' re-attaches, 'cluster cancel --job {job.Id}' stops it)");
+                await ShowQuantization(client, name, job.Id, from: 0, cancellation);
             });
+    }
+
+    private static readonly Option<string> s_job = new("--job") { Description = "Job id, as 'quantize' or 'status' prints it", Required = true };
+    private static readonly Option<int> s_from = new("--from") { Description = "First event to show (the job keeps its whole log)", DefaultValueFactory = _ => 0 };
+
+    private static Command Watch() =>
+        WithClient(new Command("watch", "Re-attach to a quantization job's progress") { s_job, s_from }, (parse, client, name, cancellation) =>
+            ShowQuantization(client, name, parse.GetValue(s_job)!, parse.GetValue(s_from), cancellation));
+
+    private static Command Cancel() =>
+        WithClient(new Command("cancel", "Stop a job; nothing it built goes into service") { s_job }, async (parse, client, name, cancellation) =>
+        {
+            var job = await client.CancelAsync(name, parse.GetValue(s_job)!).WaitAsync(cancellation);
+            await foreach (var _ in client.WatchAsync(name, job.Id, job.Events).Until(cancellation))
+            {
+                // Wait for it to end: a layer stops at its next linear.
+            }
+
+            var ended = await client.Model(name).GetJob(job.Id).WaitAsync(cancellation);
+            Console.WriteLine($"job {ended.Id}: {ended.State.ToString().ToLowerInvariant()}{(ended.Error is null ? "" : $" ({ended.Error})")}");
+        });
+
+    private static async Task ShowQuantization(OrleansQuantClient client, string name, string jobId, int from, CancellationToken cancellation)
+    {
+        var progress = new QuantizationProgressView(Console.Error, StatusLine.ForStandardError(), "calibrating", "quantizing");
+        await foreach (var e in client.WatchAsync(name, jobId, from).Until(cancellation))
+        {
+            progress.Show(e);
+        }
+
+        Console.WriteLine(Reports.LayerTable(progress.Events, await client.StatusAsync(name).WaitAsync(cancellation)));
+        if (!progress.Succeeded)
+        {
+            throw new InvalidOperationException($"quantization {progress.Outcome ?? "ended without an outcome"}");
+        }
     }
 
     private static Command Generate()
@@ -100,8 +130,12 @@ internal static class ClusterCommands
     }
 
     private static Command Status() =>
-        WithClient(new Command("status", "Placement map and per-layer state"), async (_, client, name, cancellation) =>
-            Console.WriteLine(Reports.PlacementTable(await client.StatusAsync(name).WaitAsync(cancellation))));
+        WithClient(new Command("status", "Placement map, per-layer state and the model's jobs"), async (_, client, name, cancellation) =>
+        {
+            var status = await client.StatusAsync(name).WaitAsync(cancellation);
+            Console.WriteLine(Reports.PlacementTable(status));
+            Console.WriteLine(Reports.JobTable(status.Jobs));
+        });
 
     private static Command WithClient(Command command, Func<ParseResult, OrleansQuantClient, string, CancellationToken, Task> action)
     {

@@ -48,7 +48,15 @@ internal static class DemoCommand
             const string name = "demo";
 
             Console.WriteLine($"== load {parse.GetValue(model)}");
-            var status = await client.LoadAsync(name, parse.GetValue(model)!).WaitAsync(cancellation);
+            var loading = StatusLine.ForStandardOutput();
+            var status = await client.LoadAsync(name, parse.GetValue(model)!, progress: new ConsoleProgress<JobEvent>(e =>
+            {
+                if (e is { Stage: "load", Done: > 0 })
+                {
+                    loading.Update($"  {e.Done}/{e.Total} layers loaded at {e.ElapsedSeconds:F1}s");
+                }
+            }), cancellation: cancellation).WaitAsync(cancellation);
+            loading.Finish();
             int placed = status.Layers.Select(l => (l.Silo, l.Device)).Distinct().Count();
             Console.WriteLine($"{status.Layers.Count} layers, one grain each, in contiguous ranges over {placed} device(s):");
             Console.WriteLine(Reports.PlacementTable(status));
