@@ -5,5 +5,4 @@ namespace OrleansQuant.Contracts;
 public sealed record LayerLoadRequest(
     [property: Id(0)] string Directory,
     [property: Id(1)] int Layer,
-    [property: Id(2)] int Device,
-    [property: Id(3)] long KvCacheBudgetBytes);
+    [property: Id(2)] int Device);

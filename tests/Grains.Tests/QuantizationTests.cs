@@ -141,11 +141,7 @@ public sealed class QuantizationTests(ClusterFixture fixture)
             Assert.Equal([0, 1], events.Where(e => e.Event.Stage == "quantize").Select(e => e.Event.Layer!.Value));
         }
 
-        var status = await sdk.StatusAsync(name);
-        Assert.Equal(JobState.Failed, status.Jobs[^1].State);
-        Assert.All(status.Layers, l => Assert.Equal(0, l.Version));
-        Assert.All(status.Layers, l => Assert.Equal(LayerState.Loaded, l.State));
-        Assert.Equal(before, await ClusterCalls.Collect(sdk.Model(name), [0, 86, 106], 8));
+        await AssertServesAsBefore(name, JobState.Failed, before);
     }
 
     [Fact]
@@ -170,11 +166,18 @@ public sealed class QuantizationTests(ClusterFixture fixture)
         }
 
         Assert.Equal("cancelled", events[^1].Stage);
-        var status = await sdk.StatusAsync(name);
-        Assert.Equal(JobState.Cancelled, status.Jobs.Single(j => j.Id == job.Id).State);
+        Assert.Equal(job.Id, (await sdk.StatusAsync(name)).Jobs[^1].Id);
+        await AssertServesAsBefore(name, JobState.Cancelled, before);
+    }
+
+    /// <summary>The last job ended as <paramref name="ended"/>, and every layer serves its full-precision version 0 as before.</summary>
+    private async Task AssertServesAsBefore(string name, JobState ended, List<int> before)
+    {
+        var status = await fixture.Sdk.StatusAsync(name);
+        Assert.Equal(ended, status.Jobs[^1].State);
         Assert.All(status.Layers, l => Assert.Equal(0, l.Version));
         Assert.All(status.Layers, l => Assert.Equal(LayerState.Loaded, l.State));
-        Assert.Equal(before, await ClusterCalls.Collect(sdk.Model(name), [0, 86, 106], 8));
+        Assert.Equal(before, await ClusterCalls.Collect(fixture.Sdk.Model(name), [0, 86, 106], 8));
     }
 
     [Fact]

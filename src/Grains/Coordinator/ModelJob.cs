@@ -33,10 +33,6 @@ internal sealed class ModelJob(string id, string kind)
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    public Task Completion => _ended.Task;
-
-    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     public void Report(JobEvent e)
     {
         var logged = e with { Sequence = _events.Count, ElapsedSeconds = _clock.Elapsed.TotalSeconds };
@@ -59,7 +55,6 @@ internal sealed class ModelJob(string id, string kind)
         Report(new JobEvent(state switch { JobState.Succeeded => "done", JobState.Cancelled => "cancelled", _ => "failed" }, _done, _total, 0, Message: message));
         State = state;
         Error = state == JobState.Succeeded ? null : message;
-        _ended.TrySetResult();
         Signal();
     }
 

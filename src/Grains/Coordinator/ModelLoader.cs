@@ -36,7 +36,7 @@ internal static class ModelLoader
         job.Report(new JobEvent("load", 0, plan.Count, 0));
         var controls = plan.Select(p => grains.GetGrain<ILayerControlGrain>($"{name}/{p.Layer}")).ToArray();
         await Task.WhenAll(plan.Select(p => SiloTargetPlacement.TargetSilo(p.Silo, () =>
-            controls[p.Layer].StartLoad(new LayerLoadRequest(directory, p.Layer, p.Device, request.KvCacheBudgetBytes)))));
+            controls[p.Layer].StartLoad(new LayerLoadRequest(directory, p.Layer, p.Device)))));
         int loaded = 0;
         await Task.WhenAll(controls.Select(async (control, layer) =>
         {
