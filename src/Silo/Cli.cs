@@ -36,6 +36,7 @@ internal static class Cli
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ClusterCommands.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         CommandErrors.Install(root);
         return root;
     }

@@ -1,0 +1,218 @@
+using System.CommandLine;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansQuant.Gpu;
+using OrleansQuant.Grains.Devices;
+using OrleansQuant.Model.Benchmarks;
+using OrleansQuant.Silo.Bench;
+using OrleansQuant.Silo.Logging;
+
+namespace OrleansQuant.Silo.Commands;
+
+/// <summary>
+/// <c>orleansquant bench</c>: on one device of this silo, times what bench_torch.py times on the same card — the int8
+/// and float GEMMs of a layer's linears, the whole W8A8 linear, one decoder layer's prefill and decode with float and
+/// W8A8 weights — plus the device's copy bandwidth (a decode step's floor) and GPTQ of one linear. Prints tables and
+/// writes JSON that deploy/bench_compare.py puts beside the PyTorch figures.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var devices = new Option<string>("--devices")
+        {
+            Description = "The device to time: 'cpu', 'cuda', 'auto' (an accelerator if present, else the CPU), or a devices setting such as 'cuda:1' (its device 0 is timed)",
+            DefaultValueFactory = _ => "auto",
+        };
+        var shapes = new Option<string>("--shapes") { Description = "Layer shapes: llama3-8b or tiny", DefaultValueFactory = _ => "llama3-8b" };
+        var iterations = new Option<int>("--iterations") { Description = "Timed calls per measurement (after the warm-up)", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed calls before each measurement", DefaultValueFactory = _ => 3 };
+        var tokens = new Option<string?>("--tokens") { Description = "Token counts of the GEMMs and the prefill, comma-separated (default: the shapes' own)" };
+        var batch = new Option<string?>("--batch") { Description = "Decode batch sizes, comma-separated (default: the shapes' own)" };
+        var context = new Option<int?>("--context") { Description = "Tokens each decoded sequence holds (default: the shapes' own)" };
+        var parts = new Option<string>("--parts") { Description = "What to time, comma-separated: gemm, layer, gptq", DefaultValueFactory = _ => "gemm,layer,gptq" };
+        var gptqIterations = new Option<int>("--gptq-iterations") { Description = "Timed GPTQ runs per linear", DefaultValueFactory = _ => 1 };
+        var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
+        var command = new Command("bench", "Time the device's kernels, one decoder layer and GPTQ at a model's shapes (compare with bench_torch.py)")
+        {
+            devices, shapes, iterations, warmup, tokens, batch, context, parts, gptqIterations, output,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var preset = BenchmarkShapes.Named(parse.GetValue(shapes)!);
+            var chosen = preset with
+            {
+                Tokens = Counts(parse.GetValue(tokens), "--tokens") ?? preset.Tokens,
+                Batches = Counts(parse.GetValue(batch), "--batch") ?? preset.Batches,
+                Context = parse.GetValue(context) ?? preset.Context,
+            };
+            var clock = new BenchmarkClock(parse.GetValue(warmup), parse.GetValue(iterations));
+            clock.Validate();
+            var selected = Parts(parse.GetValue(parts)!);
+            if (parse.GetValue(gptqIterations) < 1)
+            {
+                throw new ArgumentException($"--gptq-iterations {parse.GetValue(gptqIterations)}: expected at least 1");
+            }
+
+            var logging = CliLogging.For(parse);
+            logging.Announce();
+
+            // The silo's own container makes the device, so every provider the silo registers (CPU, CUDA) is here
+            // too. The host is built, not started: no ports, no cluster.
+            string setting = Setting(parse.GetValue(devices)!);
+            using var host = SiloHostFactory.Build(new Dictionary<string, string?> { [DeviceSpec.Setting] = setting }, logging);
+            RequireProvider(setting, host.Services.GetServices<IComputeDeviceProvider>());
+            var slot = host.Services.GetRequiredService<DeviceRegistry>()[0];
+            var info = slot.Device.Info;
+
+            var report = new BenchReport
+            {
+                Device = info.Name,
+                DeviceId = info.ToString(),
+                Version = typeof(BenchCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
+                Runtime = RuntimeInformation.FrameworkDescription,
+                Date = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+                Command = "orleansquant " + string.Join(" ", parse.Tokens.Select(t => t.Value)),
+                Shapes = BenchShapesJson.Of(chosen),
+                Warmup = clock.Warmup,
+                Iterations = clock.Iterations,
+            };
+            Console.WriteLine($"== bench on {info}: {chosen.Name} shapes (hidden {chosen.Hidden}, intermediate {chosen.Intermediate}, " +
+                $"{chosen.Heads}/{chosen.KvHeads} heads × {chosen.HeadDim}); {clock.Warmup} warm-up + {clock.Iterations} timed calls each, ms per call");
+            var progress = new BenchProgress();
+
+            // On the device's worker, like all layer work: its stream, and for a CPU device its share of the cores.
+            try
+            {
+                await slot.Worker.Run(() => Run(slot.Device, chosen, clock, selected, parse.GetValue(gptqIterations), report, progress, cancellation));
+            }
+            finally
+            {
+                progress.Clear();
+            }
+
+            if (parse.GetValue(output) is string path)
+            {
+                string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+                Directory.CreateDirectory(folder!);
+                await File.WriteAllTextAsync(path, report.ToJson(), cancellation);
+                Console.WriteLine($"results: {path}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Run(IComputeDevice device, BenchmarkShapes shapes, BenchmarkClock clock, ISet<string> parts, int gptqIterations,
+        BenchReport report, BenchProgress progress, CancellationToken cancellation)
+    {
+        if (parts.Contains("layer"))
+        {
+            progress.Show("copy");
+            report.Copy = KernelBenchmarks.Copy(device, clock, shapes.CopyBytes);
+            progress.Print($"== device copy of {BenchTables.Bytes(report.Copy.Bytes)}: {BenchTables.Ms(report.Copy.Ms)} ms, {report.Copy.GigabytesPerSecond:F1} GB/s (read + write)");
+            progress.Print("");
+        }
+
+        if (parts.Contains("gemm"))
+        {
+            report.Gemm.AddRange(KernelBenchmarks.Gemm(device, shapes, clock, progress: progress.Show, cancellation: cancellation));
+            progress.Print("== GEMM (fp: MatMul; int8: MatMulInt8 of pre-quantized inputs, dequantized; W8A8 linear: quantize + int8 GEMM + dequantize)");
+            progress.Print(BenchTables.Gemm(report.Gemm));
+        }
+
+        if (parts.Contains("layer"))
+        {
+            progress.Show("building the layer's weights");
+            using var layer = LayerBenchmarks.Build(device, shapes);
+            report.Layer = layer.Facts(report.Copy!);
+            foreach (int tokens in shapes.Tokens)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                progress.Show($"layer prefill {tokens} tokens");
+                report.LayerPrefill.Add(layer.Prefill(tokens, clock));
+            }
+
+            progress.Print("== decoder layer prefill: one new sequence of T tokens");
+            progress.Print(BenchTables.Prefill(report.LayerPrefill));
+            foreach (int batch in shapes.Batches)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                progress.Show($"layer decode batch {batch} at context {shapes.Context}");
+                report.LayerDecode.Add(layer.Decode(batch, clock));
+            }
+
+            progress.Print($"== decoder layer decode: one token for each of B sequences at context {shapes.Context}; floor = " +
+                $"{BenchTables.Bytes(report.Layer.Int8WeightBytes)} of W8A8 weights at the copy bandwidth = {BenchTables.Ms(report.Layer.DecodeFloorMs)} ms");
+            progress.Print(BenchTables.Decode(report.LayerDecode, report.Layer));
+        }
+
+        if (parts.Contains("gptq"))
+        {
+            foreach (var shape in shapes.Gptq)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                progress.Show($"GPTQ {shape.Op} {shape.Rows} × {shape.Columns}");
+                report.Gptq.Add(GptqBenchmarks.Run(device, shape, shapes.GptqTokens, gptqIterations));
+            }
+
+            progress.Print("== GPTQ of one linear (host code on the device's threads; block 128, damp 0.01)");
+            progress.Print(BenchTables.Gptq(report.Gptq));
+        }
+    }
+
+    /// <summary>A bare kind asks for one device of it; "auto" and a full setting ("cuda:2") pass through.</summary>
+    internal static string Setting(string devices) =>
+        Enum.GetValues<DeviceKind>().Any(k => string.Equals(DeviceSpec.Name(k), devices, StringComparison.OrdinalIgnoreCase))
+            ? $"{devices.ToLowerInvariant()}:1"
+            : devices;
+
+    // Said here rather than by the registry: its error lists the forms a setting takes, while the user's problem is a
+    // build (or machine) without that backend.
+    private static void RequireProvider(string setting, IEnumerable<IComputeDeviceProvider> providers)
+    {
+        var registered = providers.Select(p => p.Kind).Distinct().ToArray();
+        if (DeviceSpec.TryParse(setting, out var spec) && spec.Kind is { } kind && !registered.Contains(kind))
+        {
+            throw new ArgumentException($"--devices {setting}: no {DeviceSpec.Name(kind)} device provider is registered in this silo " +
+                $"(registered: {string.Join(", ", registered.Select(DeviceSpec.Name))})");
+        }
+    }
+
+    private static IReadOnlyList<int>? Counts(string? text, string option)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var counts = new List<int>();
+        foreach (string value in values)
+        {
+            if (!int.TryParse(value, System.Globalization.NumberStyles.None, null, out int count) || count < 1)
+            {
+                throw new ArgumentException($"{option} '{text}': expected positive whole numbers separated by commas");
+            }
+
+            counts.Add(count);
+        }
+
+        return counts.Count > 0 ? counts : throw new ArgumentException($"{option} '{text}': expected at least one number");
+    }
+
+    private static HashSet<string> Parts(string text)
+    {
+        string[] known = ["gemm", "layer", "gptq"];
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p => p.ToLowerInvariant()).ToHashSet();
+        var unknown = parts.Except(known).ToArray();
+        if (unknown.Length > 0 || parts.Count == 0)
+        {
+            throw new ArgumentException($"--parts '{text}': expected some of {string.Join(", ", known)}");
+        }
+
+        return parts;
+    }
+}
