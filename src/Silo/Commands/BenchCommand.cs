@@ -25,7 +25,7 @@ internal static class BenchCommand
             Description = "The device to time: 'cpu', 'cuda', 'auto' (an accelerator if present, else the CPU), or a devices setting such as 'cuda:1' (its device 0 is timed)",
             DefaultValueFactory = _ => "auto",
         };
-        var shapes = new Option<string>("--shapes") { Description = "Layer shapes: llama3-8b or tiny", DefaultValueFactory = _ => "llama3-8b" };
+        var shapes = new Option<string>("--shapes") { Description = "Layer shapes: llama3-8b (a GPU's work: hours on a CPU device) or tiny (seconds on a CPU)", DefaultValueFactory = _ => "llama3-8b" };
         var iterations = new Option<int>("--iterations") { Description = "Timed calls per measurement (after the warm-up)", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed calls before each measurement", DefaultValueFactory = _ => 3 };
         var tokens = new Option<string?>("--tokens") { Description = "Token counts of the GEMMs and the prefill, comma-separated (default: the shapes' own)" };
