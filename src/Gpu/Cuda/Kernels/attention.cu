@@ -18,7 +18,7 @@ extern "C" __global__ void attention_causal(const float* query, const float* key
     int i = blockIdx.x, h = blockIdx.y, kvHead = h / (heads / kvHeads);
     int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
     int position = kvLength - queryCount + i;
-    int start = window > 0 ? max(0, position - window + 1) : 0;
+    int start = window > 0 && position - window + 1 > 0 ? position - window + 1 : 0;
     const float* queryVector = query + (long long)(queryRow + i) * queryWidth + h * headDim;
     for (int d = threadIdx.x; d < headDim; d += blockDim.x) q[d] = queryVector[d];
     __syncthreads();
@@ -47,7 +47,7 @@ extern "C" __global__ void attention_causal(const float* query, const float* key
         runningSum = runningSum * correction + stepSum;
         runningMax = newMax;
 
-        int count = min(KEYS_PER_STEP, position + 1 - j0);
+        int count = position + 1 - j0 < KEYS_PER_STEP ? position + 1 - j0 : KEYS_PER_STEP;
         for (int r = 0; r < MAX_DIMS_PER_THREAD; r++)
         {
             int d = threadIdx.x + r * blockDim.x;
