@@ -182,8 +182,8 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         MakeCurrent();
         // Work still queued may read memory freed below; wait for it, but let disposal finish even if it failed.
         Driver.cuStreamSynchronize(Stream);
-        _disposed = true;
         _cublasLt?.Dispose();
+        _disposed = true;
         _kernels.Dispose();
         _stream.Dispose();
         _context.Dispose();
