@@ -19,6 +19,17 @@ public static unsafe class CudaAvailability
     /// <summary>Why there is no CUDA device here, starting "no CUDA device: "; null when there is one.</summary>
     public static string? Reason => s_probe.Value.Reason;
 
+    /// <summary>Where the driver, NVRTC and cuBLASLt were loaded from (those that loaded), for logs.</summary>
+    public static string Libraries
+    {
+        get
+        {
+            _ = s_probe.Value;
+            CudaLibraries.TryLoad(CudaLibraries.CublasLt);
+            return CudaLibraries.DescribeLoaded();
+        }
+    }
+
     private static (int, string?) Probe()
     {
         const string prefix = "no CUDA device: ";

@@ -1,10 +1,11 @@
 using OrleansQuant.Gpu.Cuda;
+using Xunit.Abstractions;
 
 namespace OrleansQuant.Gpu.Tests.Cuda;
 
 /// <summary>NVRTC errors reach the caller with the compiler's own log; the availability probe explains itself.</summary>
 [Trait("Category", "Gpu")]
-public sealed class CudaCompilerTests(CudaFixture devices) : IClassFixture<CudaFixture>
+public sealed class CudaCompilerTests(CudaFixture devices, ITestOutputHelper output) : IClassFixture<CudaFixture>
 {
     [GpuFact]
     public void ABadKernelSourceFailsWithNvrtcsLog()
@@ -23,6 +24,9 @@ public sealed class CudaCompilerTests(CudaFixture devices) : IClassFixture<CudaF
     public void TheDeviceDescribesItself()
     {
         var gpu = devices.Gpu;
+        output.WriteLine($"{gpu.Info}: sm_{gpu.ComputeCapability.Major}{gpu.ComputeCapability.Minor}, {gpu.MultiprocessorCount} SMs, "
+            + $"{gpu.Info.TotalMemoryBytes >> 20} MiB; NVRTC {CudaKernelCompiler.NvrtcVersion}; libraries {CudaAvailability.Libraries}; "
+            + $"cuBLASLt {gpu.CublasLtUnavailable ?? "loaded"}");
         Assert.Equal(DeviceKind.Cuda, gpu.Info.Kind);
         Assert.False(string.IsNullOrWhiteSpace(gpu.Name));
         Assert.True(gpu.MultiprocessorCount > 0);

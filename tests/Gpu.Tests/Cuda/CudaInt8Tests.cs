@@ -1,8 +1,10 @@
+using Xunit.Abstractions;
+
 namespace OrleansQuant.Gpu.Tests.Cuda;
 
 /// <summary>The W8A8 kernels on the GPU equal the CPU device's bit for bit: codes, scales, int32 sums and outputs.</summary>
 [Trait("Category", "Gpu")]
-public sealed class CudaInt8Tests(CudaFixture devices) : IClassFixture<CudaFixture>
+public sealed class CudaInt8Tests(CudaFixture devices, ITestOutputHelper output) : IClassFixture<CudaFixture>
 {
     [GpuFact]
     public void PerTokenQuantizationEqualsTheCpuBitForBit()
@@ -68,6 +70,7 @@ public sealed class CudaInt8Tests(CudaFixture devices) : IClassFixture<CudaFixtu
             using var sums = gpu.Allocate(TensorType.Int32, tokens, outputs);
             gpu.Int8Gemm(qt, wt, sums);
             var actual = sums.ToArray<int>();
+            output.WriteLine($"int8 GEMM T={tokens} N={outputs} K={inner}: {gpu.LastInt8GemmPath}");
             int mismatch = expected.AsSpan().CommonPrefixLength(actual);
             Assert.True(mismatch == expected.Length,
                 $"sum {mismatch} differs (seed {seed}, path {gpu.LastInt8GemmPath}): expected {expected.ElementAtOrDefault(mismatch)}, got {actual.ElementAtOrDefault(mismatch)}");

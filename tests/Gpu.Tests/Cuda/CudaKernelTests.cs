@@ -1,8 +1,10 @@
+using Xunit.Abstractions;
+
 namespace OrleansQuant.Gpu.Tests.Cuda;
 
 /// <summary>Each float kernel on the GPU against the CPU device on fresh random inputs, within 1e-4 relative.</summary>
 [Trait("Category", "Gpu")]
-public sealed class CudaKernelTests(CudaFixture devices) : IClassFixture<CudaFixture>
+public sealed class CudaKernelTests(CudaFixture devices, ITestOutputHelper output) : IClassFixture<CudaFixture>
 {
     private const double Tolerance = 1e-4;
 
@@ -27,6 +29,7 @@ public sealed class CudaKernelTests(CudaFixture devices) : IClassFixture<CudaFix
         }
 
         Compare.Close(Run(devices.Cpu), Run(devices.Gpu), Tolerance, $"MatMul (seed {seed}, path {devices.Gpu.LastMatMulPath})");
+        output.WriteLine($"fp32 GEMM T={tokens} N={outputs} K={inner}: {devices.Gpu.LastMatMulPath}");
     }
 
     [GpuFact]

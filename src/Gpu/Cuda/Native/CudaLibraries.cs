@@ -40,6 +40,31 @@ internal static class CudaLibraries
         }
     }
 
+    private static readonly Dictionary<string, string> s_loadedFrom = new();
+
+    /// <summary>Where each loaded library was found (a soname, or a full path in a toolkit folder), for logs.</summary>
+    public static string DescribeLoaded()
+    {
+        lock (s_gate)
+        {
+            return string.Join(", ", s_loadedFrom.Select(l => $"{l.Key}: {l.Value}"));
+        }
+    }
+
+    private static IEnumerable<string> ToolkitFolders()
+    {
+        foreach (string variable in (string[])["CUDA_HOME", "CUDA_PATH"])
+        {
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } root)
+            {
+                yield return Path.Combine(root, "lib64");
+            }
+        }
+
+        yield return "/usr/local/cuda/lib64";
+        yield return "/usr/local/cuda/targets/x86_64-linux/lib";
+    }
+
     /// <summary>The sonames tried for a logical library, in order, for messages.</summary>
     public static string Describe(string library) => string.Join(" or ", s_sonames[library]);
 
@@ -53,16 +78,19 @@ internal static class CudaLibraries
                 return null;
             }
 
-            foreach (string soname in s_sonames[library])
+            // By soname through the loader's path first, then in the toolkit's usual folders: a node whose CUDA
+            // libraries were installed without an ldconfig entry or LD_LIBRARY_PATH still has them there.
+            foreach (string path in s_sonames[library].SelectMany(soname => ToolkitFolders().Select(folder => Path.Combine(folder, soname)).Prepend(soname)))
             {
-                if (NativeLibrary.TryLoad(soname, out nint handle))
+                if (NativeLibrary.TryLoad(path, out nint handle))
                 {
                     s_loaded[library] = handle;
+                    s_loadedFrom[library] = path;
                     return null;
                 }
             }
 
-            return $"{Describe(library)} not found";
+            return $"{Describe(library)} not found (looked on the loader's path and in {string.Join(", ", ToolkitFolders())})";
         }
     }
 
