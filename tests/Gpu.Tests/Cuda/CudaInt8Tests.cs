@@ -91,6 +91,36 @@ public sealed class CudaInt8Tests(CudaFixture devices, ITestOutputHelper output)
     }
 
     [GpuTheory]
+    [InlineData(2048, 4096, 4096)] // Llama-3-8B q_proj at prefill
+    [InlineData(64, 14336, 4096)] // gate/up at a decode batch
+    public void CublasLtAndTheOwnKernelAgreeAtLlamaShapes(int tokens, int outputs, int inner)
+    {
+        var random = Compare.Fresh(out int seed);
+        var gpu = devices.Gpu;
+        using var q = gpu.UploadNew<sbyte>(Compare.Codes(random, tokens * inner), tokens, inner);
+        using var w = gpu.UploadNew<sbyte>(Compare.Codes(random, outputs * inner), outputs, inner);
+        using var fast = gpu.Allocate(TensorType.Int32, tokens, outputs);
+        using var own = gpu.Allocate(TensorType.Int32, tokens, outputs);
+        gpu.Int8Gemm(q, w, fast);
+        float fastMs = gpu.MeasureMilliseconds(() => gpu.Int8Gemm(q, w, fast));
+        string fastPath = gpu.LastInt8GemmPath;
+        gpu.ForceOwnInt8Gemm = true;
+        try
+        {
+            float ownMs = gpu.MeasureMilliseconds(() => gpu.Int8Gemm(q, w, own));
+            // Timings are for the record only (one launch, no warm-up discipline); bench/ measures properly.
+            output.WriteLine($"int8 GEMM T={tokens} N={outputs} K={inner}: {fastPath} {fastMs:F3} ms "
+                + $"({2.0 * tokens * outputs * inner / fastMs / 1e9:F0} TOP/s), own kernel {ownMs:F3} ms");
+        }
+        finally
+        {
+            gpu.ForceOwnInt8Gemm = false;
+        }
+
+        Assert.True(fast.ToArray<int>().AsSpan().SequenceEqual(own.ToArray<int>()), $"cuBLASLt and the own kernel differ (seed {seed})");
+    }
+
+    [GpuTheory]
     [InlineData(19, 160, 64, true)]
     [InlineData(64, 1536, 512, false)]
     public void TheW8A8LinearEqualsTheCpuBitForBit(int tokens, int outputs, int inner, bool bias)
