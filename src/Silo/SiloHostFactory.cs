@@ -32,6 +32,7 @@ internal static class SiloHostFactory
         {
             orleans.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort));
             orleans.AddOrleansQuant();
+            orleans.AddCudaDevices();
         });
         return builder.Build();
     }

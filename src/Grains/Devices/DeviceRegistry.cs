@@ -55,7 +55,8 @@ public sealed class DeviceRegistry : IDisposable
         if (spec.Kind is { } kind)
         {
             var named = providers.FirstOrDefault(p => p.Kind == kind);
-            return named is null ? null : (named, spec.Count);
+            // A bare kind takes all its provider has; a provider with none explains why when asked for 0.
+            return named is null ? null : (named, spec.Count == 0 ? named.AutoCount : spec.Count);
         }
 
         var auto = providers.FirstOrDefault(p => p.Kind != DeviceKind.Cpu && p.AutoCount > 0)

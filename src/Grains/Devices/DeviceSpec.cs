@@ -3,8 +3,8 @@ using OrleansQuant.Gpu;
 namespace OrleansQuant.Grains.Devices;
 
 /// <summary>
-/// The devices setting, parsed: "auto" (<see cref="Kind"/> null: whatever the machine has) or "kind:N" for N devices
-/// of one kind.
+/// The devices setting, parsed: "auto" (<see cref="Kind"/> null: whatever the machine has), "kind:N" for N devices
+/// of one kind, or a bare "kind" for all of that kind the machine has (<see cref="Count"/> 0).
 /// </summary>
 public sealed record DeviceSpec(DeviceKind? Kind, int Count)
 {
@@ -23,7 +23,15 @@ public sealed record DeviceSpec(DeviceKind? Kind, int Count)
         int colon = devices?.IndexOf(':') ?? -1;
         if (colon < 0)
         {
-            return false;
+            // A bare kind ("cuda"): every device of that kind this machine has, Count 0.
+            var bare = Enum.GetValues<DeviceKind>().Where(k => string.Equals(Name(k), devices, StringComparison.OrdinalIgnoreCase)).ToArray();
+            if (bare.Length != 1)
+            {
+                return false;
+            }
+
+            spec = new DeviceSpec(bare[0], 0);
+            return true;
         }
 
         // By name only: Enum.TryParse would also take "0:2" as kind 0.
@@ -49,5 +57,5 @@ public sealed record DeviceSpec(DeviceKind? Kind, int Count)
 
     public static string Name(DeviceKind kind) => kind.ToString().ToLowerInvariant();
 
-    public override string ToString() => Kind is { } kind ? $"{Name(kind)}:{Count}" : "auto";
+    public override string ToString() => Kind is { } kind ? Count == 0 ? Name(kind) : $"{Name(kind)}:{Count}" : "auto";
 }

@@ -25,4 +25,21 @@ public static class ComputeDeviceExtensions
         builder.Services.AddCpuDevices();
         return builder;
     }
+
+    /// <summary>
+    /// CUDA devices beside the CPU ones: "cuda" (every GPU), "cuda:N" and "auto" then reach them. Harmless on a
+    /// machine without CUDA: the provider reports no devices there, and says which library is missing.
+    /// </summary>
+    public static IServiceCollection AddCudaDevices(this IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IComputeDeviceProvider, CudaDeviceProvider>());
+        return services;
+    }
+
+    /// <inheritdoc cref="AddCudaDevices(IServiceCollection)"/>
+    public static ISiloBuilder AddCudaDevices(this ISiloBuilder builder)
+    {
+        builder.Services.AddCudaDevices();
+        return builder;
+    }
 }

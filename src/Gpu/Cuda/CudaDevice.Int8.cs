@@ -1,0 +1,78 @@
+namespace OrleansQuant.Gpu.Cuda;
+
+// W8A8 per-token × per-channel int8 GEMM (Xiao et al. 2023, SmoothQuant, section 3 "per-token" / "per-channel").
+public sealed unsafe partial class CudaDevice
+{
+    // Exactness bound, as on the CPU: |q·w| ≤ 127·127 per term keeps K ≤ 2¹⁶ sums inside int32.
+    private const int MaxInt8Inner = 1 << 16;
+
+    /// <summary>How the last int8 GEMM ran: "cublasLt", or "own kernel: " and why cuBLASLt refused.</summary>
+    public string LastInt8GemmPath { get; private set; } = "none yet";
+
+    /// <summary>Tests set this to run the int8 GEMM on this backend's own kernel and compare it with cuBLASLt's.</summary>
+    internal bool ForceOwnInt8Gemm { get; set; }
+
+    public void QuantizePerToken(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales)
+    {
+        int tokens = x.Rows, width = x.Columns;
+        RequireShape(quantized, tokens, width, nameof(QuantizePerToken) + " quantized");
+        RequireShape(scales, tokens, 1, nameof(QuantizePerToken) + " scales");
+        RequireType(x, TensorType.Float32, nameof(QuantizePerToken) + " x");
+        RequireType(quantized, TensorType.Int8, nameof(QuantizePerToken) + " quantized");
+        RequireType(scales, TensorType.Float32, nameof(QuantizePerToken) + " scales");
+        ulong input = Own(x, nameof(QuantizePerToken)).Pointer, codes = Own(quantized, nameof(QuantizePerToken)).Pointer;
+        ulong scale = Own(scales, nameof(QuantizePerToken)).Pointer;
+        void** arguments = stackalloc void*[] { &input, &codes, &scale, &width };
+        Launch("quantize_per_token", (uint)tokens, 1, RowThreads, 0, arguments);
+    }
+
+    public void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
+        DeviceTensor? bias, DeviceTensor output)
+    {
+        int tokens = quantized.Rows, outputs = weight.Rows;
+        RequireShape(tokenScales, tokens, 1, nameof(MatMulInt8) + " token scales");
+        RequireShape(weightScales, 1, outputs, nameof(MatMulInt8) + " weight scales");
+        RequireShape(output, tokens, outputs, nameof(MatMulInt8) + " output");
+        RequireType(tokenScales, TensorType.Float32, nameof(MatMulInt8) + " token scales");
+        RequireType(weightScales, TensorType.Float32, nameof(MatMulInt8) + " weight scales");
+        RequireType(output, TensorType.Float32, nameof(MatMulInt8) + " output");
+        if (bias is not null)
+        {
+            RequireShape(bias, 1, outputs, nameof(MatMulInt8) + " bias");
+        }
+
+        using var sums = Allocate(TensorType.Int32, tokens, outputs);
+        Int8Gemm(quantized, weight, sums);
+        ulong s = ((CudaTensor)sums).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
+        ulong ws = Own(weightScales, nameof(MatMulInt8)).Pointer, y = Own(output, nameof(MatMulInt8)).Pointer;
+        ulong b = bias is null ? 0 : Own(bias, nameof(MatMulInt8)).Pointer;
+        void** arguments = stackalloc void*[] { &s, &ts, &ws, &b, &y, &tokens, &outputs };
+        Launch("dequantize_int8", GridFor((long)tokens * outputs), 1, RowThreads, 0, arguments);
+    }
+
+    /// <summary>
+    /// The exact int32 product <c>sums[T, N] = quantized[T, K] · weight[N, K]ᵀ</c> that <see cref="MatMulInt8"/>
+    /// dequantizes; public so tests and benchmarks can check and time the GEMM alone.
+    /// </summary>
+    public void Int8Gemm(DeviceTensor quantized, DeviceTensor weight, DeviceTensor sums)
+    {
+        int tokens = quantized.Rows, inner = quantized.Columns, outputs = weight.Rows;
+        RequireShape(weight, outputs, inner, nameof(Int8Gemm) + " weight");
+        RequireShape(sums, tokens, outputs, nameof(Int8Gemm) + " sums");
+        RequireType(quantized, TensorType.Int8, nameof(Int8Gemm) + " quantized");
+        RequireType(weight, TensorType.Int8, nameof(Int8Gemm) + " weight");
+        RequireType(sums, TensorType.Int32, nameof(Int8Gemm) + " sums");
+        if (inner > MaxInt8Inner)
+        {
+            throw new ArgumentException($"{nameof(Int8Gemm)}: inner dimension {inner} exceeds {MaxInt8Inner}, past which int32 sums could overflow");
+        }
+
+        ulong x = Own(quantized, nameof(Int8Gemm)).Pointer, w = Own(weight, nameof(Int8Gemm)).Pointer, y = Own(sums, nameof(Int8Gemm)).Pointer;
+        if (tokens == 0 || outputs == 0)
+        {
+            return;
+        }
+
+        Gemm(int8: true, tokens, outputs, inner, x, w, y, "gemm_int8_nt", path => LastInt8GemmPath = path);
+    }
+}

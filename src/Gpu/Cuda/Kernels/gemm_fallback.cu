@@ -1,0 +1,43 @@
+// GEMMs for when cuBLASLt is missing or refuses a shape: y[t, n] = sum_k x[t, k] * w[n, k] (weights [out, in]).
+// 16 x 16 output tiles, the inner dimension staged through shared memory. Correct first; cuBLASLt is the fast path.
+#define TILE 16
+
+extern "C" __global__ void gemm_int8_nt(const signed char* x, const signed char* w, int* y, int tokens, int outputs, int inner)
+{
+    __shared__ int xs[TILE][TILE + 1];
+    __shared__ int ws[TILE][TILE + 1];
+    int t = blockIdx.y * TILE + threadIdx.y, n = blockIdx.x * TILE + threadIdx.x;
+    int wRow = blockIdx.x * TILE + threadIdx.y;
+    int sum = 0;
+    for (int k0 = 0; k0 < inner; k0 += TILE)
+    {
+        int k = k0 + threadIdx.x;
+        xs[threadIdx.y][threadIdx.x] = t < tokens && k < inner ? x[(long long)t * inner + k] : 0;
+        ws[threadIdx.y][threadIdx.x] = wRow < outputs && k < inner ? w[(long long)wRow * inner + k] : 0;
+        __syncthreads();
+        for (int kk = 0; kk < TILE; kk++) sum += xs[threadIdx.y][kk] * ws[threadIdx.x][kk];
+        __syncthreads();
+    }
+
+    if (t < tokens && n < outputs) y[(long long)t * outputs + n] = sum;
+}
+
+extern "C" __global__ void gemm_f32_nt(const float* x, const float* w, float* y, int tokens, int outputs, int inner)
+{
+    __shared__ float xs[TILE][TILE + 1];
+    __shared__ float ws[TILE][TILE + 1];
+    int t = blockIdx.y * TILE + threadIdx.y, n = blockIdx.x * TILE + threadIdx.x;
+    int wRow = blockIdx.x * TILE + threadIdx.y;
+    float sum = 0.0f;
+    for (int k0 = 0; k0 < inner; k0 += TILE)
+    {
+        int k = k0 + threadIdx.x;
+        xs[threadIdx.y][threadIdx.x] = t < tokens && k < inner ? x[(long long)t * inner + k] : 0.0f;
+        ws[threadIdx.y][threadIdx.x] = wRow < outputs && k < inner ? w[(long long)wRow * inner + k] : 0.0f;
+        __syncthreads();
+        for (int kk = 0; kk < TILE; kk++) sum += xs[threadIdx.y][kk] * ws[threadIdx.x][kk];
+        __syncthreads();
+    }
+
+    if (t < tokens && n < outputs) y[(long long)t * outputs + n] = sum;
+}

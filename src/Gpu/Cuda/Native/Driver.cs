@@ -1,0 +1,130 @@
+using System.Runtime.InteropServices;
+
+namespace OrleansQuant.Gpu.Cuda.Native;
+
+/// <summary>
+/// The CUDA driver API calls this backend uses, bound by their exported symbol names (the <c>_v2</c> ones where
+/// cuda.h maps a name to them). Every call goes through <see cref="Check"/>, which names the call and the status.
+/// </summary>
+internal static unsafe partial class Driver
+{
+    public const int DeviceAttributeMultiprocessorCount = 16;
+    public const int DeviceAttributeComputeCapabilityMajor = 75;
+    public const int DeviceAttributeComputeCapabilityMinor = 76;
+    public const uint StreamNonBlocking = 1;
+    public const int MemPoolAttributeReleaseThreshold = 4;
+    public const int ErrorNoDevice = 100;
+
+    static Driver() => CudaLibraries.EnsureResolver();
+
+    /// <summary>Turns a status into a <see cref="CudaException"/> naming <paramref name="call"/> and the status name.</summary>
+    public static void Check(int status, string call)
+    {
+        if (status != 0)
+        {
+            throw new CudaException(call, ErrorName(status));
+        }
+    }
+
+    public static string ErrorName(int status)
+    {
+        nint name = 0;
+        return cuGetErrorName(status, &name) == 0 && name != 0
+            ? Marshal.PtrToStringUTF8(name) ?? $"CUresult {status}"
+            : $"CUresult {status}";
+    }
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuGetErrorName(int error, nint* name);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuInit(uint flags);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuDriverGetVersion(int* version);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuDeviceGetCount(int* count);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuDeviceGet(int* device, int ordinal);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuDeviceGetName(byte* name, int length, int device);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuDeviceGetAttribute(int* value, int attribute, int device);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuDevicePrimaryCtxRetain(nint* context, int device);
+
+    [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuDevicePrimaryCtxRelease_v2")]
+    public static partial int cuDevicePrimaryCtxRelease(int device);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuCtxSetCurrent(nint context);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuDeviceGetDefaultMemPool(nint* pool, int device);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuMemPoolSetAttribute(nint pool, int attribute, void* value);
+
+    [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuMemGetInfo_v2")]
+    public static partial int cuMemGetInfo(nuint* free, nuint* total);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuStreamCreate(nint* stream, uint flags);
+
+    [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuStreamDestroy_v2")]
+    public static partial int cuStreamDestroy(nint stream);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuStreamSynchronize(nint stream);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuMemAllocAsync(ulong* pointer, nuint bytes, nint stream);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuMemFreeAsync(ulong pointer, nint stream);
+
+    [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuMemcpyHtoDAsync_v2")]
+    public static partial int cuMemcpyHtoDAsync(ulong destination, void* source, nuint bytes, nint stream);
+
+    [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuMemcpyDtoHAsync_v2")]
+    public static partial int cuMemcpyDtoHAsync(void* destination, ulong source, nuint bytes, nint stream);
+
+    [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuMemcpyDtoDAsync_v2")]
+    public static partial int cuMemcpyDtoDAsync(ulong destination, ulong source, nuint bytes, nint stream);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuMemsetD8Async(ulong destination, byte value, nuint count, nint stream);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuModuleLoadData(nint* module, void* image);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuModuleUnload(nint module);
+
+    [LibraryImport(CudaLibraries.Driver, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int cuModuleGetFunction(nint* function, nint module, string name);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY,
+        uint blockZ, uint sharedBytes, nint stream, void** parameters, void** extra);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuEventCreate(nint* cudaEvent, uint flags);
+
+    [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuEventDestroy_v2")]
+    public static partial int cuEventDestroy(nint cudaEvent);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuEventRecord(nint cudaEvent, nint stream);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuEventSynchronize(nint cudaEvent);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuEventElapsedTime(float* milliseconds, nint start, nint end);
+}

@@ -1,0 +1,58 @@
+namespace OrleansQuant.Gpu.Tests.Cuda;
+
+/// <summary>Random inputs and the tolerance checks the CUDA tests share.</summary>
+internal static class Compare
+{
+    /// <summary>
+    /// Every element within <paramref name="tolerance"/> relative: |actual − expected| ≤ tolerance · (|expected| + rms),
+    /// where rms is the expected tensor's root mean square, so elements near zero are judged on the tensor's scale.
+    /// </summary>
+    public static void Close(float[] expected, float[] actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double rms = Math.Sqrt(expected.Sum(e => (double)e * e) / Math.Max(1, expected.Length));
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double error = Math.Abs((double)actual[i] - expected[i]) / (Math.Abs(expected[i]) + rms + 1e-30);
+            if (!(error <= worst))
+            {
+                worst = error;
+                at = i;
+            }
+        }
+
+        Assert.True(worst <= tolerance,
+            $"{what}: element {at} is {actual[Math.Max(at, 0)]} on the GPU, {expected[Math.Max(at, 0)]} on the CPU: relative error {worst:E2} > {tolerance:E0}");
+    }
+
+    public static float[] Floats(Random random, int count, float scale = 1f)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
+        }
+
+        return values;
+    }
+
+    public static sbyte[] Codes(Random random, int count)
+    {
+        var values = new sbyte[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = (sbyte)random.Next(-127, 128);
+        }
+
+        return values;
+    }
+
+    /// <summary>A seed printed into failure messages by the caller's use, fresh each run.</summary>
+    public static Random Fresh(out int seed)
+    {
+        seed = Random.Shared.Next();
+        return new Random(seed);
+    }
+}
