@@ -27,8 +27,8 @@ public interface IComputeDevice : IDisposable
     /// <summary>Copies <paramref name="rows"/> whole rows between tensors of the same width and type.</summary>
     void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows);
 
-    /// <summary>output[t] = table[ids[t]].</summary>
-    void Embed(ReadOnlySpan<int> ids, DeviceTensor table, DeviceTensor output);
+    /// <summary>output[t] = table[ids[t]]; ids is Int32 <c>[1, T]</c> on this device.</summary>
+    void Embed(DeviceTensor ids, DeviceTensor table, DeviceTensor output);
 
     /// <summary>output = x / sqrt(mean(x²) + eps) * weight, per row (Zhang and Sennrich 2019).</summary>
     void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output);
@@ -60,16 +60,24 @@ public interface IComputeDevice : IDisposable
     /// rotate together). Row t is at position <paramref name="positions"/>[t]; <paramref name="inverseFrequencies"/> is
     /// <c>[1, headDim / 2]</c>.
     /// </summary>
-    void ApplyRope(DeviceTensor x, int heads, int headDim, ReadOnlySpan<int> positions, DeviceTensor inverseFrequencies);
+    void ApplyRope(DeviceTensor x, int heads, int headDim, DeviceTensor positions, DeviceTensor inverseFrequencies);
 
     /// <summary>
-    /// Causal grouped-query attention of one sequence. Query rows <c>[queryRow, queryRow + queryCount)</c> of
-    /// <paramref name="query"/> are the last <paramref name="queryCount"/> positions of a sequence whose keys and values
-    /// fill rows <c>[0, kvLength)</c> of the caches; each attends to itself and everything before it.
-    /// Writes the same rows of <paramref name="output"/>.
+    /// Stores this step's keys and values in a paged KV cache: row t of <paramref name="keys"/>/<paramref name="values"/>
+    /// <c>[T, kvWidth]</c> goes to row <paramref name="slots"/>[t] of <paramref name="keyCache"/>/<paramref name="valueCache"/>
+    /// <c>[blocks × blockSize, kvWidth]</c> (slot = block · blockSize + offset; vLLM's slot mapping). Int32 <c>[1, T]</c>.
     /// </summary>
-    void Attention(DeviceTensor query, int queryRow, int queryCount, DeviceTensor keyCache, DeviceTensor valueCache,
-        int kvLength, AttentionShape shape, DeviceTensor output);
+    void WriteKvCache(DeviceTensor keys, DeviceTensor values, DeviceTensor slots, DeviceTensor keyCache, DeviceTensor valueCache);
+
+    /// <summary>
+    /// Causal grouped-query attention of every sequence of a step in one call (prefill and decode chunks mixed) over a
+    /// paged KV cache that already holds this step's keys and values (<see cref="WriteKvCache"/>). Sequence s owns query
+    /// rows <c>[batch.QueryStarts[s], batch.QueryStarts[s+1])</c>, the last positions of its <c>batch.ContextLengths[s]</c>
+    /// cached positions, whose rows are found through <c>batch.BlockTables[s]</c>. Each query attends to itself and
+    /// everything before it (within the sliding window, if any). Writes the same rows of <paramref name="output"/>.
+    /// </summary>
+    void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch,
+        AttentionShape shape, DeviceTensor output);
 
     /// <summary>output = silu(gate) * up (Shazeer 2020, SwiGLU); output may be <paramref name="gate"/> or <paramref name="up"/>.</summary>
     void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output);
