@@ -56,7 +56,7 @@ public sealed class CpuDeviceTests : IDisposable
         float[] x = Values(positions.Length * heads * headDim);
         float[] frequencies = [1f, 0.1f, 0.01f, 0.001f];
         var tensor = Upload(x, positions.Length, heads * headDim);
-        _device.ApplyRope(tensor, heads, headDim, positions, Upload(frequencies, 1, headDim / 2));
+        _device.ApplyRope(tensor, heads, headDim, _device.UploadVector<int>(positions), Upload(frequencies, 1, headDim / 2));
         var y = Download(tensor);
         for (int t = 0; t < positions.Length; t++)
         {
@@ -77,37 +77,94 @@ public sealed class CpuDeviceTests : IDisposable
     [Theory]
     [InlineData(null)]
     [InlineData(3)]
-    public void AttentionIsCausalSoftmaxOverGroupedKeys(int? window)
+    public void PagedAttentionIsCausalSoftmaxOverGroupedKeysOfEachSequence(int? window)
     {
+        // Three sequences in one step, in blocks of 4 scattered over a 12-block cache: a decode step at position 20
+        // (6 blocks), a prefill chunk continuing 5 cached positions, and a fresh prefill of 6.
         var shape = new AttentionShape(Heads: 4, KvHeads: 2, HeadDim: 6, SlidingWindow: window);
-        const int past = 5, queries = 3, length = past + queries;
-        float[] q = Values(queries * shape.QueryWidth), k = Values(length * shape.KvWidth), v = Values(length * shape.KvWidth);
-        var output = _device.Allocate(TensorType.Float32, queries, shape.QueryWidth);
-        _device.Attention(Upload(q, queries, shape.QueryWidth), 0, queries, Upload(k, length, shape.KvWidth),
-            Upload(v, length, shape.KvWidth), length, shape, output);
-        var y = Download(output);
-        for (int i = 0; i < queries; i++)
-        {
-            int position = past + i, first = window is int w ? Math.Max(0, position - w + 1) : 0;
-            for (int h = 0; h < shape.Heads; h++)
-            {
-                int g = h / shape.GroupSize;
-                var scores = Enumerable.Range(first, position - first + 1).Select(j =>
-                    Enumerable.Range(0, shape.HeadDim).Sum(d => (double)q[i * shape.QueryWidth + h * shape.HeadDim + d] * k[j * shape.KvWidth + g * shape.HeadDim + d])
-                    / Math.Sqrt(shape.HeadDim)).ToArray();
-                double max = scores.Max(), total = scores.Sum(s => Math.Exp(s - max));
-                for (int d = 0; d < shape.HeadDim; d++)
-                {
-                    double expected = 0;
-                    for (int j = 0; j < scores.Length; j++)
-                    {
-                        expected += Math.Exp(scores[j] - max) / total * v[(first + j) * shape.KvWidth + g * shape.HeadDim + d];
-                    }
+        const int blockSize = 4, cacheBlocks = 12;
+        int[][] tables = [[0, 9, 4, 11, 5, 1], [7, 2], [10, 3]];
+        int[] queries = [1, 3, 6], contexts = [21, 8, 6];
+        var sequences = tables.Select((table, s) => (Table: table, Queries: queries[s], Context: contexts[s],
+            Keys: Values(contexts[s] * shape.KvWidth), Vals: Values(contexts[s] * shape.KvWidth))).ToArray();
+        int rows = queries.Sum(), maxBlocks = tables.Max(t => t.Length);
+        int[] starts = [0, .. queries.Select((_, s) => queries[..(s + 1)].Sum())];
+        int Slot(int s, int position) => tables[s][position / blockSize] * blockSize + position % blockSize;
 
-                    Assert.Equal(expected, y[i * shape.QueryWidth + h * shape.HeadDim + d], 1e-5);
+        // Past positions are already in the cache (the rest is noise no sequence may read); this step's go in through
+        // WriteKvCache, from rows laid end to end like the step's activations.
+        float[] keyCache = Values(cacheBlocks * blockSize * shape.KvWidth), valueCache = Values(keyCache.Length);
+        float[] stepKeys = new float[rows * shape.KvWidth], stepValues = new float[rows * shape.KvWidth];
+        var slots = new int[rows];
+        for (int s = 0; s < sequences.Length; s++)
+        {
+            var (_, count, context, k, v) = sequences[s];
+            for (int p = 0; p < context; p++)
+            {
+                int row = p - (context - count), source = p * shape.KvWidth;
+                bool past = row < 0;
+                float[] keyTarget = past ? keyCache : stepKeys, valueTarget = past ? valueCache : stepValues;
+                int target = (past ? Slot(s, p) : starts[s] + row) * shape.KvWidth;
+                k.AsSpan(source, shape.KvWidth).CopyTo(keyTarget.AsSpan(target));
+                v.AsSpan(source, shape.KvWidth).CopyTo(valueTarget.AsSpan(target));
+                if (!past)
+                {
+                    slots[starts[s] + row] = Slot(s, p);
                 }
             }
         }
+
+        var keyTensor = Upload(keyCache, cacheBlocks * blockSize, shape.KvWidth);
+        var valueTensor = Upload(valueCache, cacheBlocks * blockSize, shape.KvWidth);
+        _device.WriteKvCache(Upload(stepKeys, rows, shape.KvWidth), Upload(stepValues, rows, shape.KvWidth),
+            _device.UploadVector<int>(slots), keyTensor, valueTensor);
+        var blockTables = tables.SelectMany(t => t.Concat(Enumerable.Repeat(-1, maxBlocks - t.Length))).ToArray();
+        using var batch = new AttentionBatch(_device.UploadVector<int>(starts), _device.UploadVector<int>(contexts),
+            _device.UploadNew<int>(blockTables, tables.Length, maxBlocks), blockSize, tables.Length, queries.Max(), contexts.Max());
+        float[] q = Values(rows * shape.QueryWidth);
+        var output = _device.Allocate(TensorType.Float32, rows, shape.QueryWidth);
+        _device.PagedAttention(Upload(q, rows, shape.QueryWidth), keyTensor, valueTensor, batch, shape, output);
+        var y = Download(output);
+
+        for (int s = 0; s < sequences.Length; s++)
+        {
+            var (_, count, context, k, v) = sequences[s];
+            for (int i = 0; i < count; i++)
+            {
+                int row = starts[s] + i, position = context - count + i;
+                int first = window is int w ? Math.Max(0, position - w + 1) : 0;
+                for (int h = 0; h < shape.Heads; h++)
+                {
+                    int g = h / shape.GroupSize;
+                    var scores = Enumerable.Range(first, position - first + 1).Select(j =>
+                        Enumerable.Range(0, shape.HeadDim).Sum(d => (double)q[row * shape.QueryWidth + h * shape.HeadDim + d] * k[j * shape.KvWidth + g * shape.HeadDim + d])
+                        / Math.Sqrt(shape.HeadDim)).ToArray();
+                    double max = scores.Max(), total = scores.Sum(x => Math.Exp(x - max));
+                    for (int d = 0; d < shape.HeadDim; d++)
+                    {
+                        double expected = 0;
+                        for (int j = 0; j < scores.Length; j++)
+                        {
+                            expected += Math.Exp(scores[j] - max) / total * v[(first + j) * shape.KvWidth + g * shape.HeadDim + d];
+                        }
+
+                        Assert.Equal(expected, y[row * shape.QueryWidth + h * shape.HeadDim + d], 1e-5);
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void PagedAttentionRefusesABlockOutsideTheCache()
+    {
+        var shape = new AttentionShape(Heads: 2, KvHeads: 1, HeadDim: 4);
+        var cache = _device.Allocate(TensorType.Float32, 8, shape.KvWidth);
+        using var batch = new AttentionBatch(_device.UploadVector<int>([0, 1]), _device.UploadVector<int>([5]),
+            _device.UploadNew<int>([1, 2], 1, 2), BlockSize: 4, Sequences: 1, MaxQueryLength: 1, MaxContextLength: 5);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => _device.PagedAttention(_device.Allocate(TensorType.Float32, 1, shape.QueryWidth),
+            cache, cache, batch, shape, _device.Allocate(TensorType.Float32, 1, shape.QueryWidth)));
+        Assert.Contains("block 1 is 2, outside the cache's 2 blocks", error.Message);
     }
 
     [Fact]
@@ -135,14 +192,14 @@ public sealed class CpuDeviceTests : IDisposable
     {
         float[] table = Values(5 * 3);
         var output = _device.Allocate(TensorType.Float32, 2, 3);
-        _device.Embed([4, 1], Upload(table, 5, 3), output);
+        _device.Embed(_device.UploadVector<int>([4, 1]), Upload(table, 5, 3), output);
         Assert.Equal(table[12..15].Concat(table[3..6]), Download(output));
 
         var target = _device.Allocate(TensorType.Float32, 4, 3);
         _device.CopyRows(output, 1, target, 2, 1);
         Assert.Equal(new float[6].Concat(table[3..6]).Concat(new float[3]), Download(target));
 
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => _device.Embed([5], Upload(table, 5, 3), _device.Allocate(TensorType.Float32, 1, 3)));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => _device.Embed(_device.UploadVector<int>([5]), Upload(table, 5, 3), _device.Allocate(TensorType.Float32, 1, 3)));
         Assert.Contains("token id 5", error.Message);
     }
 

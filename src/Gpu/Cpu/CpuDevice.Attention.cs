@@ -3,60 +3,84 @@ using System.Numerics.Tensors;
 
 namespace OrleansQuant.Gpu.Cpu;
 
+// Paged attention (Kwon et al. 2023, vLLM §4.1): keys and values live in fixed-size blocks, found through a block table.
 public sealed partial class CpuDevice
 {
-    public void Attention(DeviceTensor query, int queryRow, int queryCount, DeviceTensor keyCache, DeviceTensor valueCache,
-        int kvLength, AttentionShape shape, DeviceTensor output)
+    public void WriteKvCache(DeviceTensor keys, DeviceTensor values, DeviceTensor slots, DeviceTensor keyCache, DeviceTensor valueCache)
     {
-        if (query.Columns != shape.QueryWidth || output.Columns != shape.QueryWidth
-            || keyCache.Columns != shape.KvWidth || valueCache.Columns != shape.KvWidth)
+        var slot = Indices(slots, nameof(WriteKvCache) + " slots");
+        int width = keyCache.Columns;
+        RequireShape(valueCache, keyCache.Rows, width, nameof(WriteKvCache) + " value cache");
+        RequireShape(keys, slot.Length, width, nameof(WriteKvCache) + " keys");
+        RequireShape(values, slot.Length, width, nameof(WriteKvCache) + " values");
+        ReadOnlySpan<float> k = Own(keys).Span<float>(), v = Own(values).Span<float>();
+        Span<float> kCache = Own(keyCache).Span<float>(), vCache = Own(valueCache).Span<float>();
+        for (int t = 0; t < slot.Length; t++)
         {
-            throw new ArgumentException($"{nameof(Attention)}: widths of {query}, {keyCache}, {valueCache}, {output} do not match {shape}");
+            if ((uint)slot[t] >= (uint)keyCache.Rows)
+            {
+                throw new ArgumentOutOfRangeException(nameof(slots), $"{nameof(WriteKvCache)}: row {t} goes to slot {slot[t]}, outside the cache's {keyCache.Rows} slots");
+            }
+
+            k.Slice(t * width, width).CopyTo(kCache.Slice(slot[t] * width, width));
+            v.Slice(t * width, width).CopyTo(vCache.Slice(slot[t] * width, width));
+        }
+    }
+
+    public void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch,
+        AttentionShape shape, DeviceTensor output)
+    {
+        if (query.Columns != shape.QueryWidth || keyCache.Columns != shape.KvWidth)
+        {
+            throw new ArgumentException($"{nameof(PagedAttention)}: widths of {query}, {keyCache} do not match {shape}");
         }
 
-        RequireRows(query, queryRow, queryCount, nameof(Attention));
-        RequireRows(output, queryRow, queryCount, nameof(Attention));
-        RequireRows(keyCache, 0, kvLength, nameof(Attention));
-        RequireRows(valueCache, 0, kvLength, nameof(Attention));
-        if (queryCount > kvLength)
-        {
-            throw new ArgumentException($"{nameof(Attention)}: {queryCount} queries but only {kvLength} cached positions");
-        }
+        RequireShape(output, query.Rows, shape.QueryWidth, nameof(PagedAttention) + " output");
+        RequireShape(valueCache, keyCache.Rows, shape.KvWidth, nameof(PagedAttention) + " value cache");
+        long work = CheckBatch(batch, query.Rows, keyCache.Rows) * shape.Heads * shape.HeadDim;
 
+        int sequences = batch.Sequences, blockSize = batch.BlockSize, maxBlocks = batch.BlockTables.Columns;
+        int[] starts = Own(batch.QueryStarts).Array<int>(), lengths = Own(batch.ContextLengths).Array<int>();
+        int[] tables = Own(batch.BlockTables).Array<int>();
         float[] q = Own(query).Array<float>(), k = Own(keyCache).Array<float>(), v = Own(valueCache).Array<float>();
         float[] result = Own(output).Array<float>();
         int headDim = shape.HeadDim, qWidth = shape.QueryWidth, kvWidth = shape.KvWidth;
         float scale = 1f / MathF.Sqrt(headDim);
-        int firstPosition = kvLength - queryCount;
 
+        // One (query row, head) pair: the same operations in the same order as attention over one contiguous cache,
+        // so a sequence's outputs do not depend on where its blocks lie or what else shares the step.
         void QueryHead(int item)
         {
-            int i = item / shape.Heads, h = item % shape.Heads, kvHead = h / shape.GroupSize;
-            int position = firstPosition + i;
+            int row = starts[0] + item / shape.Heads, h = item % shape.Heads, kvHead = h / shape.GroupSize;
+            int s = SequenceOfRow(starts, sequences, row);
+            int position = lengths[s] - (starts[s + 1] - starts[s]) + (row - starts[s]);
             int start = shape.SlidingWindow is int window ? Math.Max(0, position - window + 1) : 0;
             int count = position + 1 - start;
-            var queryVector = q.AsSpan((queryRow + i) * qWidth + h * headDim, headDim);
-            var target = result.AsSpan((queryRow + i) * qWidth + h * headDim, headDim);
+            var table = tables.AsSpan(s * maxBlocks, maxBlocks);
+            var queryVector = q.AsSpan(row * qWidth + h * headDim, headDim);
+            var target = result.AsSpan(row * qWidth + h * headDim, headDim);
 
             float[] rented = ArrayPool<float>.Shared.Rent(count);
             var scores = rented.AsSpan(0, count);
             for (int j = 0; j < count; j++)
             {
-                scores[j] = TensorPrimitives.Dot(queryVector, k.AsSpan((start + j) * kvWidth + kvHead * headDim, headDim)) * scale;
+                int slot = SlotOf(table, blockSize, start + j);
+                scores[j] = TensorPrimitives.Dot(queryVector, k.AsSpan(slot * kvWidth + kvHead * headDim, headDim)) * scale;
             }
 
             TensorPrimitives.SoftMax(scores, scores);
             target.Clear();
             for (int j = 0; j < count; j++)
             {
-                TensorPrimitives.MultiplyAdd(v.AsSpan((start + j) * kvWidth + kvHead * headDim, headDim), scores[j], target, target);
+                int slot = SlotOf(table, blockSize, start + j);
+                TensorPrimitives.MultiplyAdd(v.AsSpan(slot * kvWidth + kvHead * headDim, headDim), scores[j], target, target);
             }
 
             ArrayPool<float>.Shared.Return(rented);
         }
 
-        int items = queryCount * shape.Heads;
-        if ((long)items * kvLength * headDim < 1 << 16)
+        int items = (starts[sequences] - starts[0]) * shape.Heads;
+        if (work < 1 << 16)
         {
             for (int item = 0; item < items; item++)
             {
@@ -67,5 +91,84 @@ public sealed partial class CpuDevice
         {
             Parallel.For(0, items, _parallel, QueryHead);
         }
+    }
+
+    /// <summary>The cache row of <paramref name="position"/> in a sequence whose blocks are <paramref name="table"/>.</summary>
+    private static int SlotOf(ReadOnlySpan<int> table, int blockSize, int position) =>
+        table[position / blockSize] * blockSize + position % blockSize;
+
+    /// <summary>The sequence whose query rows hold <paramref name="row"/>: the last s with starts[s] ≤ row (empty ones skipped).</summary>
+    private static int SequenceOfRow(int[] starts, int sequences, int row)
+    {
+        int low = 0, high = sequences - 1;
+        while (low < high)
+        {
+            int middle = (low + high + 1) / 2;
+            if (starts[middle] <= row)
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>
+    /// Checks the batch's tensors against each other and the cache, since a GPU kernel would read out of bounds where
+    /// this one throws; returns Σ query rows × context length, the work to decide on fanning out.
+    /// </summary>
+    private long CheckBatch(AttentionBatch batch, int queryRows, int cacheRows)
+    {
+        int sequences = batch.Sequences, blockSize = batch.BlockSize;
+        string call = nameof(PagedAttention);
+        if (sequences < 1 || blockSize < 1 || cacheRows % blockSize != 0)
+        {
+            throw new ArgumentException($"{call}: {sequences} sequences in blocks of {blockSize} over a cache of {cacheRows} rows; expected at least one sequence and whole blocks");
+        }
+
+        var starts = Indices(batch.QueryStarts, call + " query starts");
+        var lengths = Indices(batch.ContextLengths, call + " context lengths");
+        RequireShape(batch.QueryStarts, 1, sequences + 1, call + " query starts");
+        RequireShape(batch.ContextLengths, 1, sequences, call + " context lengths");
+        if (batch.BlockTables.Type != TensorType.Int32 || batch.BlockTables.Rows != sequences)
+        {
+            throw new ArgumentException($"{call} block tables: expected Int32[{sequences}, blocks], got {batch.BlockTables}");
+        }
+
+        var tables = Own(batch.BlockTables).Span<int>();
+        int maxBlocks = batch.BlockTables.Columns, cacheBlocks = cacheRows / blockSize;
+        if (starts[0] < 0 || starts[sequences] > queryRows)
+        {
+            throw new ArgumentException($"{call}: query rows [{starts[0]}, {starts[sequences]}) outside the query's {queryRows} rows");
+        }
+
+        long work = 0;
+        for (int s = 0; s < sequences; s++)
+        {
+            int queries = starts[s + 1] - starts[s], context = lengths[s];
+            if (queries < 0 || queries > context || queries > batch.MaxQueryLength || context > batch.MaxContextLength
+                || context > maxBlocks * blockSize)
+            {
+                throw new ArgumentException(
+                    $"{call}: sequence {s} has {queries} query rows and {context} cached positions; expected 0 ≤ queries ≤ cached ≤ {maxBlocks * blockSize} (its block table), queries ≤ {batch.MaxQueryLength} and cached ≤ {batch.MaxContextLength}");
+            }
+
+            for (int b = 0; b < (context + blockSize - 1) / blockSize; b++)
+            {
+                int block = tables[s * maxBlocks + b];
+                if ((uint)block >= (uint)cacheBlocks)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(batch), $"{call}: sequence {s}'s block {b} is {block}, outside the cache's {cacheBlocks} blocks");
+                }
+            }
+
+            work += (long)queries * context;
+        }
+
+        return work;
     }
 }

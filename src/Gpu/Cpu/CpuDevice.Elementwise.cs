@@ -5,20 +5,21 @@ namespace OrleansQuant.Gpu.Cpu;
 
 public sealed partial class CpuDevice
 {
-    public void Embed(ReadOnlySpan<int> ids, DeviceTensor table, DeviceTensor output)
+    public void Embed(DeviceTensor ids, DeviceTensor table, DeviceTensor output)
     {
-        RequireShape(output, ids.Length, table.Columns, nameof(Embed));
+        var tokens = Indices(ids, nameof(Embed) + " ids");
+        RequireShape(output, tokens.Length, table.Columns, nameof(Embed));
         var rows = Own(table).Span<float>();
         var result = Own(output).Span<float>();
         int width = table.Columns;
-        for (int t = 0; t < ids.Length; t++)
+        for (int t = 0; t < tokens.Length; t++)
         {
-            if ((uint)ids[t] >= (uint)table.Rows)
+            if ((uint)tokens[t] >= (uint)table.Rows)
             {
-                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {ids[t]} at position {t} is outside the vocabulary of {table.Rows}");
+                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {tokens[t]} at position {t} is outside the vocabulary of {table.Rows}");
             }
 
-            rows.Slice(ids[t] * width, width).CopyTo(result.Slice(t * width, width));
+            rows.Slice(tokens[t] * width, width).CopyTo(result.Slice(t * width, width));
         }
     }
 
@@ -38,21 +39,22 @@ public sealed partial class CpuDevice
         });
     }
 
-    public void ApplyRope(DeviceTensor x, int heads, int headDim, ReadOnlySpan<int> positions, DeviceTensor inverseFrequencies)
+    public void ApplyRope(DeviceTensor x, int heads, int headDim, DeviceTensor positions, DeviceTensor inverseFrequencies)
     {
-        RequireShape(x, positions.Length, heads * headDim, nameof(ApplyRope));
+        var position = Indices(positions, nameof(ApplyRope) + " positions");
+        RequireShape(x, position.Length, heads * headDim, nameof(ApplyRope));
         RequireShape(inverseFrequencies, 1, headDim / 2, nameof(ApplyRope) + " frequencies");
         var data = Own(x).Span<float>();
         var frequencies = Own(inverseFrequencies).Span<float>();
         int half = headDim / 2;
         Span<float> cos = stackalloc float[half];
         Span<float> sin = stackalloc float[half];
-        for (int t = 0; t < positions.Length; t++)
+        for (int t = 0; t < position.Length; t++)
         {
             // Angles in float32 as transformers computes them (position × inv_freq), so golden logits agree.
             for (int i = 0; i < half; i++)
             {
-                float angle = positions[t] * frequencies[i];
+                float angle = position[t] * frequencies[i];
                 cos[i] = MathF.Cos(angle);
                 sin[i] = MathF.Sin(angle);
             }

@@ -98,6 +98,17 @@ public sealed partial class CpuDevice : IComputeDevice
             ? cpu
             : throw new ArgumentException($"tensor {tensor} does not belong to {Info}");
 
+    /// <summary>The elements of an Int32 <c>[1, n]</c> index vector (ids, positions, slots), checked for type and shape.</summary>
+    private ReadOnlySpan<int> Indices(DeviceTensor tensor, string what)
+    {
+        if (tensor.Type != TensorType.Int32 || tensor.Rows != 1)
+        {
+            throw new ArgumentException($"{what}: expected Int32[1, n], got {tensor}");
+        }
+
+        return Own(tensor).Span<int>();
+    }
+
     private static void RequireLength(int given, int expected, string call)
     {
         if (given != expected)

@@ -4,14 +4,14 @@ namespace OrleansQuant.Model.Inference;
 
 /// <summary>
 /// One Llama-family decoder layer (Touvron et al. 2023): pre-norm grouped-query attention with rotary positions,
-/// then a pre-norm SwiGLU MLP, each added to the residual stream. The layer owns its weights and the KV cache of
+/// then a pre-norm SwiGLU MLP, each added to the residual stream. The layer owns its weights and the paged KV cache of
 /// every live sequence, which is what lets one layer live in one grain.
 /// </summary>
 public sealed class DecoderLayer : IDisposable
 {
     private readonly IComputeDevice _device;
     private readonly DeviceTensor _inverseFrequencies;
-    private readonly Dictionary<long, SequenceKvCache> _caches = new();
+    private readonly PagedKvCache _cache;
     private readonly float _eps;
 
     public DecoderLayer(int index, ModelConfig config, DecoderLayerWeights weights, IComputeDevice device)
@@ -23,6 +23,7 @@ public sealed class DecoderLayer : IDisposable
         _eps = (float)config.RmsNormEps;
         Shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, config.SlidingWindow);
         _inverseFrequencies = device.UploadVector<float>(RotaryEmbedding.InverseFrequencies(config));
+        _cache = new PagedKvCache(device, Shape.KvWidth);
     }
 
     public int Index { get; }
@@ -39,9 +40,13 @@ public sealed class DecoderLayer : IDisposable
     public AttentionShape Shape { get; }
 
     /// <summary>Sequences whose keys and values this layer holds.</summary>
-    public int LiveSequences => _caches.Count;
+    public int LiveSequences => _cache.LiveSequences;
 
-    public long KvCacheBytes => _caches.Values.Sum(c => c.ByteLength);
+    /// <summary>Bytes of the cache blocks live sequences hold (<see cref="KvCacheSize.Bytes"/> of each).</summary>
+    public long KvCacheBytes => _cache.HeldBytes;
+
+    /// <summary>Bytes the cache's block pool takes on the device; it grows when full and is kept for later sequences.</summary>
+    public long KvPoolBytes => _cache.PoolBytes;
 
     /// <summary>
     /// Advances the residual stream <paramref name="hidden"/> <c>[T, hidden]</c> through this layer, in place, with the
@@ -51,6 +56,8 @@ public sealed class DecoderLayer : IDisposable
     {
         int tokens = batch.TokenCount, width = Config.HiddenSize;
         var w = weights ?? Weights;
+        // The step's positions, cache slots and block tables, with its new positions' blocks taken from the pool.
+        using var step = StepLayout.Reserve(batch, _cache, _device);
         using var normed = _device.Allocate(TensorType.Float32, tokens, width);
         using var query = _device.Allocate(TensorType.Float32, tokens, Shape.QueryWidth);
         using var keys = _device.Allocate(TensorType.Float32, tokens, Shape.KvWidth);
@@ -64,15 +71,10 @@ public sealed class DecoderLayer : IDisposable
         w.QueryProjection.Forward(normed, query);
         w.KeyProjection.Forward(normed, keys);
         w.ValueProjection.Forward(normed, values);
-        _device.ApplyRope(query, Shape.Heads, Shape.HeadDim, batch.Positions, _inverseFrequencies);
-        _device.ApplyRope(keys, Shape.KvHeads, Shape.HeadDim, batch.Positions, _inverseFrequencies);
-        for (int c = 0; c < batch.Chunks.Count; c++)
-        {
-            var chunk = batch.Chunks[c];
-            var cache = CacheOf(chunk.SequenceId);
-            cache.Append(keys, values, batch.RowStart(c), chunk.Length, chunk.StartPosition, chunk.SequenceId);
-            _device.Attention(query, batch.RowStart(c), chunk.Length, cache.Keys, cache.Values, cache.Length, Shape, attended);
-        }
+        _device.ApplyRope(query, Shape.Heads, Shape.HeadDim, step.Positions, _inverseFrequencies);
+        _device.ApplyRope(keys, Shape.KvHeads, Shape.HeadDim, step.Positions, _inverseFrequencies);
+        _device.WriteKvCache(keys, values, step.Slots, _cache.Keys, _cache.Values);
+        _device.PagedAttention(query, _cache.Keys, _cache.Values, step.Attention, Shape, attended);
 
         observer?.Observe(LinearInput.AttentionOutput, attended);
         w.OutputProjection.Forward(attended, projected);
@@ -103,34 +105,12 @@ public sealed class DecoderLayer : IDisposable
         return old;
     }
 
-    /// <summary>Forgets a finished sequence's keys and values.</summary>
-    public void EndSequence(long sequenceId)
-    {
-        if (_caches.Remove(sequenceId, out var cache))
-        {
-            cache.Dispose();
-        }
-    }
-
-    private SequenceKvCache CacheOf(long sequenceId)
-    {
-        if (!_caches.TryGetValue(sequenceId, out var cache))
-        {
-            cache = new SequenceKvCache(_device, Shape.KvWidth);
-            _caches[sequenceId] = cache;
-        }
-
-        return cache;
-    }
+    /// <summary>Forgets a finished sequence's keys and values: its blocks go back to the pool.</summary>
+    public void EndSequence(long sequenceId) => _cache.End(sequenceId);
 
     public void Dispose()
     {
-        foreach (var cache in _caches.Values)
-        {
-            cache.Dispose();
-        }
-
-        _caches.Clear();
+        _cache.Dispose();
         _inverseFrequencies.Dispose();
         Weights.Dispose();
     }

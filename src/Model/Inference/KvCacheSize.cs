@@ -1,24 +1,17 @@
 namespace OrleansQuant.Model.Inference;
 
 /// <summary>
-/// How much device memory one sequence's keys and values take in one layer: the cache starts at
-/// <see cref="InitialCapacity"/> positions and doubles, so a scheduler can budget sequences without asking the layers.
+/// How much device memory one sequence's keys and values take in one layer: whole blocks of <see cref="BlockSize"/>
+/// positions from the layer's <see cref="PagedKvCache"/>, so a scheduler can budget sequences without asking the layers.
 /// </summary>
 public static class KvCacheSize
 {
-    public const int InitialCapacity = 64;
+    /// <summary>Positions per cache block, as in vLLM: small enough to waste little, large enough for whole-block reads.</summary>
+    public const int BlockSize = 16;
 
-    public static int Capacity(int positions)
-    {
-        int capacity = InitialCapacity;
-        while (capacity < positions)
-        {
-            capacity *= 2;
-        }
-
-        return capacity;
-    }
+    /// <summary>Blocks a sequence of <paramref name="positions"/> positions holds.</summary>
+    public static int Blocks(int positions) => (positions + BlockSize - 1) / BlockSize;
 
     /// <summary>Bytes of keys plus values (float32) for <paramref name="positions"/> positions of <paramref name="kvWidth"/> each.</summary>
-    public static long Bytes(int positions, int kvWidth) => 2L * Capacity(positions) * kvWidth * sizeof(float);
+    public static long Bytes(int positions, int kvWidth) => 2L * Blocks(positions) * BlockSize * kvWidth * sizeof(float);
 }

@@ -43,8 +43,9 @@ public sealed class OutputHead : IDisposable
     /// <summary>The residual stream at layer 0: one embedding row per token.</summary>
     public DeviceTensor Embed(ReadOnlySpan<int> tokens)
     {
+        using var ids = _device.UploadVector(tokens);
         var hidden = _device.Allocate(TensorType.Float32, tokens.Length, Config.HiddenSize);
-        _device.Embed(tokens, Embedding, hidden);
+        _device.Embed(ids, Embedding, hidden);
         return hidden;
     }
 

@@ -32,7 +32,7 @@ internal sealed class FakeDevice(int ordinal) : IComputeDevice
 
     public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows) => throw new NotSupportedException();
 
-    public void Embed(ReadOnlySpan<int> ids, DeviceTensor table, DeviceTensor output) => throw new NotSupportedException();
+    public void Embed(DeviceTensor ids, DeviceTensor table, DeviceTensor output) => throw new NotSupportedException();
 
     public void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output) => throw new NotSupportedException();
 
@@ -43,9 +43,12 @@ internal sealed class FakeDevice(int ordinal) : IComputeDevice
     public void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales, DeviceTensor? bias, DeviceTensor output) =>
         throw new NotSupportedException();
 
-    public void ApplyRope(DeviceTensor x, int heads, int headDim, ReadOnlySpan<int> positions, DeviceTensor inverseFrequencies) => throw new NotSupportedException();
+    public void ApplyRope(DeviceTensor x, int heads, int headDim, DeviceTensor positions, DeviceTensor inverseFrequencies) => throw new NotSupportedException();
 
-    public void Attention(DeviceTensor query, int queryRow, int queryCount, DeviceTensor keyCache, DeviceTensor valueCache, int kvLength, AttentionShape shape, DeviceTensor output) =>
+    public void WriteKvCache(DeviceTensor keys, DeviceTensor values, DeviceTensor slots, DeviceTensor keyCache, DeviceTensor valueCache) =>
+        throw new NotSupportedException();
+
+    public void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch, AttentionShape shape, DeviceTensor output) =>
         throw new NotSupportedException();
 
     public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output) => throw new NotSupportedException();
