@@ -71,11 +71,14 @@ public sealed class GenerationTests(ClusterFixture fixture)
     [Fact]
     public async Task OnOneDeviceANewSequenceBeyondTheKvCacheBudgetIsRefusedAndTheSequencesBatchedBeforeItGoOn()
     {
-        // One device, so one lane: the refused request would have shared its steps. Two sequences of ≤ 64 positions
-        // fit in a budget of two 64-position caches (2 × 8 KiB per layer); a third does not.
+        // One device, so one lane: the refused request would have shared its steps. The cache is paged in blocks of
+        // 16 positions; each running sequence holds 1 to 3 blocks (≤ 43 positions) while the third asks, however far
+        // it has got. A budget of 6 blocks (2 × 48 positions, 2 × 12 KiB per layer) takes both; the third, whose
+        // 70-token prompt needs 5 blocks beside their ≥ 2, does not fit.
         var sdk = fixture.Sdk;
         const string name = "kv-budget";
-        var status = await sdk.LoadAsync(name, "tiny", kvCacheBudgetBytes: 2 * KvCacheSize.Bytes(64, 2 * 16), maxDevices: 1);
+        long budget = 2 * KvCacheSize.Bytes(48, 2 * 16);
+        var status = await sdk.LoadAsync(name, "tiny", kvCacheBudgetBytes: budget, maxDevices: 1);
         Assert.Single(status.Layers.Select(l => (l.Silo, l.Device)).Distinct());
         var model = sdk.Model(name);
         var first = model.Generate(new GenerateRequest(PromptIds: [0, 86, 106], MaxTokens: 40)).GetAsyncEnumerator();
@@ -83,8 +86,9 @@ public sealed class GenerationTests(ClusterFixture fixture)
         Assert.True(await first.MoveNextAsync());
         Assert.True(await second.MoveNextAsync());
 
-        var refused = await Assert.ThrowsAnyAsync<Exception>(() => ClusterCalls.Collect(model, [0, 90], 4));
-        Assert.Contains($"over its budget of {2 * KvCacheSize.Bytes(64, 32)}", refused.Message);
+        int[] longPrompt = [0, .. Enumerable.Range(0, 69).Select(i => 'a' + 2 + i % 26)];
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => ClusterCalls.Collect(model, longPrompt, 4));
+        Assert.Contains($"over its budget of {budget}", refused.Message);
 
         foreach (var stream in new[] { first, second })
         {

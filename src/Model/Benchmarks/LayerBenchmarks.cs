@@ -90,8 +90,8 @@ public sealed class LayerBenchmarks : IDisposable
 
     /// <summary>
     /// The timed steps run at positions context − iterations … context − 1 (warm-up steps before them), so the last
-    /// leaves exactly <see cref="BenchmarkShapes.Context"/> tokens cached and no step grows a cache (which doubles at
-    /// powers of two) inside the timing.
+    /// leaves exactly <see cref="BenchmarkShapes.Context"/> tokens cached, and the paged cache's pool is sized for all
+    /// of it before the prompts, so no step grows it (a copy of the whole pool) inside the timing.
     /// </summary>
     public DecodeResult Decode(int batch, BenchmarkClock clock, int seed = 0)
     {
@@ -110,6 +110,7 @@ public sealed class LayerBenchmarks : IDisposable
     {
         int batch = step.Rows, start = prompt.Rows;
         var ids = Enumerable.Range(0, batch).Select(_ => _nextSequence++).ToArray();
+        layer.ReserveKvCache(batch, _shapes.Context);
         try
         {
             // One prompt per sequence, not one batch of them all: B × context rows of MLP activations at once would

@@ -105,6 +105,13 @@ public sealed class DecoderLayer : IDisposable
         return old;
     }
 
+    /// <summary>
+    /// Sizes the KV cache's pool for <paramref name="sequences"/> sequences of <paramref name="positions"/> positions
+    /// up front (it never shrinks), so the steps that fill it never stop to grow it.
+    /// </summary>
+    public void ReserveKvCache(int sequences, int positions) =>
+        _cache.EnsureCapacity(checked(sequences * KvCacheSize.Blocks(positions)));
+
     /// <summary>Forgets a finished sequence's keys and values: its blocks go back to the pool.</summary>
     public void EndSequence(long sequenceId) => _cache.End(sequenceId);
 

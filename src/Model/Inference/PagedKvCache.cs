@@ -71,6 +71,15 @@ internal sealed class PagedKvCache : IDisposable
         sequence.Length = Math.Max(sequence.Length, length);
     }
 
+    /// <summary>Grows the pool now, if needed, to at least <paramref name="blocks"/> blocks, so no later step pays for it.</summary>
+    public void EnsureCapacity(int blocks)
+    {
+        if (blocks > CapacityBlocks)
+        {
+            Grow(blocks);
+        }
+    }
+
     /// <summary>Returns a finished sequence's blocks to the pool.</summary>
     public void End(long sequenceId)
     {
@@ -86,12 +95,20 @@ internal sealed class PagedKvCache : IDisposable
 
     // Rare: the pool doubles (or more, for one long prompt), so the copy of the held rows is amortized over the
     // appends that filled it. Block ids stay valid because rows keep their place.
-    private void Grow(int heldBlocks)
+    private void Grow(int atLeast)
     {
-        int old = CapacityBlocks, capacity = Math.Max(2 * old, heldBlocks);
+        int old = CapacityBlocks, capacity = Math.Max(2 * old, atLeast);
         Keys = Grown(Keys, capacity);
         Values = Grown(Values, capacity);
+
+        // The new blocks go under the ones still free, so blocks keep being handed out lowest first.
+        int[] stillFree = _free.ToArray();
+        _free.Clear();
         Free(old, capacity);
+        for (int b = stillFree.Length - 1; b >= 0; b--)
+        {
+            _free.Push(stillFree[b]);
+        }
     }
 
     private DeviceTensor Grown(DeviceTensor pool, int capacityBlocks)

@@ -85,6 +85,36 @@ public sealed class ForwardPassTests
         Assert.Contains("sequence 1: a chunk starts at position 5 but 3 positions are cached", error.Message);
     }
 
+    [Fact]
+    public void SequencesWhoseBlocksInterleaveInThePoolEqualEachSequenceAlone()
+    {
+        using var device = new CpuDevice();
+        using var model = CausalLanguageModel.Load(TestModels.Directory(DemoModels.Tiny), device);
+        using var fresh = CausalLanguageModel.Load(TestModels.Directory(DemoModels.Tiny), device);
+        int vocab = model.Config.VocabSize;
+        int[] a = TestModels.GoldenPrompt, b = [.. TestModels.GoldenPrompt.Reverse()];
+
+        // Two prompts of 26 tokens, then decode steps of both in one batch: each takes a new block every 16 positions,
+        // so their block tables interleave; the second ends and a third sequence takes its blocks mid-pool.
+        model.Forward([.. a, .. b], new ForwardBatch([new SequenceChunk(1, 0, a.Length), new SequenceChunk(2, 0, b.Length)]));
+        fresh.Forward(a, ForwardBatch.Single(1, a.Length));
+        for (int t = 0; t < 12; t++)
+        {
+            int position = a.Length + t, token = 2 + t;
+            float[] both = model.Forward([token, token], new ForwardBatch([new SequenceChunk(1, position, 1), new SequenceChunk(2, position, 1)]));
+            float[] alone = fresh.Forward([token], new ForwardBatch([new SequenceChunk(1, position, 1)]));
+            AssertClose(alone, both.AsSpan(0, vocab));
+        }
+
+        model.EndSequence(2);
+        float[] third = model.Forward(b[..20], ForwardBatch.Single(3, 20));
+        float[] thirdAlone = fresh.Forward(b[..20], ForwardBatch.Single(3, 20));
+        AssertClose(thirdAlone, third);
+        Assert.Equal(2, model.Layers[0].LiveSequences);
+        Assert.Equal(KvCacheSize.Bytes(a.Length + 12, model.Config.NumKeyValueHeads * model.Config.HeadDim)
+            + KvCacheSize.Bytes(20, model.Config.NumKeyValueHeads * model.Config.HeadDim), model.Layers[0].KvCacheBytes);
+    }
+
     private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
     {
         Assert.Equal(expected.Length, actual.Length);
