@@ -95,13 +95,23 @@ public sealed unsafe partial class CudaDevice
             return;
         }
 
+        // A mixed step: the prefill kernel takes the chunks of more than one row, the decode kernel the single rows
+        // (each kernel skips the other's sequences on the device). One sequence with several rows needs no decode pass.
+        int skipDecodeRows = sequences > 1 ? 1 : 0;
         int tokensPerTile = PrefillTileRows / group;
         uint tiles = (uint)((batch.MaxQueryLength + tokensPerTile - 1) / tokensPerTile);
         uint prefillShared = (uint)(((PrefillTileRows + PrefillTileKeys) * (headDim + 4) + PrefillTileRows * (PrefillTileKeys + 4)) * sizeof(float));
         string prefill = $"paged_prefill_d{headDim}_g{group}";
-        void** arguments = stackalloc void*[] { &q, &k, &v, &o, &starts, &lengths, &tables, &maxBlocks, &blockSize, &kvHeads, &window, &scaleLog2 };
+        void** arguments = stackalloc void*[] { &q, &k, &v, &o, &starts, &lengths, &tables, &maxBlocks, &blockSize, &kvHeads, &window, &scaleLog2, &skipDecodeRows };
         Launch(prefill, tiles, (uint)kvHeads, (uint)sequences, PrefillThreads, 1, prefillShared, arguments);
-        LastAttentionPath = $"{prefill}[{tiles}×{kvHeads}×{sequences}]";
+        string path = $"{prefill}[{tiles}×{kvHeads}×{sequences}]";
+        if (skipDecodeRows == 1)
+        {
+            Decode(q, k, v, o, starts, lengths, tables, maxBlocks, blockSize, sequences, shape, batch.MaxContextLength, scaleLog2);
+            path += " + " + LastAttentionPath;
+        }
+
+        LastAttentionPath = path;
     }
 
     // Flash decoding: the context of each (sequence, kv head) is cut into partitions so that the grid fills the GPU;

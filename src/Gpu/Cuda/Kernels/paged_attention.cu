@@ -9,9 +9,10 @@
 // scores of the partition in shared memory, then P·V with each lane owning a float4 of the output. With several
 // partitions, paged_decode_reduce merges their (max, sum, unnormalised output) triples.
 //
-// Prefill / mixed steps: flash attention 2 in shared memory. One block per (tile of 64 (token, group head) rows, kv head,
+// Prefill chunks: flash attention 2 in shared memory. One block per (tile of 64 (token, group head) rows, kv head,
 // sequence); key tiles of 64 from the first key any row of the tile can see to the tile's last position (causal and
-// window tiles skipped); online softmax per row; the heaviest (last) query tiles are scheduled first.
+// window tiles skipped); online softmax per row; the heaviest (last) query tiles are scheduled first. In a mixed step
+// the prefill kernel leaves sequences with one query row (skipDecodeRows) to the decode kernel, launched after it.
 
 #define NEG_INF __int_as_float(0xff800000)
 
@@ -53,7 +54,7 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
 
     int p = blockIdx.x, kvh = blockIdx.y, s = blockIdx.z;
     int queryEnd = queryStarts[s + 1];
-    if (queryEnd <= queryStarts[s]) return;
+    if (queryEnd - queryStarts[s] != 1) return; // no query this step, or a prefill chunk (the prefill kernel's)
     int row = queryEnd - 1, heads = kvHeads * G, kvWidth = kvHeads * D;
     int position = contextLengths[s] - 1;
     int start = window > 0 && position - window + 1 > 0 ? position - window + 1 : 0;
@@ -237,7 +238,7 @@ extern "C" __global__ void paged_decode_reduce(const float* partialOut, const fl
 {
     int h = blockIdx.x, s = blockIdx.y;
     int queryEnd = queryStarts[s + 1];
-    if (queryEnd <= queryStarts[s]) return;
+    if (queryEnd - queryStarts[s] != 1) return;
     long long base = ((long long)s * heads + h) * splits;
     float top = NEG_INF;
     for (int p = 0; p < splits; p++) top = fmaxf(top, partialMax[base + p]);
@@ -271,7 +272,7 @@ template <int D, int G>
 __device__ __forceinline__ void paged_prefill(const float* __restrict__ query, const float* __restrict__ keyCache,
     const float* __restrict__ valueCache, float* __restrict__ output, const int* __restrict__ queryStarts,
     const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
-    int kvHeads, int window, float scaleLog2)
+    int kvHeads, int window, float scaleLog2, int skipDecodeRows)
 {
     constexpr int STRIDE = D + 4;          // padded shared row, 16-byte aligned
     constexpr int C4 = D / 4;              // float4 per row
@@ -285,7 +286,7 @@ __device__ __forceinline__ void paged_prefill(const float* __restrict__ query, c
     int kvh = blockIdx.y, s = blockIdx.z;
     int queryStart = queryStarts[s], queryLength = queryStarts[s + 1] - queryStart;
     int t0 = (gridDim.x - 1 - blockIdx.x) * TOKENS;
-    if (t0 >= queryLength) return;
+    if (t0 >= queryLength || (queryLength == 1 && skipDecodeRows)) return;
     int context = contextLengths[s], firstPosition = context - queryLength;
     int tileTokens = imin(TOKENS, queryLength - t0);
     int lastPosition = firstPosition + t0 + tileTokens - 1;
@@ -439,9 +440,9 @@ __device__ __forceinline__ void paged_prefill(const float* __restrict__ query, c
 
 #define PREFILL_ARGS const float* query, const float* keyCache, const float* valueCache, float* output, \
     const int* queryStarts, const int* contextLengths, const int* blockTables, int maxBlocks, int blockSize, int kvHeads, \
-    int window, float scaleLog2
+    int window, float scaleLog2, int skipDecodeRows
 #define PREFILL_PASS query, keyCache, valueCache, output, queryStarts, contextLengths, blockTables, maxBlocks, blockSize, \
-    kvHeads, window, scaleLog2
+    kvHeads, window, scaleLog2, skipDecodeRows
 
 extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g1(PREFILL_ARGS) { paged_prefill<64, 1>(PREFILL_PASS); }
 extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g2(PREFILL_ARGS) { paged_prefill<64, 2>(PREFILL_PASS); }
