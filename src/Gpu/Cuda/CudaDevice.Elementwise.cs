@@ -2,30 +2,19 @@ namespace OrleansQuant.Gpu.Cuda;
 
 public sealed unsafe partial class CudaDevice
 {
-    public void Embed(ReadOnlySpan<int> ids, DeviceTensor table, DeviceTensor output)
+    public void Embed(DeviceTensor ids, DeviceTensor table, DeviceTensor output)
     {
         var rows = Own(table, nameof(Embed));
+        var tokens = Own(ids, nameof(Embed));
         var target = Own(output, nameof(Embed));
-        RequireShape(output, ids.Length, table.Columns, nameof(Embed));
-        for (int t = 0; t < ids.Length; t++)
-        {
-            if ((uint)ids[t] >= (uint)table.Rows)
-            {
-                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {ids[t]} at position {t} is outside the vocabulary of {table.Rows}");
-            }
-        }
-
-        if (ids.IsEmpty)
-        {
-            return;
-        }
-
-        // The contract passes host ids, so they travel per call; a device tensor of ids will replace this upload.
-        using var deviceIds = this.UploadNew(ids, 1, ids.Length);
-        ulong tablePointer = rows.Pointer, idsPointer = ((CudaTensor)deviceIds).Pointer, outputPointer = target.Pointer;
-        int width = table.Columns;
-        void** arguments = stackalloc void*[] { &tablePointer, &idsPointer, &outputPointer, &width };
-        Launch("embed_gather", (uint)ids.Length, 1, RowThreads, 0, arguments);
+        RequireType(ids, TensorType.Int32, nameof(Embed) + " ids");
+        RequireShape(ids, 1, ids.Columns, nameof(Embed) + " ids");
+        RequireShape(output, ids.Columns, table.Columns, nameof(Embed));
+        // Ids stay on the device, so one outside the vocabulary cannot be reported here: its row comes out NaN.
+        ulong tablePointer = rows.Pointer, idsPointer = tokens.Pointer, outputPointer = target.Pointer;
+        int width = table.Columns, vocabulary = table.Rows;
+        void** arguments = stackalloc void*[] { &tablePointer, &idsPointer, &outputPointer, &width, &vocabulary };
+        Launch("embed_gather", (uint)ids.Columns, 1, RowThreads, 0, arguments);
     }
 
     public void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output)
@@ -38,21 +27,17 @@ public sealed unsafe partial class CudaDevice
         Launch("rms_norm", (uint)x.Rows, 1, RowThreads, 0, arguments);
     }
 
-    public void ApplyRope(DeviceTensor x, int heads, int headDim, ReadOnlySpan<int> positions, DeviceTensor inverseFrequencies)
+    public void ApplyRope(DeviceTensor x, int heads, int headDim, DeviceTensor positions, DeviceTensor inverseFrequencies)
     {
-        RequireShape(x, positions.Length, heads * headDim, nameof(ApplyRope));
+        RequireType(positions, TensorType.Int32, nameof(ApplyRope) + " positions");
+        RequireShape(positions, 1, x.Rows, nameof(ApplyRope) + " positions");
+        RequireShape(x, x.Rows, heads * headDim, nameof(ApplyRope));
         RequireShape(inverseFrequencies, 1, headDim / 2, nameof(ApplyRope) + " frequencies");
         var data = Own(x, nameof(ApplyRope));
         var frequencies = Own(inverseFrequencies, nameof(ApplyRope));
-        if (positions.IsEmpty)
-        {
-            return;
-        }
-
-        using var devicePositions = this.UploadNew(positions, 1, positions.Length);
-        ulong pointer = data.Pointer, positionPointer = ((CudaTensor)devicePositions).Pointer, frequencyPointer = frequencies.Pointer;
+        ulong pointer = data.Pointer, positionPointer = Own(positions, nameof(ApplyRope)).Pointer, frequencyPointer = frequencies.Pointer;
         void** arguments = stackalloc void*[] { &pointer, &positionPointer, &frequencyPointer, &heads, &headDim };
-        Launch("rope_rotate_half", (uint)positions.Length, 1, RowThreads, 0, arguments);
+        Launch("rope_rotate_half", (uint)x.Rows, 1, RowThreads, 0, arguments);
     }
 
     public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output)

@@ -231,16 +231,41 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
     internal void Launch(string kernel, uint gridX, uint gridY, uint blockX, uint sharedBytes, void** arguments) =>
         Launch(kernel, gridX, gridY, blockX, 1, sharedBytes, arguments);
 
-    internal void Launch(string kernel, uint gridX, uint gridY, uint blockX, uint blockY, uint sharedBytes, void** arguments)
+    internal void Launch(string kernel, uint gridX, uint gridY, uint blockX, uint blockY, uint sharedBytes, void** arguments) =>
+        Launch(kernel, gridX, gridY, 1, blockX, blockY, sharedBytes, arguments);
+
+    internal void Launch(string kernel, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint sharedBytes, void** arguments)
     {
-        if (gridX == 0 || gridY == 0)
+        if (gridX == 0 || gridY == 0 || gridZ == 0)
         {
             return;
         }
 
         MakeCurrent();
-        Driver.Check(Driver.cuLaunchKernel(_kernels[kernel], gridX, gridY, 1, blockX, blockY, 1, sharedBytes, Stream, arguments, null),
+        nint function = _kernels[kernel];
+        if (sharedBytes > 48 * 1024)
+        {
+            AllowSharedMemory(kernel, function, sharedBytes);
+        }
+
+        Driver.Check(Driver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, 1, sharedBytes, Stream, arguments, null),
             $"{nameof(Driver.cuLaunchKernel)}({kernel})");
+    }
+
+    // A block gets more than 48 KB of dynamic shared memory only once its function's limit is raised; raised once per
+    // kernel, to the most any launch of it asked for.
+    private readonly Dictionary<string, uint> _sharedLimits = new(StringComparer.Ordinal);
+
+    private void AllowSharedMemory(string kernel, nint function, uint sharedBytes)
+    {
+        if (_sharedLimits.TryGetValue(kernel, out uint limit) && limit >= sharedBytes)
+        {
+            return;
+        }
+
+        Driver.Check(Driver.cuFuncSetAttribute(function, Driver.FunctionAttributeMaxDynamicSharedSizeBytes, (int)sharedBytes),
+            $"{nameof(Driver.cuFuncSetAttribute)}({kernel}, {sharedBytes} bytes of shared memory)");
+        _sharedLimits[kernel] = sharedBytes;
     }
 
     /// <summary>Blocks for a grid-stride kernel over <paramref name="count"/> elements: enough to fill the GPU, no more.</summary>

@@ -67,24 +67,12 @@ internal sealed unsafe class CudaKernels : IDisposable
             ? function
             : throw new InvalidOperationException($"no kernel '{kernel}' among the embedded .cu files; found {string.Join(", ", _functions.Keys)}");
 
-    // Every kernel is declared on one line as: extern "C" __global__ void name(
-    private static IEnumerable<string> KernelNames(string source)
-    {
-        const string marker = "extern \"C\" __global__ void ";
-        foreach (string line in source.Split('\n'))
-        {
-            int at = line.IndexOf(marker, StringComparison.Ordinal);
-            if (at >= 0)
-            {
-                string rest = line[(at + marker.Length)..];
-                int paren = rest.IndexOf('(');
-                if (paren > 0)
-                {
-                    yield return rest[..paren].Trim();
-                }
-            }
-        }
-    }
+    // Every kernel is declared on one line as: extern "C" __global__ void [__launch_bounds__(...)] name(
+    private static readonly System.Text.RegularExpressions.Regex s_kernelDeclaration =
+        new(@"extern ""C"" __global__ void (?:__launch_bounds__\([^)]*\)\s*)?(\w+)\s*\(", System.Text.RegularExpressions.RegexOptions.Compiled);
+
+    private static IEnumerable<string> KernelNames(string source) =>
+        s_kernelDeclaration.Matches(source).Select(match => match.Groups[1].Value);
 
     private static string Read(Assembly assembly, string resource)
     {

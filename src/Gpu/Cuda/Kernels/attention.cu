@@ -1,27 +1,40 @@
-// Causal grouped-query attention of one sequence over its KV cache, with an online softmax (Milakov and Gimelshein
-// 2018) so any context length runs in fixed shared memory. One block per (query row, head): a simple correct
-// kernel; speed comes later. Query i sits at position kvLength - queryCount + i and attends to keys
-// [max(0, position - window + 1), position] (window 0: no sliding window).
+// Paged, varlen causal grouped-query attention: the general fallback for head dims and group sizes without a fast
+// path (paged_attention.cu has those). One block per (query row, head), an online softmax (Milakov and Gimelshein
+// 2018) over key steps so any context runs in fixed shared memory. Row r belongs to the sequence s with
+// queryStarts[s] <= r < queryStarts[s+1]; it sits at position contextLengths[s] - (queryStarts[s+1] - r) and attends to
+// the cached positions [max(0, position - window + 1), position] (window 0: none), found through blockTables[s].
 #include "common.cuh"
 
 #define KEYS_PER_STEP 128
 #define MAX_DIMS_PER_THREAD 4
 
-extern "C" __global__ void attention_causal(const float* query, const float* keys, const float* values, float* output,
-    int queryRow, int queryCount, int kvLength, int heads, int kvHeads, int headDim, int window, float scale)
+extern "C" __global__ void paged_attention_generic(const float* query, const float* keys, const float* values, float* output,
+    const int* queryStarts, const int* contextLengths, const int* blockTables, int sequences, int maxBlocks, int blockSize,
+    int heads, int kvHeads, int headDim, int window, float scale)
 {
     extern __shared__ float shared[];
     float* q = shared;                    // [headDim]
     float* weights = shared + headDim;    // [KEYS_PER_STEP]
     __shared__ float scratch[32];
+    __shared__ int slots[KEYS_PER_STEP];
 
-    int i = blockIdx.x, h = blockIdx.y, kvHead = h / (heads / kvHeads);
+    int row = blockIdx.x, h = blockIdx.y, kvHead = h / (heads / kvHeads);
+    // The sequence owning this row: the last s with queryStarts[s] <= row.
+    int lo = 0, hi = sequences - 1;
+    while (lo < hi)
+    {
+        int mid = (lo + hi + 1) >> 1;
+        if (queryStarts[mid] <= row) lo = mid; else hi = mid - 1;
+    }
+    int s = lo;
+    int queryEnd = queryStarts[s + 1];
+    if (row < queryStarts[s] || row >= queryEnd) return;
+    const int* table = blockTables + (long long)s * maxBlocks;
     int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
-    int position = kvLength - queryCount + i;
+    int position = contextLengths[s] - (queryEnd - row);
     int start = window > 0 && position - window + 1 > 0 ? position - window + 1 : 0;
-    const float* queryVector = query + (long long)(queryRow + i) * queryWidth + h * headDim;
+    const float* queryVector = query + (long long)row * queryWidth + h * headDim;
     for (int d = threadIdx.x; d < headDim; d += blockDim.x) q[d] = queryVector[d];
-    __syncthreads();
 
     float accumulator[MAX_DIMS_PER_THREAD];
     for (int r = 0; r < MAX_DIMS_PER_THREAD; r++) accumulator[r] = 0.0f;
@@ -29,10 +42,13 @@ extern "C" __global__ void attention_causal(const float* query, const float* key
     for (int j0 = start; j0 <= position; j0 += KEYS_PER_STEP)
     {
         int j = j0 + threadIdx.x;
+        if (threadIdx.x < KEYS_PER_STEP && j <= position)
+            slots[threadIdx.x] = table[j / blockSize] * blockSize + j % blockSize;
+        __syncthreads();
         float score = __int_as_float(0xff800000);
         if (threadIdx.x < KEYS_PER_STEP && j <= position)
         {
-            const float* key = keys + (long long)j * kvWidth + kvHead * headDim;
+            const float* key = keys + (long long)slots[threadIdx.x] * kvWidth + kvHead * headDim;
             float dot = 0.0f;
             for (int d = 0; d < headDim; d++) dot += q[d] * key[d];
             score = dot * scale;
@@ -54,8 +70,8 @@ extern "C" __global__ void attention_causal(const float* query, const float* key
             if (d < headDim)
             {
                 float sum = accumulator[r] * correction;
-                const float* value = values + (long long)j0 * kvWidth + kvHead * headDim + d;
-                for (int jj = 0; jj < count; jj++) sum += weights[jj] * value[(long long)jj * kvWidth];
+                const float* value = values + kvHead * headDim + d;
+                for (int jj = 0; jj < count; jj++) sum += weights[jj] * value[(long long)slots[jj] * kvWidth];
                 accumulator[r] = sum;
             }
         }
@@ -63,7 +79,7 @@ extern "C" __global__ void attention_causal(const float* query, const float* key
         __syncthreads();
     }
 
-    float* target = output + (long long)(queryRow + i) * queryWidth + h * headDim;
+    float* target = output + (long long)row * queryWidth + h * headDim;
     for (int r = 0; r < MAX_DIMS_PER_THREAD; r++)
     {
         int d = threadIdx.x + r * blockDim.x;

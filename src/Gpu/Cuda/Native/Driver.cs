@@ -14,6 +14,8 @@ internal static unsafe partial class Driver
     public const uint StreamNonBlocking = 1;
     public const int MemPoolAttributeReleaseThreshold = 4;
     public const int ErrorNoDevice = 100;
+    public const int FunctionAttributeMaxDynamicSharedSizeBytes = 8;
+    public const int DeviceAttributeMaxSharedMemoryPerBlockOptin = 97;
 
     static Driver() => CudaLibraries.EnsureResolver();
 
@@ -112,6 +114,9 @@ internal static unsafe partial class Driver
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY,
         uint blockZ, uint sharedBytes, nint stream, void** parameters, void** extra);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuFuncSetAttribute(nint function, int attribute, int value);
 
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuEventCreate(nint* cudaEvent, uint flags);

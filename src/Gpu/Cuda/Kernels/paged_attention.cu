@@ -1,0 +1,454 @@
+// Fast paths of paged, varlen causal grouped-query attention (fp32) for head dims 64 and 128 and group sizes 1, 2, 4, 8.
+// Layout (vLLM's): query/output [T, heads * D]; key/value caches [blocks * blockSize, kvHeads * D]; Int32 queryStarts
+// [S + 1], contextLengths [S], blockTables [S, maxBlocks]. Query row r of sequence s sits at position
+// contextLengths[s] - (queryStarts[s+1] - r) and attends to the cached positions [max(0, position - window + 1), position].
+// Scores are kept in base 2: q is scaled by log2(e) / sqrt(D) once, so every exponential is one exp2f.
+//
+// Decode (every sequence has one query row): flash decoding. One block per (partition of the context, kv head,
+// sequence) holds the whole GQA group, so each K and V row is read once per group: float4 loads, D / 4 lanes per key,
+// scores of the partition in shared memory, then P·V with each lane owning a float4 of the output. With several
+// partitions, paged_decode_reduce merges their (max, sum, unnormalised output) triples.
+//
+// Prefill chunks: flash attention 2 in shared memory. One block per (tile of 64 (token, group head) rows, kv head,
+// sequence); key tiles of 64 from the first key any row of the tile can see to the tile's last position (causal and
+// window tiles skipped); online softmax per row; the heaviest (last) query tiles are scheduled first. In a mixed step
+// the prefill kernel leaves sequences with one query row (skipDecodeRows) to the decode kernel, launched after it.
+
+#define NEG_INF __int_as_float(0xff800000)
+
+__device__ __forceinline__ long long paged_slot(const int* table, int position, int blockSize)
+{
+    return (long long)table[position / blockSize] * blockSize + position % blockSize;
+}
+
+__device__ __forceinline__ int imin(int a, int b) { return a < b ? a : b; }
+__device__ __forceinline__ int imax(int a, int b) { return a > b ? a : b; }
+
+__device__ __forceinline__ float4 f4(float x, float y, float z, float w)
+{
+    float4 r;
+    r.x = x; r.y = y; r.z = z; r.w = w;
+    return r;
+}
+
+__device__ __forceinline__ float dot4(float4 a, float4 b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
+
+#define DECODE_WARPS 4
+#define DECODE_UNROLL 8
+
+template <int D, int G>
+__device__ __forceinline__ void paged_decode(const float* __restrict__ query, const float* __restrict__ keyCache,
+    const float* __restrict__ valueCache, float* __restrict__ output, float* __restrict__ partialOut,
+    float* __restrict__ partialMax, float* __restrict__ partialSum, const int* __restrict__ queryStarts,
+    const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
+    int kvHeads, int window, float scaleLog2, int partition, int splits)
+{
+    constexpr int LANES = D / 4;             // lanes reading one key row, a float4 each
+    constexpr int KPW = 32 / LANES;          // keys per warp per step
+    constexpr int KSTEP = DECODE_WARPS * KPW; // keys per block per step
+    extern __shared__ float4 shared4[];
+    float* logits = (float*)shared4;                             // [G][partition]
+    float4* reduceOut = (float4*)(logits + G * partition);       // [KSTEP][G][LANES]
+    float* reduceSum = (float*)(reduceOut + KSTEP * G * LANES);  // [KSTEP][G]
+    __shared__ float reduceMax[DECODE_WARPS][G];
+
+    int p = blockIdx.x, kvh = blockIdx.y, s = blockIdx.z;
+    int queryEnd = queryStarts[s + 1];
+    if (queryEnd - queryStarts[s] != 1) return; // no query this step, or a prefill chunk (the prefill kernel's)
+    int row = queryEnd - 1, heads = kvHeads * G, kvWidth = kvHeads * D;
+    int position = contextLengths[s] - 1;
+    int start = window > 0 && position - window + 1 > 0 ? position - window + 1 : 0;
+    int begin = start + p * partition;
+    int n = imin(partition, position + 1 - begin);
+    long long partialBase = ((long long)s * heads + kvh * G) * splits + p; // + g * splits
+    int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, c = lane % LANES, sub = warp * KPW + lane / LANES;
+    if (n <= 0)
+    {
+        if (tid < G)
+        {
+            partialMax[partialBase + tid * splits] = NEG_INF;
+            partialSum[partialBase + tid * splits] = 0.0f;
+        }
+        return;
+    }
+
+    const int* table = blockTables + (long long)s * maxBlocks;
+    const float* kBase = keyCache + kvh * D + c * 4;
+    const float* vBase = valueCache + kvh * D + c * 4;
+    float4 q[G];
+    float m[G];
+#pragma unroll
+    for (int g = 0; g < G; g++)
+    {
+        float4 v = *(const float4*)(query + (long long)row * heads * D + (kvh * G + g) * D + c * 4);
+        q[g] = f4(v.x * scaleLog2, v.y * scaleLog2, v.z * scaleLog2, v.w * scaleLog2);
+        m[g] = NEG_INF;
+    }
+
+    // Scores: warp-uniform loop bounds, so the shuffles run with every lane.
+    for (int base = warp * KPW; base < n; base += KSTEP * DECODE_UNROLL)
+    {
+        float4 k[DECODE_UNROLL];
+#pragma unroll
+        for (int u = 0; u < DECODE_UNROLL; u++)
+        {
+            int j = base + lane / LANES + u * KSTEP;
+            k[u] = j < n ? *((const float4*)(kBase + paged_slot(table, begin + j, blockSize) * kvWidth)) : f4(0, 0, 0, 0);
+        }
+
+#pragma unroll
+        for (int u = 0; u < DECODE_UNROLL; u++)
+        {
+            int j = base + lane / LANES + u * KSTEP;
+#pragma unroll
+            for (int g = 0; g < G; g++)
+            {
+                float dot = dot4(q[g], k[u]);
+#pragma unroll
+                for (int offset = LANES / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
+                if (j < n)
+                {
+                    if (c == 0) logits[g * partition + j] = dot;
+                    m[g] = fmaxf(m[g], dot);
+                }
+            }
+        }
+    }
+
+#pragma unroll
+    for (int g = 0; g < G; g++)
+    {
+        float v = m[g];
+        for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+        if (lane == 0) reduceMax[warp][g] = v;
+    }
+
+    __syncthreads();
+#pragma unroll
+    for (int g = 0; g < G; g++)
+    {
+        float v = reduceMax[0][g];
+#pragma unroll
+        for (int w = 1; w < DECODE_WARPS; w++) v = fmaxf(v, reduceMax[w][g]);
+        m[g] = v;
+    }
+
+#pragma unroll
+    for (int g = 0; g < G; g++)
+        for (int j = tid; j < n; j += blockDim.x) logits[g * partition + j] = exp2f(logits[g * partition + j] - m[g]);
+    __syncthreads();
+
+    float4 acc[G];
+    float l[G];
+#pragma unroll
+    for (int g = 0; g < G; g++)
+    {
+        acc[g] = f4(0, 0, 0, 0);
+        l[g] = 0.0f;
+    }
+
+    for (int base = warp * KPW; base < n; base += KSTEP * DECODE_UNROLL)
+    {
+        float4 v[DECODE_UNROLL];
+#pragma unroll
+        for (int u = 0; u < DECODE_UNROLL; u++)
+        {
+            int j = base + lane / LANES + u * KSTEP;
+            v[u] = j < n ? *((const float4*)(vBase + paged_slot(table, begin + j, blockSize) * kvWidth)) : f4(0, 0, 0, 0);
+        }
+
+#pragma unroll
+        for (int u = 0; u < DECODE_UNROLL; u++)
+        {
+            int j = base + lane / LANES + u * KSTEP;
+            if (j < n)
+            {
+#pragma unroll
+                for (int g = 0; g < G; g++)
+                {
+                    float w = logits[g * partition + j];
+                    l[g] += w;
+                    acc[g].x += w * v[u].x;
+                    acc[g].y += w * v[u].y;
+                    acc[g].z += w * v[u].z;
+                    acc[g].w += w * v[u].w;
+                }
+            }
+        }
+    }
+
+#pragma unroll
+    for (int g = 0; g < G; g++)
+    {
+        reduceOut[(sub * G + g) * LANES + c] = acc[g];
+        if (c == 0) reduceSum[sub * G + g] = l[g];
+    }
+
+    __syncthreads();
+    for (int index = tid; index < G * LANES; index += blockDim.x)
+    {
+        int g = index / LANES, cc = index % LANES;
+        float4 o = reduceOut[g * LANES + cc];
+        float sum = reduceSum[g];
+#pragma unroll
+        for (int t = 1; t < KSTEP; t++)
+        {
+            float4 x = reduceOut[(t * G + g) * LANES + cc];
+            o.x += x.x; o.y += x.y; o.z += x.z; o.w += x.w;
+            sum += reduceSum[t * G + g];
+        }
+
+        if (splits == 1)
+        {
+            float inverse = 1.0f / sum;
+            *(float4*)(output + (long long)row * heads * D + (kvh * G + g) * D + cc * 4) =
+                f4(o.x * inverse, o.y * inverse, o.z * inverse, o.w * inverse);
+        }
+        else
+        {
+            long long at = partialBase + g * splits;
+            *(float4*)(partialOut + at * D + cc * 4) = o;
+            if (cc == 0)
+            {
+                partialMax[at] = m[g];
+                partialSum[at] = sum;
+            }
+        }
+    }
+}
+
+#define DECODE_ARGS const float* query, const float* keyCache, const float* valueCache, float* output, float* partialOut, \
+    float* partialMax, float* partialSum, const int* queryStarts, const int* contextLengths, const int* blockTables, \
+    int maxBlocks, int blockSize, int kvHeads, int window, float scaleLog2, int partition, int splits
+#define DECODE_PASS query, keyCache, valueCache, output, partialOut, partialMax, partialSum, queryStarts, contextLengths, \
+    blockTables, maxBlocks, blockSize, kvHeads, window, scaleLog2, partition, splits
+
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g1(DECODE_ARGS) { paged_decode<64, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g2(DECODE_ARGS) { paged_decode<64, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g4(DECODE_ARGS) { paged_decode<64, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g8(DECODE_ARGS) { paged_decode<64, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g1(DECODE_ARGS) { paged_decode<128, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g2(DECODE_ARGS) { paged_decode<128, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g4(DECODE_ARGS) { paged_decode<128, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g8(DECODE_ARGS) { paged_decode<128, 8>(DECODE_PASS); }
+
+// Merges the partitions of each (sequence, head): output = Σ 2^(m_p − M) o_p / Σ 2^(m_p − M) l_p. Grid (heads, S).
+extern "C" __global__ void paged_decode_reduce(const float* partialOut, const float* partialMax, const float* partialSum,
+    float* output, const int* queryStarts, int heads, int headDim, int splits)
+{
+    int h = blockIdx.x, s = blockIdx.y;
+    int queryEnd = queryStarts[s + 1];
+    if (queryEnd - queryStarts[s] != 1) return;
+    long long base = ((long long)s * heads + h) * splits;
+    float top = NEG_INF;
+    for (int p = 0; p < splits; p++) top = fmaxf(top, partialMax[base + p]);
+    float total = 0.0f;
+    for (int p = 0; p < splits; p++)
+    {
+        float mp = partialMax[base + p];
+        if (mp != NEG_INF) total += exp2f(mp - top) * partialSum[base + p];
+    }
+
+    float inverse = 1.0f / total;
+    float* target = output + (long long)(queryEnd - 1) * heads * headDim + h * headDim;
+    for (int d = threadIdx.x; d < headDim; d += blockDim.x)
+    {
+        float o = 0.0f;
+        for (int p = 0; p < splits; p++)
+        {
+            float mp = partialMax[base + p];
+            if (mp != NEG_INF) o += exp2f(mp - top) * partialOut[(base + p) * headDim + d];
+        }
+
+        target[d] = o * inverse;
+    }
+}
+
+#define TILE_M 64
+#define TILE_N 64
+#define PREFILL_THREADS 256
+
+template <int D, int G>
+__device__ __forceinline__ void paged_prefill(const float* __restrict__ query, const float* __restrict__ keyCache,
+    const float* __restrict__ valueCache, float* __restrict__ output, const int* __restrict__ queryStarts,
+    const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
+    int kvHeads, int window, float scaleLog2, int skipDecodeRows)
+{
+    constexpr int STRIDE = D + 4;          // padded shared row, 16-byte aligned
+    constexpr int C4 = D / 4;              // float4 per row
+    constexpr int DV = D / 64;             // float4 of output per thread and row
+    constexpr int TOKENS = TILE_M / G;
+    extern __shared__ float4 shared4[];
+    float* qs = (float*)shared4;           // [TILE_M][STRIDE]
+    float* kvs = qs + TILE_M * STRIDE;     // [TILE_N][STRIDE]: K, then V of the same tile
+    float* ps = kvs + TILE_N * STRIDE;     // [TILE_M][TILE_N + 4]
+
+    int kvh = blockIdx.y, s = blockIdx.z;
+    int queryStart = queryStarts[s], queryLength = queryStarts[s + 1] - queryStart;
+    int t0 = (gridDim.x - 1 - blockIdx.x) * TOKENS;
+    if (t0 >= queryLength || (queryLength == 1 && skipDecodeRows)) return;
+    int context = contextLengths[s], firstPosition = context - queryLength;
+    int tileTokens = imin(TOKENS, queryLength - t0);
+    int lastPosition = firstPosition + t0 + tileTokens - 1;
+    int firstKey = window > 0 ? imax(0, firstPosition + t0 - window + 1) : 0;
+    int heads = kvHeads * G, kvWidth = kvHeads * D;
+    const int* table = blockTables + (long long)s * maxBlocks;
+    int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
+
+    for (int e = tid; e < TILE_M * C4; e += PREFILL_THREADS)
+    {
+        int r = e / C4, c = e % C4, t = t0 + r / G, g = r % G;
+        float4 v = f4(0, 0, 0, 0);
+        if (t < queryLength)
+        {
+            v = *(const float4*)(query + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + c * 4);
+            v = f4(v.x * scaleLog2, v.y * scaleLog2, v.z * scaleLog2, v.w * scaleLog2);
+        }
+
+        *(float4*)(qs + r * STRIDE + c * 4) = v;
+    }
+
+    int rowPosition[4], rowStart[4];
+    float m[4], l[4];
+    float4 o[4][DV];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+    {
+        int r = ty * 4 + i, t = t0 + r / G;
+        rowPosition[i] = t < queryLength ? firstPosition + t : -1;
+        rowStart[i] = window > 0 ? rowPosition[i] - window + 1 : 0;
+        m[i] = NEG_INF;
+        l[i] = 0.0f;
+#pragma unroll
+        for (int k = 0; k < DV; k++) o[i][k] = f4(0, 0, 0, 0);
+    }
+
+    for (int kt = firstKey; kt <= lastPosition; kt += TILE_N)
+    {
+        __syncthreads(); // the previous tile's P·V is done with kvs and ps (and qs is written, the first time)
+        for (int e = tid; e < TILE_N * C4; e += PREFILL_THREADS)
+        {
+            int kk = e / C4, c = e % C4, key = kt + kk;
+            float4 v = key <= lastPosition
+                ? *((const float4*)(keyCache + paged_slot(table, key, blockSize) * kvWidth + kvh * D + c * 4))
+                : f4(0, 0, 0, 0);
+            *(float4*)(kvs + kk * STRIDE + c * 4) = v;
+        }
+
+        __syncthreads();
+        float score[4][4];
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) score[i][j] = 0.0f;
+#pragma unroll 4
+        for (int d = 0; d < D; d += 4)
+        {
+            float4 a[4], b[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) a[i] = *(const float4*)(qs + (ty * 4 + i) * STRIDE + d);
+#pragma unroll
+            for (int j = 0; j < 4; j++) b[j] = *(const float4*)(kvs + (tx + 16 * j) * STRIDE + d);
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) score[i][j] += dot4(a[i], b[j]);
+        }
+
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+        {
+            float top = NEG_INF;
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+            {
+                int key = kt + tx + 16 * j;
+                if (key > rowPosition[i] || key < rowStart[i]) score[i][j] = NEG_INF;
+                top = fmaxf(top, score[i][j]);
+            }
+
+#pragma unroll
+            for (int offset = 8; offset > 0; offset >>= 1) top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, offset));
+            float newMax = fmaxf(m[i], top);
+            float use = newMax == NEG_INF ? 0.0f : newMax;
+            float alpha = exp2f(m[i] - use);
+            float sum = 0.0f;
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+            {
+                float pj = exp2f(score[i][j] - use);
+                sum += pj;
+                ps[(ty * 4 + i) * (TILE_N + 4) + tx + 16 * j] = pj;
+            }
+
+#pragma unroll
+            for (int offset = 8; offset > 0; offset >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, offset);
+            l[i] = l[i] * alpha + sum;
+            m[i] = newMax;
+#pragma unroll
+            for (int k = 0; k < DV; k++)
+            {
+                o[i][k].x *= alpha; o[i][k].y *= alpha; o[i][k].z *= alpha; o[i][k].w *= alpha;
+            }
+        }
+
+        __syncthreads(); // everyone is done with K; P is published
+        for (int e = tid; e < TILE_N * C4; e += PREFILL_THREADS)
+        {
+            int kk = e / C4, c = e % C4, key = kt + kk;
+            float4 v = key <= lastPosition
+                ? *((const float4*)(valueCache + paged_slot(table, key, blockSize) * kvWidth + kvh * D + c * 4))
+                : f4(0, 0, 0, 0);
+            *(float4*)(kvs + kk * STRIDE + c * 4) = v;
+        }
+
+        __syncthreads();
+        int keys = imin(TILE_N, lastPosition + 1 - kt);
+#pragma unroll 4
+        for (int kk = 0; kk < keys; kk++)
+        {
+            float4 v[DV];
+#pragma unroll
+            for (int k = 0; k < DV; k++) v[k] = *(const float4*)(kvs + kk * STRIDE + tx * 4 + 64 * k);
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+            {
+                float pr = ps[(ty * 4 + i) * (TILE_N + 4) + kk];
+#pragma unroll
+                for (int k = 0; k < DV; k++)
+                {
+                    o[i][k].x += pr * v[k].x; o[i][k].y += pr * v[k].y; o[i][k].z += pr * v[k].z; o[i][k].w += pr * v[k].w;
+                }
+            }
+        }
+    }
+
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+    {
+        int r = ty * 4 + i, t = t0 + r / G, g = r % G;
+        if (t < queryLength)
+        {
+            float inverse = 1.0f / l[i];
+            float* target = output + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + tx * 4;
+#pragma unroll
+            for (int k = 0; k < DV; k++)
+                *(float4*)(target + 64 * k) = f4(o[i][k].x * inverse, o[i][k].y * inverse, o[i][k].z * inverse, o[i][k].w * inverse);
+        }
+    }
+}
+
+#define PREFILL_ARGS const float* query, const float* keyCache, const float* valueCache, float* output, \
+    const int* queryStarts, const int* contextLengths, const int* blockTables, int maxBlocks, int blockSize, int kvHeads, \
+    int window, float scaleLog2, int skipDecodeRows
+#define PREFILL_PASS query, keyCache, valueCache, output, queryStarts, contextLengths, blockTables, maxBlocks, blockSize, \
+    kvHeads, window, scaleLog2, skipDecodeRows
+
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g1(PREFILL_ARGS) { paged_prefill<64, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g2(PREFILL_ARGS) { paged_prefill<64, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g4(PREFILL_ARGS) { paged_prefill<64, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g8(PREFILL_ARGS) { paged_prefill<64, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g1(PREFILL_ARGS) { paged_prefill<128, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g2(PREFILL_ARGS) { paged_prefill<128, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g4(PREFILL_ARGS) { paged_prefill<128, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g8(PREFILL_ARGS) { paged_prefill<128, 8>(PREFILL_PASS); }
