@@ -27,6 +27,7 @@ public static class SiloBuilderExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrleansQuantOptions>, OrleansQuantOptionsValidator>());
         builder.AddCpuDevices();
         builder.Services.AddSingleton<DeviceRegistry>();
+        builder.Services.AddHostedService<DeviceRegistryStartup>();
         builder.Services.AddSingleton<ActivationStore>();
         builder.AddPlacementDirector<SiloTargetPlacement, SiloTargetPlacementDirector>();
         builder.AddIncomingGrainCallFilter<ModelErrorFilter>();

@@ -40,6 +40,15 @@ public sealed class DeviceRegistryTests
     }
 
     [Fact]
+    public async Task ASiloAskedForDevicesThisMachineLacksRefusesToStartWithTheReason()
+    {
+        // The fake accelerator provider has no devices: like "cuda" on a machine without libcuda.
+        using var host = Build(options => options.Devices = "cuda", services => services.AddSingleton<IComputeDeviceProvider>(new FakeAcceleratorProvider(0)));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+        Assert.Contains("no accelerator here", error.Message);
+    }
+
+    [Fact]
     public void TheDevicesSettingIsReadFromConfiguration()
     {
         using var host = Build(configuration: new() { ["OrleansQuant:Devices"] = "cpu:3" });

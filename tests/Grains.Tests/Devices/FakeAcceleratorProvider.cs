@@ -11,8 +11,11 @@ internal sealed class FakeAcceleratorProvider(int autoCount) : IComputeDevicePro
 
     public int AutoCount => autoCount;
 
+    /// <summary>Like the CUDA provider, refuses with its reason when asked for devices it does not have.</summary>
     public IReadOnlyList<ComputeDeviceSlot> Create(int count) =>
-        Enumerable.Range(0, count).Select(i => new ComputeDeviceSlot(new FakeDevice(i), new DeviceWorker($"fake:{i}"))).ToArray();
+        count < 1 || count > Math.Max(autoCount, 8)
+            ? throw new InvalidOperationException($"asked for {count} fake devices, but there is no accelerator here")
+            : Enumerable.Range(0, count).Select(i => new ComputeDeviceSlot(new FakeDevice(i), new DeviceWorker($"fake:{i}"))).ToArray();
 }
 
 /// <summary>A device that only describes itself; the registry tests never run kernels on it.</summary>
