@@ -350,12 +350,4 @@ public sealed partial class CpuDevice
 
         return sums;
     }
-
-    private static void RequireType(DeviceTensor tensor, TensorType type, string what)
-    {
-        if (tensor.Type != type)
-        {
-            throw new ArgumentException($"{what}: expected {type}, got {tensor}");
-        }
-    }
 }

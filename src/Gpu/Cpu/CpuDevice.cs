@@ -108,28 +108,4 @@ public sealed partial class CpuDevice : IComputeDevice
 
         return Own(tensor).Span<int>();
     }
-
-    private static void RequireLength(int given, int expected, string call)
-    {
-        if (given != expected)
-        {
-            throw new ArgumentException($"{call}: {given} elements given, the tensor holds {expected}");
-        }
-    }
-
-    private static void RequireRows(DeviceTensor tensor, int row, int rows, string call)
-    {
-        if (row < 0 || rows < 0 || row + rows > tensor.Rows)
-        {
-            throw new ArgumentOutOfRangeException(nameof(row), $"{call}: rows [{row}, {row + rows}) outside {tensor}");
-        }
-    }
-
-    private static void RequireShape(DeviceTensor tensor, int rows, int columns, string what)
-    {
-        if (tensor.Rows != rows || tensor.Columns != columns)
-        {
-            throw new ArgumentException($"{what}: expected [{rows}, {columns}], got {tensor}");
-        }
-    }
 }
