@@ -1,22 +1,37 @@
+using System.Numerics;
 using OrleansQuant.Gpu.Cuda.Native;
 
 namespace OrleansQuant.Gpu.Cuda;
 
 /// <summary>
-/// GEMMs of the form row-major <c>y[T, N] = x[T, K] · w[N, K]ᵀ</c> through cuBLASLt, which is column-major: the same
-/// bytes read column-major are <c>yᵀ (N×T) = op(A) · B</c> with A = w as a K×N matrix (opA = T) and B = x as a K×T
-/// matrix (opB = N), the 'TN' form its int8 tensor-core (IMMA) kernels require. A plan (descriptors, layouts and the
-/// heuristic's algorithm) is made once per shape.
+/// GEMMs of the form row-major <c>y[T, N] = x[T, K] · w[N, K]ᵀ</c> through cuBLASLt, which is column-major. Two ways
+/// to state the same bytes ("variants"):
+/// <list type="bullet">
+/// <item>TN: <c>yᵀ (N×T, column-major) = op(A) · B</c> with A = w as a K×N matrix (opA = T) and B = x as a K×T matrix
+/// (opB = N), the 'TN' form cuBLASLt's int8 tensor-core (IMMA) kernels require;</item>
+/// <item>TN, row-major D (int8 only): <c>y (T×N, CUBLASLT_ORDER_ROW) = op(A) · B</c> with A = x as K×T (opA = T) and
+/// B = w as K×N (opB = N): the roles of x and w swapped, which changes the tiles the heuristic offers at small T.</item>
+/// </list>
+/// A plan (descriptors, layouts, the heuristic's candidates) is made once per shape. Float GEMMs take the heuristic's
+/// first algorithm. Int8 GEMMs ask for up to <see cref="CandidatesPerVariant"/> per variant and, on the first call of a shape,
+/// time each on the call's own buffers with CUDA events and keep the fastest with the workspace it needs; the winner
+/// is remembered per (N, K, T rounded up to a power of two), so a new token count in a tuned range only re-checks
+/// the winner (cublasLtMatmulAlgoCheck) instead of timing again. Every candidate computes the same exact int32 sums,
+/// so the choice changes speed, never results. The first call of a shape waits for the stream (the timing).
 /// </summary>
 internal sealed unsafe class CublasLtMatmul : IDisposable
 {
     private const int MaxPlans = 512;
     private const long WorkspaceBytes = 32L << 20;
+    private const int CandidatesPerVariant = 16;
+    private const int TimedRuns = 8;
+    private const int TuningRounds = 2;
 
     private readonly CudaDevice _device;
     private readonly CublasLtHandle _handle;
     private readonly ulong _workspace;
     private readonly Dictionary<(bool Int8, int Tokens, int Outputs, int Inner), Plan> _plans = new();
+    private readonly Dictionary<(int Outputs, int Inner, uint Bucket), (int Variant, CublasLt.Algorithm Algorithm, string Report)> _winners = new();
     private readonly Lock _gate = new();
 
     public CublasLtMatmul(CudaDevice device)
@@ -27,6 +42,9 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
         _handle = new CublasLtHandle(handle);
         _workspace = device.Alloc(WorkspaceBytes);
     }
+
+    /// <summary>How the last int8 GEMM's algorithm was chosen (variant, algorithm id, tile, split-K, its time).</summary>
+    public string LastInt8Choice { get; private set; } = "none yet";
 
     /// <summary>
     /// Queues the GEMM; false with the reason when cuBLASLt offers no algorithm for this shape, so the caller runs its
@@ -48,24 +66,142 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
                 plan = Plan.Make(_handle.DangerousGetHandle(), int8, tokens, outputs, inner);
                 _plans[key] = plan;
             }
+
+            if (plan.Refusal is null && !plan.Chosen)
+            {
+                Choose(plan, x, w, y);
+            }
+
+            if (int8)
+            {
+                LastInt8Choice = plan.Report;
+            }
         }
 
         refusal = plan.Refusal;
-        if (refusal is not null)
+        if (refusal is null)
         {
-            return false;
+            _device.MakeCurrent();
+            CublasLt.Check(Launch(plan, plan.Variant, plan.Algorithm, plan.WorkspaceNeeded, x, w, y),
+                $"{nameof(CublasLt.cublasLtMatmul)}({(int8 ? "int8" : "fp32")}, T={tokens}, N={outputs}, K={inner})");
+        }
+
+        return refusal is null;
+    }
+
+    private int Launch(Plan plan, int variant, CublasLt.Algorithm algorithm, ulong workspaceBytes, ulong x, ulong w, ulong y)
+    {
+        int oneI = 1, zeroI = 0;
+        float oneF = 1f, zeroF = 0f;
+        void* alpha = plan.Int8 ? &oneI : &oneF, beta = plan.Int8 ? &zeroI : &zeroF;
+        var layouts = plan.Variants[variant]!;
+        (ulong a, ulong b) = variant == 0 ? (w, x) : (x, w);
+        return CublasLt.cublasLtMatmul(_handle.DangerousGetHandle(), layouts.Desc.DangerousGetHandle(), alpha,
+            a, layouts.A.DangerousGetHandle(), b, layouts.B.DangerousGetHandle(), beta, y, layouts.C.DangerousGetHandle(),
+            y, layouts.C.DangerousGetHandle(), &algorithm, workspaceBytes == 0 ? 0 : _workspace, (nuint)workspaceBytes, _device.Stream);
+    }
+
+    /// <summary>Float: the heuristic's first. Int8: a remembered winner that still fits, else the fastest candidate, timed.</summary>
+    private void Choose(Plan plan, ulong x, ulong w, ulong y)
+    {
+        var first = plan.Candidates[0];
+        if (!plan.Int8 || plan.Candidates.Count == 1)
+        {
+            plan.Pick(first.Variant, first.Result.Algo, first.Result.WorkspaceSize, "heuristic's first: " + Describe(first.Variant, first.Result.Algo));
+            return;
+        }
+
+        var bucket = (plan.Outputs, plan.Inner, BitOperations.RoundUpToPowerOf2((uint)plan.Tokens));
+        if (_winners.TryGetValue(bucket, out var winner) && plan.Variants[winner.Variant] is { } layouts)
+        {
+            var algorithm = winner.Algorithm;
+            CublasLt.HeuristicResult check;
+            if (CublasLt.cublasLtMatmulAlgoCheck(_handle.DangerousGetHandle(), layouts.Desc.DangerousGetHandle(), layouts.A.DangerousGetHandle(),
+                    layouts.B.DangerousGetHandle(), layouts.C.DangerousGetHandle(), layouts.C.DangerousGetHandle(), &algorithm, &check) == 0
+                && check.State == 0 && (long)check.WorkspaceSize <= WorkspaceBytes)
+            {
+                plan.Pick(winner.Variant, algorithm, check.WorkspaceSize, $"winner of T ≤ {bucket.Item3}: {winner.Report}");
+                return;
+            }
         }
 
         _device.MakeCurrent();
-        int oneI = 1, zeroI = 0;
-        float oneF = 1f, zeroF = 0f;
-        void* alpha = int8 ? &oneI : &oneF, beta = int8 ? &zeroI : &zeroF;
-        var algorithm = plan.Algorithm;
-        CublasLt.Check(CublasLt.cublasLtMatmul(_handle.DangerousGetHandle(), plan.Desc.DangerousGetHandle(), alpha,
-            w, plan.A.DangerousGetHandle(), x, plan.B.DangerousGetHandle(), beta, y, plan.C.DangerousGetHandle(),
-            y, plan.C.DangerousGetHandle(), &algorithm, _workspace, (nuint)WorkspaceBytes, _device.Stream),
-            $"{nameof(CublasLt.cublasLtMatmul)}({(int8 ? "int8" : "fp32")}, T={tokens}, N={outputs}, K={inner})");
-        return true;
+        using var start = CudaDevice.CreateEvent();
+        using var end = CudaDevice.CreateEvent();
+        // Two rounds over the candidates, each candidate's best round counts: a clock still ramping up during the
+        // first round (the first GEMM of a process) then does not decide the choice.
+        var times = new float[plan.Candidates.Count];
+        Array.Fill(times, float.PositiveInfinity);
+        var launches = new bool[plan.Candidates.Count];
+        int lastFailure = 0;
+        for (int round = 0; round < TuningRounds; round++)
+        {
+            for (int i = 0; i < plan.Candidates.Count; i++)
+            {
+                var (variant, result) = plan.Candidates[i];
+                // One untimed run: it also tells whether this algorithm launches at all for these buffers.
+                if (round > 0 && !launches[i])
+                {
+                    continue;
+                }
+
+                int status = Launch(plan, variant, result.Algo, result.WorkspaceSize, x, w, y);
+                if (status != 0)
+                {
+                    lastFailure = status;
+                    continue;
+                }
+
+                launches[i] = true;
+                Driver.Check(Driver.cuEventRecord(start.DangerousGetHandle(), _device.Stream), nameof(Driver.cuEventRecord));
+                for (int r = 0; r < TimedRuns; r++)
+                {
+                    CublasLt.Check(Launch(plan, variant, result.Algo, result.WorkspaceSize, x, w, y), nameof(CublasLt.cublasLtMatmul) + " (tuning)");
+                }
+
+                Driver.Check(Driver.cuEventRecord(end.DangerousGetHandle(), _device.Stream), nameof(Driver.cuEventRecord));
+                Driver.Check(Driver.cuEventSynchronize(end.DangerousGetHandle()), nameof(Driver.cuEventSynchronize));
+                float ms;
+                Driver.Check(Driver.cuEventElapsedTime(&ms, start.DangerousGetHandle(), end.DangerousGetHandle()), nameof(Driver.cuEventElapsedTime));
+                times[i] = Math.Min(times[i], ms / TimedRuns);
+            }
+        }
+
+        int best = -1, failed = launches.Count(launched => !launched);
+        float bestMs = float.PositiveInfinity;
+        for (int i = 0; i < times.Length; i++)
+        {
+            if (times[i] < bestMs)
+            {
+                (bestMs, best) = (times[i], i);
+            }
+        }
+
+        if (best < 0)
+        {
+            plan.Refuse($"cublasLtMatmul failed for all {plan.Candidates.Count} algorithms the heuristic offered for int8 T={plan.Tokens}, "
+                + $"N={plan.Outputs}, K={plan.Inner}: {CublasLt.StatusName(lastFailure)}");
+            return;
+        }
+
+        var chosen = plan.Candidates[best];
+        string report = $"fastest of {plan.Candidates.Count - failed} timed: {Describe(chosen.Variant, chosen.Result.Algo)}, "
+            + $"{bestMs * 1000:F1} µs at T={plan.Tokens} (heuristic's first {(best == 0 ? "won" : "lost")})";
+        plan.Pick(chosen.Variant, chosen.Result.Algo, chosen.Result.WorkspaceSize, report);
+        _winners[bucket] = (chosen.Variant, chosen.Result.Algo, report);
+    }
+
+    private static string Describe(int variant, CublasLt.Algorithm algorithm)
+    {
+        return $"{(variant == 0 ? "TN" : "TN row-major D")}, algo {Config(algorithm, CublasLt.AlgoConfigId)}, tile {Config(algorithm, CublasLt.AlgoConfigTileId)}, "
+            + $"stages {Config(algorithm, CublasLt.AlgoConfigStagesId)}, split-K {Config(algorithm, CublasLt.AlgoConfigSplitKNum)}";
+    }
+
+    private static int Config(CublasLt.Algorithm algorithm, int attribute)
+    {
+        int value = 0;
+        nuint written;
+        return CublasLt.cublasLtMatmulAlgoConfigGetAttribute(&algorithm, attribute, &value, sizeof(int), &written) == 0 ? value : -1;
     }
 
     private void Clear()
@@ -89,67 +225,87 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
         _handle.Dispose();
     }
 
+    private sealed class Layouts : IDisposable
+    {
+        public MatmulDescHandle Desc { get; init; } = new();
+
+        public MatrixLayoutHandle A { get; init; } = new();
+
+        public MatrixLayoutHandle B { get; init; } = new();
+
+        public MatrixLayoutHandle C { get; init; } = new();
+
+        public void Dispose()
+        {
+            Desc.Dispose();
+            A.Dispose();
+            B.Dispose();
+            C.Dispose();
+        }
+    }
+
     private sealed class Plan : IDisposable
     {
-        public MatmulDescHandle Desc { get; private init; } = new();
+        public bool Int8 { get; private init; }
 
-        public MatrixLayoutHandle A { get; private init; } = new();
+        public int Tokens { get; private init; }
 
-        public MatrixLayoutHandle B { get; private init; } = new();
+        public int Outputs { get; private init; }
 
-        public MatrixLayoutHandle C { get; private init; } = new();
+        public int Inner { get; private init; }
+
+        public Layouts?[] Variants { get; } = new Layouts?[2];
+
+        public List<(int Variant, CublasLt.HeuristicResult Result)> Candidates { get; } = [];
+
+        public bool Chosen { get; private set; }
+
+        public int Variant { get; private set; }
 
         public CublasLt.Algorithm Algorithm { get; private set; }
 
-        public string? Refusal { get; private init; }
+        public ulong WorkspaceNeeded { get; private set; }
+
+        public string Report { get; private set; } = "";
+
+        public string? Refusal { get; private set; }
+
+        public void Pick(int variant, CublasLt.Algorithm algorithm, nuint workspace, string report)
+        {
+            (Variant, Algorithm, WorkspaceNeeded, Report, Chosen) = (variant, algorithm, workspace, report, true);
+        }
+
+        public void Refuse(string reason)
+        {
+            Refusal = reason;
+            Report = reason;
+        }
 
         public static Plan Make(nint handle, bool int8, int tokens, int outputs, int inner)
         {
+            var plan = new Plan { Int8 = int8, Tokens = tokens, Outputs = outputs, Inner = inner };
             // cuBLASLt's documented IMMA conditions for the regular (non-COL32) order: TN, m and k multiples of 4,
-            // leading dimensions multiples of 4 (here lda = ldb = K, ldc = N = m).
+            // leading dimensions multiples of 4 (here lda = ldb = K, ldc = N).
             if (int8 && (inner % 4 != 0 || outputs % 4 != 0))
             {
-                return new Plan { Refusal = $"cuBLASLt int8 needs K and N multiples of 4; got K = {inner}, N = {outputs}" };
+                plan.Refuse($"cuBLASLt int8 needs K and N multiples of 4; got K = {inner}, N = {outputs}");
+                return plan;
             }
 
-            int element = int8 ? CublasLt.R8I : CublasLt.R32F, result = int8 ? CublasLt.R32I : CublasLt.R32F;
-            var plan = new Plan
-            {
-                Desc = CreateDesc(int8 ? CublasLt.Compute32I : CublasLt.Compute32F, int8 ? CublasLt.R32I : CublasLt.R32F),
-                A = CreateLayout(element, inner, outputs, inner),
-                B = CreateLayout(element, inner, tokens, inner),
-                C = CreateLayout(result, outputs, tokens, outputs),
-            };
             try
             {
-                int transA = CublasLt.OpT, transB = CublasLt.OpN;
-                CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc.DangerousGetHandle(), CublasLt.DescTransA, &transA, sizeof(int)),
-                    nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSA)");
-                CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc.DangerousGetHandle(), CublasLt.DescTransB, &transB, sizeof(int)),
-                    nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSB)");
-
-                nint preference;
-                CublasLt.Check(CublasLt.cublasLtMatmulPreferenceCreate(&preference), nameof(CublasLt.cublasLtMatmulPreferenceCreate));
-                using var preferenceHandle = new MatmulPreferenceHandle(preference);
-                ulong workspace = WorkspaceBytes;
-                CublasLt.Check(CublasLt.cublasLtMatmulPreferenceSetAttribute(preference, CublasLt.PreferenceMaxWorkspaceBytes, &workspace, sizeof(ulong)),
-                    nameof(CublasLt.cublasLtMatmulPreferenceSetAttribute));
-
-                CublasLt.HeuristicResult best;
-                int found = 0;
-                int status = CublasLt.cublasLtMatmulAlgoGetHeuristic(handle, plan.Desc.DangerousGetHandle(), plan.A.DangerousGetHandle(),
-                    plan.B.DangerousGetHandle(), plan.C.DangerousGetHandle(), plan.C.DangerousGetHandle(), preference, 1, &best, &found);
-                if (status != 0 || found == 0)
+                int firstStatus = plan.AddVariant(handle, 0);
+                if (int8)
                 {
-                    plan.Dispose();
-                    return new Plan
-                    {
-                        Refusal = $"cublasLtMatmulAlgoGetHeuristic offered no algorithm for {(int8 ? "int8" : "fp32")} T={tokens}, N={outputs}, K={inner}"
-                            + (status != 0 ? $": {CublasLt.StatusName(status)}" : ""),
-                    };
+                    plan.AddVariant(handle, 1);
                 }
 
-                plan.Algorithm = best.Algo;
+                if (plan.Candidates.Count == 0)
+                {
+                    plan.Refuse($"cublasLtMatmulAlgoGetHeuristic offered no algorithm for {(int8 ? "int8" : "fp32")} T={tokens}, N={outputs}, K={inner}"
+                        + (firstStatus != 0 ? $": {CublasLt.StatusName(firstStatus)}" : ""));
+                }
+
                 return plan;
             }
             catch
@@ -159,6 +315,54 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
             }
         }
 
+        /// <summary>Makes one variant's descriptors and adds the heuristic's algorithms for it; the heuristic's status.</summary>
+        private int AddVariant(nint handle, int variant)
+        {
+            int element = Int8 ? CublasLt.R8I : CublasLt.R32F, result = Int8 ? CublasLt.R32I : CublasLt.R32F;
+            var layouts = variant == 0
+                ? new Layouts
+                {
+                    Desc = CreateDesc(Int8 ? CublasLt.Compute32I : CublasLt.Compute32F, result),
+                    A = CreateLayout(element, Inner, Outputs, Inner),
+                    B = CreateLayout(element, Inner, Tokens, Inner),
+                    C = CreateLayout(result, Outputs, Tokens, Outputs),
+                }
+                : new Layouts
+                {
+                    Desc = CreateDesc(Int8 ? CublasLt.Compute32I : CublasLt.Compute32F, result),
+                    A = CreateLayout(element, Inner, Tokens, Inner),
+                    B = CreateLayout(element, Inner, Outputs, Inner),
+                    C = CreateLayout(result, Tokens, Outputs, Outputs, rowMajor: true),
+                };
+            Variants[variant] = layouts;
+            int transA = CublasLt.OpT, transB = CublasLt.OpN;
+            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(layouts.Desc.DangerousGetHandle(), CublasLt.DescTransA, &transA, sizeof(int)),
+                nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSA)");
+            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(layouts.Desc.DangerousGetHandle(), CublasLt.DescTransB, &transB, sizeof(int)),
+                nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSB)");
+
+            nint preference;
+            CublasLt.Check(CublasLt.cublasLtMatmulPreferenceCreate(&preference), nameof(CublasLt.cublasLtMatmulPreferenceCreate));
+            using var preferenceHandle = new MatmulPreferenceHandle(preference);
+            ulong workspace = WorkspaceBytes;
+            CublasLt.Check(CublasLt.cublasLtMatmulPreferenceSetAttribute(preference, CublasLt.PreferenceMaxWorkspaceBytes, &workspace, sizeof(ulong)),
+                nameof(CublasLt.cublasLtMatmulPreferenceSetAttribute));
+
+            int requested = Int8 ? CandidatesPerVariant : 1, found = 0;
+            var results = stackalloc CublasLt.HeuristicResult[requested];
+            int status = CublasLt.cublasLtMatmulAlgoGetHeuristic(handle, layouts.Desc.DangerousGetHandle(), layouts.A.DangerousGetHandle(),
+                layouts.B.DangerousGetHandle(), layouts.C.DangerousGetHandle(), layouts.C.DangerousGetHandle(), preference, requested, results, &found);
+            for (int i = 0; status == 0 && i < found; i++)
+            {
+                if (results[i].State == 0 && (long)results[i].WorkspaceSize <= WorkspaceBytes)
+                {
+                    Candidates.Add((variant, results[i]));
+                }
+            }
+
+            return status;
+        }
+
         private static MatmulDescHandle CreateDesc(int compute, int scale)
         {
             nint desc;
@@ -166,20 +370,28 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
             return new MatmulDescHandle(desc);
         }
 
-        private static MatrixLayoutHandle CreateLayout(int type, int rows, int columns, int leadingDimension)
+        private static MatrixLayoutHandle CreateLayout(int type, int rows, int columns, int leadingDimension, bool rowMajor = false)
         {
             nint layout;
             CublasLt.Check(CublasLt.cublasLtMatrixLayoutCreate(&layout, type, (ulong)rows, (ulong)columns, leadingDimension),
                 nameof(CublasLt.cublasLtMatrixLayoutCreate));
-            return new MatrixLayoutHandle(layout);
+            var handle = new MatrixLayoutHandle(layout);
+            if (rowMajor)
+            {
+                int order = CublasLt.OrderRow;
+                CublasLt.Check(CublasLt.cublasLtMatrixLayoutSetAttribute(layout, CublasLt.LayoutOrder, &order, sizeof(int)),
+                    nameof(CublasLt.cublasLtMatrixLayoutSetAttribute) + "(ORDER)");
+            }
+
+            return handle;
         }
 
         public void Dispose()
         {
-            Desc.Dispose();
-            A.Dispose();
-            B.Dispose();
-            C.Dispose();
+            foreach (var layouts in Variants)
+            {
+                layouts?.Dispose();
+            }
         }
     }
 }

@@ -9,6 +9,9 @@ public sealed unsafe partial class CudaDevice
     /// <summary>How the last int8 GEMM ran: "cublasLt", or "own kernel: " and why cuBLASLt refused.</summary>
     public string LastInt8GemmPath { get; private set; } = "none yet";
 
+    /// <summary>Which cuBLASLt algorithm the last int8 GEMM ran and how it was chosen (timed, or a remembered winner).</summary>
+    public string LastInt8GemmTuning => _cublasLt?.LastInt8Choice ?? "cuBLASLt not loaded";
+
     /// <summary>Tests set this to run the int8 GEMM on this backend's own kernel and compare it with cuBLASLt's.</summary>
     internal bool ForceOwnInt8Gemm { get; set; }
 
@@ -22,6 +25,17 @@ public sealed unsafe partial class CudaDevice
         RequireType(scales, TensorType.Float32, nameof(QuantizePerToken) + " scales");
         ulong input = Own(x, nameof(QuantizePerToken)).Pointer, codes = Own(quantized, nameof(QuantizePerToken)).Pointer;
         ulong scale = Own(scales, nameof(QuantizePerToken)).Pointer;
+        if (width % 4 == 0 && input % 16 == 0 && codes % 4 == 0)
+        {
+            // One block per row; about 4 float4 per thread once there are rows enough to fill the GPU, else 1 (more
+            // threads per row, so few rows still keep many loads in flight). Multiples of 32, at most 1024.
+            int width4 = width / 4, perThread = tokens >= 2 * MultiprocessorCount ? 4 : 1;
+            uint threads = (uint)Math.Clamp((width4 + perThread - 1) / perThread + 31 & ~31, 32, 1024);
+            void** vectorArguments = stackalloc void*[] { &input, &codes, &scale, &width4 };
+            Launch("quantize_per_token_v4", (uint)tokens, 1, threads, 0, vectorArguments);
+            return;
+        }
+
         void** arguments = stackalloc void*[] { &input, &codes, &scale, &width };
         Launch("quantize_per_token", (uint)tokens, 1, RowThreads, 0, arguments);
     }
@@ -41,11 +55,27 @@ public sealed unsafe partial class CudaDevice
             RequireShape(bias, 1, outputs, nameof(MatMulInt8) + " bias");
         }
 
-        using var sums = Allocate(TensorType.Int32, tokens, outputs);
+        // Scratch for the int32 sums, not zeroed (Allocate would memset T × N × 4 bytes): the GEMM writes every element.
+        using var sums = new CudaTensor(this, TensorType.Int32, tokens, outputs, Alloc((long)tokens * outputs * sizeof(int)));
         Int8Gemm(quantized, weight, sums);
-        ulong s = ((CudaTensor)sums).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
+        DequantizeInt8(sums, tokenScales, weightScales, bias, output);
+    }
+
+    /// <summary>The epilogue of <see cref="MatMulInt8"/> alone: output = sums × token scale × channel scale (+ bias).</summary>
+    internal void DequantizeInt8(DeviceTensor sums, DeviceTensor tokenScales, DeviceTensor weightScales, DeviceTensor? bias, DeviceTensor output)
+    {
+        int tokens = sums.Rows, outputs = sums.Columns;
+        ulong s = Own(sums, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
         ulong ws = Own(weightScales, nameof(MatMulInt8)).Pointer, y = Own(output, nameof(MatMulInt8)).Pointer;
         ulong b = bias is null ? 0 : Own(bias, nameof(MatMulInt8)).Pointer;
+        if (outputs % 4 == 0 && (s | ws | b | y) % 16 == 0)
+        {
+            int outputs4 = outputs / 4;
+            void** vectorArguments = stackalloc void*[] { &s, &ts, &ws, &b, &y, &outputs4 };
+            Launch("dequantize_int8_v4", (uint)tokens, (uint)((outputs4 + RowThreads - 1) / RowThreads), RowThreads, 0, vectorArguments);
+            return;
+        }
+
         void** arguments = stackalloc void*[] { &s, &ts, &ws, &b, &y, &tokens, &outputs };
         Launch("dequantize_int8", GridFor((long)tokens * outputs), 1, RowThreads, 0, arguments);
     }

@@ -23,7 +23,7 @@ public sealed unsafe partial class CudaDevice
         return milliseconds;
     }
 
-    private static CudaEventHandle CreateEvent()
+    internal static CudaEventHandle CreateEvent()
     {
         nint cudaEvent;
         Driver.Check(Driver.cuEventCreate(&cudaEvent, 0), nameof(Driver.cuEventCreate));

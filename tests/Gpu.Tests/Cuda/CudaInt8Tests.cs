@@ -6,11 +6,14 @@ namespace OrleansQuant.Gpu.Tests.Cuda;
 [Trait("Category", "Gpu")]
 public sealed class CudaInt8Tests(CudaFixture devices, ITestOutputHelper output) : IClassFixture<CudaFixture>
 {
-    [GpuFact]
-    public void PerTokenQuantizationEqualsTheCpuBitForBit()
+    [GpuTheory]
+    [InlineData(67, 1000)] // the float4 kernel, one float4 per thread (few rows)
+    [InlineData(300, 4096)] // the float4 kernel, four per thread (rows enough to fill the GPU)
+    [InlineData(5, 40000)] // the float4 kernel past its register cache (a second read of the row's tail)
+    [InlineData(67, 1001)] // a width not a multiple of 4: the scalar kernel
+    public void PerTokenQuantizationEqualsTheCpuBitForBit(int tokens, int width)
     {
         var random = Compare.Fresh(out int seed);
-        int tokens = 67, width = 1000;
         var x = Compare.Floats(random, tokens * width, 3f);
         // Row 0: halfway cases at scale 1 (absmax 127), where round-half-to-even decides; row 1: all zeros (scale 1e-8);
         // row 2: one huge outlier, so most codes round to 0 or ±1.
@@ -34,6 +37,7 @@ public sealed class CudaInt8Tests(CudaFixture devices, ITestOutputHelper output)
     [InlineData(37, 96, 128, false)] // cuBLASLt's int8 tensor-core path
     [InlineData(1, 256, 512, false)] // decode: one token
     [InlineData(300, 512, 1024, false)]
+    [InlineData(290, 512, 1024, false)] // same power-of-two bucket as 300: the remembered winner, re-checked
     [InlineData(37, 96, 128, true)] // the same shapes on this backend's own kernel
     [InlineData(300, 512, 1024, true)]
     [InlineData(5, 30, 70, false)] // K and N not multiples of 4: cuBLASLt refuses, the own kernel runs
@@ -70,7 +74,7 @@ public sealed class CudaInt8Tests(CudaFixture devices, ITestOutputHelper output)
             using var sums = gpu.Allocate(TensorType.Int32, tokens, outputs);
             gpu.Int8Gemm(qt, wt, sums);
             var actual = sums.ToArray<int>();
-            output.WriteLine($"int8 GEMM T={tokens} N={outputs} K={inner}: {gpu.LastInt8GemmPath}");
+            output.WriteLine($"int8 GEMM T={tokens} N={outputs} K={inner}: {gpu.LastInt8GemmPath} ({gpu.LastInt8GemmTuning})");
             int mismatch = expected.AsSpan().CommonPrefixLength(actual);
             Assert.True(mismatch == expected.Length,
                 $"sum {mismatch} differs (seed {seed}, path {gpu.LastInt8GemmPath}): expected {expected.ElementAtOrDefault(mismatch)}, got {actual.ElementAtOrDefault(mismatch)}");
@@ -123,6 +127,8 @@ public sealed class CudaInt8Tests(CudaFixture devices, ITestOutputHelper output)
     [GpuTheory]
     [InlineData(19, 160, 64, true)]
     [InlineData(64, 1536, 512, false)]
+    [InlineData(300, 2048, 1024, true)]
+    [InlineData(7, 30, 70, true)] // N and K not multiples of 4: the own GEMM and the scalar kernels
     public void TheW8A8LinearEqualsTheCpuBitForBit(int tokens, int outputs, int inner, bool bias)
     {
         var random = Compare.Fresh(out int seed);

@@ -25,6 +25,16 @@ internal static unsafe partial class CublasLt
     // cublasLtMatmulPreferenceAttributes_t
     public const int PreferenceMaxWorkspaceBytes = 1;
 
+    // cublasLtMatrixLayoutAttribute_t, cublasLtOrder_t
+    public const int LayoutOrder = 1;
+    public const int OrderRow = 1;
+
+    // cublasLtMatmulAlgoConfigAttributes_t (read back for reports)
+    public const int AlgoConfigId = 0;
+    public const int AlgoConfigTileId = 1;
+    public const int AlgoConfigSplitKNum = 2;
+    public const int AlgoConfigStagesId = 6;
+
     static CublasLt() => CudaLibraries.EnsureResolver();
 
     public static void Check(int status, string call)
@@ -76,6 +86,9 @@ internal static unsafe partial class CublasLt
     public static partial int cublasLtMatrixLayoutDestroy(nint layout);
 
     [LibraryImport(CudaLibraries.CublasLt)]
+    public static partial int cublasLtMatrixLayoutSetAttribute(nint layout, int attribute, void* value, nuint size);
+
+    [LibraryImport(CudaLibraries.CublasLt)]
     public static partial int cublasLtMatmulPreferenceCreate(nint* preference);
 
     [LibraryImport(CudaLibraries.CublasLt)]
@@ -87,6 +100,13 @@ internal static unsafe partial class CublasLt
     [LibraryImport(CudaLibraries.CublasLt)]
     public static partial int cublasLtMatmulAlgoGetHeuristic(nint handle, nint desc, nint a, nint b, nint c, nint d,
         nint preference, int requested, HeuristicResult* results, int* returned);
+
+    [LibraryImport(CudaLibraries.CublasLt)]
+    public static partial int cublasLtMatmulAlgoCheck(nint handle, nint desc, nint a, nint b, nint c, nint d,
+        Algorithm* algorithm, HeuristicResult* result);
+
+    [LibraryImport(CudaLibraries.CublasLt)]
+    public static partial int cublasLtMatmulAlgoConfigGetAttribute(Algorithm* algorithm, int attribute, void* value, nuint size, nuint* written);
 
     [LibraryImport(CudaLibraries.CublasLt)]
     public static partial int cublasLtMatmul(nint handle, nint desc, void* alpha, ulong a, nint aLayout, ulong b, nint bLayout,
