@@ -85,6 +85,19 @@ public interface IComputeDevice : IDisposable
     /// <summary>x += y.</summary>
     void AddInPlace(DeviceTensor x, DeviceTensor y);
 
+    /// <summary>
+    /// Calibration, SmoothQuant's half: absMax[0, c] = max(absMax[0, c], max over t of |x[t, c]|). x Float32
+    /// <c>[T, n]</c>, absMax Float32 <c>[1, n]</c> (exact: a max of floats is a float).
+    /// </summary>
+    void AccumulateAbsMax(DeviceTensor x, DeviceTensor absMax);
+
+    /// <summary>
+    /// Calibration, GPTQ's half: gram += xᵀ·x, accumulated in double. x Float32 <c>[T, n]</c>, gram Float64
+    /// <c>[n, n]</c>. Only the upper triangle (column ≥ row) is defined afterwards; a device may leave anything below
+    /// the diagonal. Activations never leave the device for this.
+    /// </summary>
+    void AccumulateGram(DeviceTensor x, DeviceTensor gram);
+
     /// <summary>Waits until every kernel issued so far has finished.</summary>
     void Synchronize();
 }

@@ -6,6 +6,9 @@ public enum TensorType
     Float32,
     Int8,
     Int32,
+
+    /// <summary>Calibration statistics (GPTQ's Σ xxᵀ), which need double's range and precision.</summary>
+    Float64,
 }
 
 public static class TensorTypeExtensions
@@ -15,6 +18,7 @@ public static class TensorTypeExtensions
         TensorType.Float32 => 4,
         TensorType.Int8 => 1,
         TensorType.Int32 => 4,
+        TensorType.Float64 => 8,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown tensor type"),
     };
 
@@ -22,5 +26,6 @@ public static class TensorTypeExtensions
         typeof(T) == typeof(float) ? TensorType.Float32
         : typeof(T) == typeof(sbyte) ? TensorType.Int8
         : typeof(T) == typeof(int) ? TensorType.Int32
-        : throw new NotSupportedException($"no device tensor type for {typeof(T).Name}; expected float, sbyte or int");
+        : typeof(T) == typeof(double) ? TensorType.Float64
+        : throw new NotSupportedException($"no device tensor type for {typeof(T).Name}; expected float, sbyte, int or double");
 }

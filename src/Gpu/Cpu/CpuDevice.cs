@@ -77,10 +77,16 @@ public sealed partial class CpuDevice : IComputeDevice
                 Own(source).Span<sbyte>().Slice(sourceRow * width, rows * width)
                     .CopyTo(Own(destination).Span<sbyte>().Slice(destinationRow * width));
                 break;
-            default:
+            case TensorType.Int32:
                 Own(source).Span<int>().Slice(sourceRow * width, rows * width)
                     .CopyTo(Own(destination).Span<int>().Slice(destinationRow * width));
                 break;
+            case TensorType.Float64:
+                Own(source).Span<double>().Slice(sourceRow * width, rows * width)
+                    .CopyTo(Own(destination).Span<double>().Slice(destinationRow * width));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(source), source.Type, $"{nameof(CopyRows)}: unknown tensor type");
         }
     }
 

@@ -21,6 +21,7 @@ public sealed class CpuTensor : DeviceTensor
             TensorType.Float32 => new float[length],
             TensorType.Int8 => new sbyte[length],
             TensorType.Int32 => new int[length],
+            TensorType.Float64 => new double[length],
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown tensor type"),
         };
     }

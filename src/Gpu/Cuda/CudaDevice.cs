@@ -183,6 +183,7 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         // Work still queued may read memory freed below; wait for it, but let disposal finish even if it failed.
         Driver.cuStreamSynchronize(Stream);
         _cublasLt?.Dispose();
+        _gram?.Dispose();
         _disposed = true;
         _kernels.Dispose();
         _stream.Dispose();

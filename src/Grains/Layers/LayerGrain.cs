@@ -74,7 +74,8 @@ public sealed class LayerGrain(
         var (layer, slot, _) = Loaded();
         if (step.Observe)
         {
-            _calibration ??= new LayerCalibration(layer.Index, layer.Config);
+            // Its statistics are device memory, allocated in the device's stream order like everything else.
+            _calibration ??= await slot.Worker.Run(() => new LayerCalibration(layer.Index, layer.Config, layer.Device));
             _state = LayerState.Calibrating;
         }
 
@@ -135,11 +136,25 @@ public sealed class LayerGrain(
         });
     }
 
-    public Task BeginCalibration()
+    public async Task BeginCalibration()
     {
-        var (layer, _, _) = Loaded();
-        _calibration = new LayerCalibration(layer.Index, layer.Config);
-        return Task.CompletedTask;
+        var (layer, slot, _) = Loaded();
+        var previous = _calibration;
+        _calibration = await slot.Worker.Run(() => new LayerCalibration(layer.Index, layer.Config, layer.Device));
+        if (previous is null)
+        {
+            return;
+        }
+
+        // A build still running reads the old statistics: they are freed when it ends, not under it.
+        if (_job is { IsRunning: true } job)
+        {
+            _ = job.Completion.ContinueWith(_ => slot.Worker.Run(previous.Dispose), TaskScheduler.Default);
+        }
+        else
+        {
+            await slot.Worker.Run(previous.Dispose);
+        }
     }
 
     public Task StartBuild(string recipeYaml)
@@ -303,6 +318,7 @@ public sealed class LayerGrain(
             {
                 loaded.Layer.Dispose();
                 _pending?.Weights.Dispose();
+                _calibration?.Dispose();
             });
         }
     }

@@ -5,9 +5,10 @@ namespace OrleansQuant.Model.Engine;
 
 /// <summary>
 /// A whole model in this process as an <see cref="ILayerPipeline"/>: every call runs at once on the model's device,
-/// so the engine's loops run here exactly as they run over layer grains.
+/// so the engine's loops run here exactly as they run over layer grains. Disposing it frees what its layers collected
+/// or built (calibration statistics on the device, weights never committed); the model itself stays.
 /// </summary>
-public sealed class LocalLayerPipeline : ILayerPipeline
+public sealed class LocalLayerPipeline : ILayerPipeline, IDisposable
 {
     private readonly CausalLanguageModel _model;
     private readonly LocalLayerRunner[] _layers;
@@ -60,6 +61,14 @@ public sealed class LocalLayerPipeline : ILayerPipeline
         }
 
         return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        foreach (var layer in _layers)
+        {
+            layer.Dispose();
+        }
     }
 
     private void Run(DeviceTensor hidden, PipelineStep step, int first, int last)

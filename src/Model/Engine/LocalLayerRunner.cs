@@ -6,9 +6,10 @@ namespace OrleansQuant.Model.Engine;
 
 /// <summary>
 /// One decoder layer of a local model as the quantization engine drives it: its statistics while calibration passes,
-/// and the weights a build made beside the serving ones until they are committed or discarded.
+/// and the weights a build made beside the serving ones until they are committed or discarded. Both hold device memory,
+/// freed when the runner is disposed.
 /// </summary>
-public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner
+public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDisposable
 {
     private DecoderLayerWeights? _pending;
 
@@ -27,7 +28,10 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner
 
     public Task BeginCalibration()
     {
-        Calibration = new LayerCalibration(Index, Layer.Config);
+        var previous = Calibration;
+        Calibration = null;
+        previous?.Dispose();
+        Calibration = new LayerCalibration(Index, Layer.Config, Layer.Device);
         return Task.CompletedTask;
     }
 
@@ -68,5 +72,16 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner
         }
 
         return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        Calibration?.Dispose();
+        Calibration = null;
+        lock (this)
+        {
+            _pending?.Dispose();
+            _pending = null;
+        }
     }
 }

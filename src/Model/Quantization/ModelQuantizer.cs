@@ -26,6 +26,10 @@ public sealed class ModelQuantizer
 
     public QuantizationReport Run(IReadOnlyList<int[]> samples, IProgress<QuantizationProgress>? progress = null, CancellationToken cancellation = default) =>
         // Off any synchronization context, so blocking here cannot deadlock the engine's continuations.
-        Task.Run(() => QuantizationEngine.Run(new LocalLayerPipeline(_model), samples, _recipe, _mode, progress, cancellation, _batchTokens), cancellation)
-            .GetAwaiter().GetResult();
+        Task.Run(async () =>
+        {
+            // Statistics live on the device until this run has used them; the pipeline frees them.
+            using var pipeline = new LocalLayerPipeline(_model);
+            return await QuantizationEngine.Run(pipeline, samples, _recipe, _mode, progress, cancellation, _batchTokens);
+        }, cancellation).GetAwaiter().GetResult();
 }

@@ -58,6 +58,10 @@ internal sealed class FakeDevice(int ordinal) : IComputeDevice
 
     public void AddInPlace(DeviceTensor x, DeviceTensor y) => throw new NotSupportedException();
 
+    public void AccumulateAbsMax(DeviceTensor x, DeviceTensor absMax) => throw new NotSupportedException();
+
+    public void AccumulateGram(DeviceTensor x, DeviceTensor gram) => throw new NotSupportedException();
+
     public void Synchronize()
     {
     }

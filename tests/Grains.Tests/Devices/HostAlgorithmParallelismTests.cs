@@ -1,3 +1,5 @@
+using OrleansQuant.Gpu;
+using OrleansQuant.Gpu.Cpu;
 using OrleansQuant.Model.Quantization;
 
 namespace OrleansQuant.Grains.Tests.Devices;
@@ -19,15 +21,18 @@ public sealed class HostAlgorithmParallelismTests
         var inputs = Enumerable.Range(0, tokens * columns).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         var weights = Enumerable.Range(0, rows * columns).Select(_ => random.NextDouble() - 0.5).ToArray();
 
-        double[] Hessian(ParallelOptions? parallelism)
+        // The statistics accumulate on the device, with the threads it was given.
+        double[] Hessian(int? threads)
         {
-            var statistics = new LinearInputStatistics(columns);
-            statistics.Accumulate(inputs, tokens, parallelism);
+            using var device = new CpuDevice(maxThreads: threads);
+            using var statistics = new LinearInputStatistics(device, columns);
+            using var activations = device.UploadNew<float>(inputs, tokens, columns);
+            statistics.Accumulate(activations);
             return statistics.Hessian();
         }
 
         var one = new ParallelOptions { MaxDegreeOfParallelism = 1 };
-        double[] h1 = Hessian(one), hAll = Hessian(null);
+        double[] h1 = Hessian(1), hAll = Hessian(null);
         Assert.Equal(h1, hAll);
 
         // Block 128 < columns, so the lazy batch update between blocks runs too.

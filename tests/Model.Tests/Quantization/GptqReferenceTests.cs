@@ -1,3 +1,5 @@
+using OrleansQuant.Gpu;
+using OrleansQuant.Gpu.Cpu;
 using OrleansQuant.Model.Checkpoints;
 using OrleansQuant.Model.Quantization;
 
@@ -29,8 +31,13 @@ public sealed class GptqReferenceTests
         double[] w = Array.ConvertAll(inputs.ReadFloat32("W"), v => (double)v);
         float[] x = inputs.ReadFloat32("X");
 
-        var statistics = new LinearInputStatistics(columns);
-        statistics.Accumulate(x, samples);
+        using var device = new CpuDevice();
+        using var statistics = new LinearInputStatistics(device, columns);
+        using (var activations = device.UploadNew<float>(x, samples, columns))
+        {
+            statistics.Accumulate(activations);
+        }
+
         double[] h = statistics.Hessian();
         double[] smoothing = alpha > 0 ? SmoothQuant.Scales(statistics.AbsMax, [(w, rows)], alpha) : [];
         double[] ws = w.ToArray();

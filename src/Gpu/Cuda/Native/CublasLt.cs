@@ -7,10 +7,12 @@ internal static unsafe partial class CublasLt
 {
     // cublasComputeType_t
     public const int Compute32F = 68;
+    public const int Compute64F = 70;
     public const int Compute32I = 72;
 
     // cudaDataType_t
     public const int R32F = 0;
+    public const int R64F = 1;
     public const int R8I = 3;
     public const int R32I = 10;
 

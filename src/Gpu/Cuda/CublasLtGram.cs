@@ -1,0 +1,208 @@
+using OrleansQuant.Gpu.Cuda.Native;
+
+namespace OrleansQuant.Gpu.Cuda;
+
+/// <summary>
+/// The calibration Gram matrix <c>gram[n, n] += xᵀ·x</c> in double through cuBLASLt (CUDA_R_64F, CUBLAS_COMPUTE_64F:
+/// Hopper's FP64 tensor cores, IEEE double FMAs). x is already double, row-major <c>[T, n]</c>: read column-major it
+/// is xᵀ, an n×T matrix X, and gram += X·Xᵀ is opA = N on X and opB = T on the same bytes. The result is symmetric,
+/// so row- and column-major read the same. With <c>blocks</c> &gt; 1 only the upper triangle (row-major) is
+/// computed, one GEMM per block of columns b: the column-major panel <c>C[bW.., bW..bW+W) += X[bW.., :]·X[bW..bW+W, :]ᵀ</c>
+/// — the lower triangle column-major, the upper row-major — about (blocks + 1) / (2·blocks) of the full GEMM's work.
+/// Plans (descriptors, layouts, the heuristic's algorithm) are made once per shape.
+/// </summary>
+internal sealed unsafe class CublasLtGram : IDisposable
+{
+    private const int MaxPlans = 512;
+    private const long WorkspaceBytes = 32L << 20;
+
+    private readonly CudaDevice _device;
+    private readonly CublasLtHandle _handle;
+    private readonly ulong _workspace;
+    private readonly Dictionary<(int Tokens, int Rows, int Columns, int Leading), Plan> _plans = new();
+    private readonly Lock _gate = new();
+
+    public CublasLtGram(CudaDevice device)
+    {
+        _device = device;
+        nint handle;
+        CublasLt.Check(CublasLt.cublasLtCreate(&handle), nameof(CublasLt.cublasLtCreate));
+        _handle = new CublasLtHandle(handle);
+        try
+        {
+            _workspace = device.Alloc(WorkspaceBytes);
+        }
+        catch
+        {
+            _handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The plans for <paramref name="blocks"/> panels of an n-wide Gram matrix over <paramref name="tokens"/> rows;
+    /// false with the reason when cuBLASLt offers no algorithm for one of them (then nothing may be queued).
+    /// </summary>
+    public bool TryPlan(int tokens, int n, int blocks, out Plan[] plans, out string? refusal)
+    {
+        int width = n / blocks;
+        plans = new Plan[blocks];
+        lock (_gate)
+        {
+            // Cleared before, never while, this call collects its plans.
+            if (_plans.Count + blocks > MaxPlans)
+            {
+                Clear();
+            }
+
+            for (int b = 0; b < blocks; b++)
+            {
+                var key = (tokens, n - b * width, width, n);
+                if (!_plans.TryGetValue(key, out var plan))
+                {
+                    plan = Plan.Make(_handle.DangerousGetHandle(), key.Item1, key.Item2, key.Item3, key.Item4);
+                    _plans[key] = plan;
+                }
+
+                if (plan.Refusal is { } reason)
+                {
+                    refusal = reason;
+                    return false;
+                }
+
+                plans[b] = plan;
+            }
+        }
+
+        refusal = null;
+        return true;
+    }
+
+    /// <summary>Queues the panels' GEMMs: <paramref name="x"/> double row-major [tokens, n], <paramref name="gram"/> double [n, n].</summary>
+    public void Run(Plan[] plans, int tokens, int n, ulong x, ulong gram)
+    {
+        int width = n / plans.Length;
+        _device.MakeCurrent();
+        double one = 1.0;
+        for (int b = 0; b < plans.Length; b++)
+        {
+            long start = (long)b * width;
+            ulong panel = x + (ulong)(start * sizeof(double));
+            ulong target = gram + (ulong)((start * n + start) * sizeof(double));
+            var plan = plans[b];
+            var algorithm = plan.Algorithm;
+            CublasLt.Check(CublasLt.cublasLtMatmul(_handle.DangerousGetHandle(), plan.Desc.DangerousGetHandle(), &one,
+                panel, plan.A.DangerousGetHandle(), panel, plan.B.DangerousGetHandle(), &one, target, plan.C.DangerousGetHandle(),
+                target, plan.C.DangerousGetHandle(), &algorithm, _workspace, (nuint)WorkspaceBytes, _device.Stream),
+                $"{nameof(CublasLt.cublasLtMatmul)}(fp64 Gram, T={tokens}, n={n}, panel {b} of {plans.Length})");
+        }
+    }
+
+    private void Clear()
+    {
+        foreach (var plan in _plans.Values)
+        {
+            plan.Dispose();
+        }
+
+        _plans.Clear();
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            Clear();
+        }
+
+        _device.Free(_workspace);
+        _handle.Dispose();
+    }
+
+    internal sealed class Plan : IDisposable
+    {
+        public MatmulDescHandle Desc { get; private init; } = new();
+
+        public MatrixLayoutHandle A { get; private init; } = new();
+
+        public MatrixLayoutHandle B { get; private init; } = new();
+
+        public MatrixLayoutHandle C { get; private init; } = new();
+
+        public CublasLt.Algorithm Algorithm { get; private set; }
+
+        public string? Refusal { get; private init; }
+
+        /// <summary>C (rows × columns, column-major, leading dimension ld) += A·Bᵀ, A rows × T and B columns × T, both ld.</summary>
+        public static Plan Make(nint handle, int tokens, int rows, int columns, int leading)
+        {
+            var plan = new Plan
+            {
+                Desc = CreateDesc(),
+                A = CreateLayout(rows, tokens, leading),
+                B = CreateLayout(columns, tokens, leading),
+                C = CreateLayout(rows, columns, leading),
+            };
+            try
+            {
+                int transA = CublasLt.OpN, transB = CublasLt.OpT;
+                CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc.DangerousGetHandle(), CublasLt.DescTransA, &transA, sizeof(int)),
+                    nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSA)");
+                CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc.DangerousGetHandle(), CublasLt.DescTransB, &transB, sizeof(int)),
+                    nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSB)");
+
+                nint preference;
+                CublasLt.Check(CublasLt.cublasLtMatmulPreferenceCreate(&preference), nameof(CublasLt.cublasLtMatmulPreferenceCreate));
+                using var preferenceHandle = new MatmulPreferenceHandle(preference);
+                ulong workspace = WorkspaceBytes;
+                CublasLt.Check(CublasLt.cublasLtMatmulPreferenceSetAttribute(preference, CublasLt.PreferenceMaxWorkspaceBytes, &workspace, sizeof(ulong)),
+                    nameof(CublasLt.cublasLtMatmulPreferenceSetAttribute));
+
+                CublasLt.HeuristicResult best;
+                int found = 0;
+                int status = CublasLt.cublasLtMatmulAlgoGetHeuristic(handle, plan.Desc.DangerousGetHandle(), plan.A.DangerousGetHandle(),
+                    plan.B.DangerousGetHandle(), plan.C.DangerousGetHandle(), plan.C.DangerousGetHandle(), preference, 1, &best, &found);
+                if (status != 0 || found == 0)
+                {
+                    plan.Dispose();
+                    return new Plan
+                    {
+                        Refusal = $"cublasLtMatmulAlgoGetHeuristic offered no algorithm for the fp64 Gram panel T={tokens}, {rows}×{columns}, ld {leading}"
+                            + (status != 0 ? $": {CublasLt.StatusName(status)}" : ""),
+                    };
+                }
+
+                plan.Algorithm = best.Algo;
+                return plan;
+            }
+            catch
+            {
+                plan.Dispose();
+                throw;
+            }
+        }
+
+        private static MatmulDescHandle CreateDesc()
+        {
+            nint desc;
+            CublasLt.Check(CublasLt.cublasLtMatmulDescCreate(&desc, CublasLt.Compute64F, CublasLt.R64F), nameof(CublasLt.cublasLtMatmulDescCreate));
+            return new MatmulDescHandle(desc);
+        }
+
+        private static MatrixLayoutHandle CreateLayout(int rows, int columns, int leadingDimension)
+        {
+            nint layout;
+            CublasLt.Check(CublasLt.cublasLtMatrixLayoutCreate(&layout, CublasLt.R64F, (ulong)rows, (ulong)columns, leadingDimension),
+                nameof(CublasLt.cublasLtMatrixLayoutCreate));
+            return new MatrixLayoutHandle(layout);
+        }
+
+        public void Dispose()
+        {
+            Desc.Dispose();
+            A.Dispose();
+            B.Dispose();
+            C.Dispose();
+        }
+    }
+}
