@@ -11,32 +11,12 @@ namespace OrleansQuant.Gpu.Cuda;
 /// — the lower triangle column-major, the upper row-major — about (blocks + 1) / (2·blocks) of the full GEMM's work.
 /// Plans (descriptors, layouts, the heuristic's algorithm) are made once per shape.
 /// </summary>
-internal sealed unsafe class CublasLtGram : IDisposable
+internal sealed unsafe class CublasLtGram : CublasLtSession<(int Tokens, int Rows, int Columns, int Leading), CublasLtGram.Plan>
 {
-    private const int MaxPlans = 512;
-    private const long WorkspaceBytes = 32L << 20;
-
-    private readonly CudaDevice _device;
-    private readonly CublasLtHandle _handle;
-    private readonly ulong _workspace;
-    private readonly Dictionary<(int Tokens, int Rows, int Columns, int Leading), Plan> _plans = new();
-    private readonly Lock _gate = new();
 
     public CublasLtGram(CudaDevice device)
+        : base(device)
     {
-        _device = device;
-        nint handle;
-        CublasLt.Check(CublasLt.cublasLtCreate(&handle), nameof(CublasLt.cublasLtCreate));
-        _handle = new CublasLtHandle(handle);
-        try
-        {
-            _workspace = device.Alloc(WorkspaceBytes);
-        }
-        catch
-        {
-            _handle.Dispose();
-            throw;
-        }
     }
 
     /// <summary>
@@ -47,21 +27,21 @@ internal sealed unsafe class CublasLtGram : IDisposable
     {
         int width = n / blocks;
         plans = new Plan[blocks];
-        lock (_gate)
+        lock (Gate)
         {
             // Cleared before, never while, this call collects its plans.
-            if (_plans.Count + blocks > MaxPlans)
+            if (Plans.Count + blocks > MaxPlans)
             {
-                Clear();
+                ClearPlans();
             }
 
             for (int b = 0; b < blocks; b++)
             {
                 var key = (tokens, n - b * width, width, n);
-                if (!_plans.TryGetValue(key, out var plan))
+                if (!Plans.TryGetValue(key, out var plan))
                 {
-                    plan = Plan.Make(_handle.DangerousGetHandle(), key.Item1, key.Item2, key.Item3, key.Item4);
-                    _plans[key] = plan;
+                    plan = Plan.Make(Handle.DangerousGetHandle(), key.Item1, key.Item2, key.Item3, key.Item4);
+                    Plans[key] = plan;
                 }
 
                 if (plan.Refusal is { } reason)
@@ -82,7 +62,7 @@ internal sealed unsafe class CublasLtGram : IDisposable
     public void Run(Plan[] plans, int tokens, int n, ulong x, ulong gram)
     {
         int width = n / plans.Length;
-        _device.MakeCurrent();
+        Device.MakeCurrent();
         double one = 1.0;
         for (int b = 0; b < plans.Length; b++)
         {
@@ -91,32 +71,11 @@ internal sealed unsafe class CublasLtGram : IDisposable
             ulong target = gram + (ulong)((start * n + start) * sizeof(double));
             var plan = plans[b];
             var algorithm = plan.Algorithm;
-            CublasLt.Check(CublasLt.cublasLtMatmul(_handle.DangerousGetHandle(), plan.Desc.DangerousGetHandle(), &one,
+            CublasLt.Check(CublasLt.cublasLtMatmul(Handle.DangerousGetHandle(), plan.Desc.DangerousGetHandle(), &one,
                 panel, plan.A.DangerousGetHandle(), panel, plan.B.DangerousGetHandle(), &one, target, plan.C.DangerousGetHandle(),
-                target, plan.C.DangerousGetHandle(), &algorithm, _workspace, (nuint)WorkspaceBytes, _device.Stream),
+                target, plan.C.DangerousGetHandle(), &algorithm, Workspace, (nuint)WorkspaceBytes, Device.Stream),
                 $"{nameof(CublasLt.cublasLtMatmul)}(fp64 Gram, T={tokens}, n={n}, panel {b} of {plans.Length})");
         }
-    }
-
-    private void Clear()
-    {
-        foreach (var plan in _plans.Values)
-        {
-            plan.Dispose();
-        }
-
-        _plans.Clear();
-    }
-
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            Clear();
-        }
-
-        _device.Free(_workspace);
-        _handle.Dispose();
     }
 
     internal sealed class Plan : IDisposable

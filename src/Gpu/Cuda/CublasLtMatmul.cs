@@ -19,28 +19,17 @@ namespace OrleansQuant.Gpu.Cuda;
 /// the winner (cublasLtMatmulAlgoCheck) instead of timing again. Every candidate computes the same exact int32 sums,
 /// so the choice changes speed, never results. The first call of a shape waits for the stream (the timing).
 /// </summary>
-internal sealed unsafe class CublasLtMatmul : IDisposable
+internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int Tokens, int Outputs, int Inner), CublasLtMatmul.Plan>
 {
-    private const int MaxPlans = 512;
-    private const long WorkspaceBytes = 32L << 20;
     private const int CandidatesPerVariant = 16;
     private const int TimedRuns = 8;
     private const int TuningRounds = 2;
 
-    private readonly CudaDevice _device;
-    private readonly CublasLtHandle _handle;
-    private readonly ulong _workspace;
-    private readonly Dictionary<(bool Int8, int Tokens, int Outputs, int Inner), Plan> _plans = new();
     private readonly Dictionary<(int Outputs, int Inner, uint Bucket), (int Variant, CublasLt.Algorithm Algorithm, string Report)> _winners = new();
-    private readonly Lock _gate = new();
 
     public CublasLtMatmul(CudaDevice device)
+        : base(device)
     {
-        _device = device;
-        nint handle;
-        CublasLt.Check(CublasLt.cublasLtCreate(&handle), nameof(CublasLt.cublasLtCreate));
-        _handle = new CublasLtHandle(handle);
-        _workspace = device.Alloc(WorkspaceBytes);
     }
 
     /// <summary>How the last int8 GEMM's algorithm was chosen (variant, algorithm id, tile, split-K, its time).</summary>
@@ -53,18 +42,18 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
     public bool TryRun(bool int8, int tokens, int outputs, int inner, ulong x, ulong w, ulong y, out string? refusal)
     {
         Plan plan;
-        lock (_gate)
+        lock (Gate)
         {
             var key = (int8, tokens, outputs, inner);
-            if (!_plans.TryGetValue(key, out plan!))
+            if (!Plans.TryGetValue(key, out plan!))
             {
-                if (_plans.Count >= MaxPlans)
+                if (Plans.Count >= MaxPlans)
                 {
-                    Clear();
+                    ClearPlans();
                 }
 
-                plan = Plan.Make(_handle.DangerousGetHandle(), int8, tokens, outputs, inner);
-                _plans[key] = plan;
+                plan = Plan.Make(Handle.DangerousGetHandle(), int8, tokens, outputs, inner);
+                Plans[key] = plan;
             }
 
             if (plan.Refusal is null && !plan.Chosen)
@@ -81,7 +70,7 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
         refusal = plan.Refusal;
         if (refusal is null)
         {
-            _device.MakeCurrent();
+            Device.MakeCurrent();
             CublasLt.Check(Launch(plan, plan.Variant, plan.Algorithm, plan.WorkspaceNeeded, x, w, y),
                 $"{nameof(CublasLt.cublasLtMatmul)}({(int8 ? "int8" : "fp32")}, T={tokens}, N={outputs}, K={inner})");
         }
@@ -96,9 +85,9 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
         void* alpha = plan.Int8 ? &oneI : &oneF, beta = plan.Int8 ? &zeroI : &zeroF;
         var layouts = plan.Variants[variant]!;
         (ulong a, ulong b) = variant == 0 ? (w, x) : (x, w);
-        return CublasLt.cublasLtMatmul(_handle.DangerousGetHandle(), layouts.Desc.DangerousGetHandle(), alpha,
+        return CublasLt.cublasLtMatmul(Handle.DangerousGetHandle(), layouts.Desc.DangerousGetHandle(), alpha,
             a, layouts.A.DangerousGetHandle(), b, layouts.B.DangerousGetHandle(), beta, y, layouts.C.DangerousGetHandle(),
-            y, layouts.C.DangerousGetHandle(), &algorithm, workspaceBytes == 0 ? 0 : _workspace, (nuint)workspaceBytes, _device.Stream);
+            y, layouts.C.DangerousGetHandle(), &algorithm, workspaceBytes == 0 ? 0 : Workspace, (nuint)workspaceBytes, Device.Stream);
     }
 
     /// <summary>Float: the heuristic's first. Int8: a remembered winner that still fits, else the fastest candidate, timed.</summary>
@@ -116,7 +105,7 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
         {
             var algorithm = winner.Algorithm;
             CublasLt.HeuristicResult check;
-            if (CublasLt.cublasLtMatmulAlgoCheck(_handle.DangerousGetHandle(), layouts.Desc.DangerousGetHandle(), layouts.A.DangerousGetHandle(),
+            if (CublasLt.cublasLtMatmulAlgoCheck(Handle.DangerousGetHandle(), layouts.Desc.DangerousGetHandle(), layouts.A.DangerousGetHandle(),
                     layouts.B.DangerousGetHandle(), layouts.C.DangerousGetHandle(), layouts.C.DangerousGetHandle(), &algorithm, &check) == 0
                 && check.State == 0 && (long)check.WorkspaceSize <= WorkspaceBytes)
             {
@@ -125,7 +114,7 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
             }
         }
 
-        _device.MakeCurrent();
+        Device.MakeCurrent();
         using var start = CudaDevice.CreateEvent();
         using var end = CudaDevice.CreateEvent();
         // Two rounds over the candidates, each candidate's best round counts: a clock still ramping up during the
@@ -153,13 +142,13 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
                 }
 
                 launches[i] = true;
-                Driver.Check(Driver.cuEventRecord(start.DangerousGetHandle(), _device.Stream), nameof(Driver.cuEventRecord));
+                Driver.Check(Driver.cuEventRecord(start.DangerousGetHandle(), Device.Stream), nameof(Driver.cuEventRecord));
                 for (int r = 0; r < TimedRuns; r++)
                 {
                     CublasLt.Check(Launch(plan, variant, result.Algo, result.WorkspaceSize, x, w, y), nameof(CublasLt.cublasLtMatmul) + " (tuning)");
                 }
 
-                Driver.Check(Driver.cuEventRecord(end.DangerousGetHandle(), _device.Stream), nameof(Driver.cuEventRecord));
+                Driver.Check(Driver.cuEventRecord(end.DangerousGetHandle(), Device.Stream), nameof(Driver.cuEventRecord));
                 Driver.Check(Driver.cuEventSynchronize(end.DangerousGetHandle()), nameof(Driver.cuEventSynchronize));
                 float ms;
                 Driver.Check(Driver.cuEventElapsedTime(&ms, start.DangerousGetHandle(), end.DangerousGetHandle()), nameof(Driver.cuEventElapsedTime));
@@ -204,28 +193,7 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
         return CublasLt.cublasLtMatmulAlgoConfigGetAttribute(&algorithm, attribute, &value, sizeof(int), &written) == 0 ? value : -1;
     }
 
-    private void Clear()
-    {
-        foreach (var plan in _plans.Values)
-        {
-            plan.Dispose();
-        }
-
-        _plans.Clear();
-    }
-
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            Clear();
-        }
-
-        _device.Free(_workspace);
-        _handle.Dispose();
-    }
-
-    private sealed class Layouts : IDisposable
+    internal sealed class Layouts : IDisposable
     {
         public MatmulDescHandle Desc { get; init; } = new();
 
@@ -244,7 +212,7 @@ internal sealed unsafe class CublasLtMatmul : IDisposable
         }
     }
 
-    private sealed class Plan : IDisposable
+    internal sealed class Plan : IDisposable
     {
         public bool Int8 { get; private init; }
 
