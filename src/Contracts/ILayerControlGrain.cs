@@ -31,8 +31,12 @@ public interface ILayerControlGrain : IGrainWithStringKey
     /// <summary>Drops built weights, if any; the serving ones stay.</summary>
     Task Discard();
 
-    /// <summary>Writes this layer's tensors, as they serve, as one safetensors shard of a checkpoint in <paramref name="directory"/>.</summary>
-    Task<LayerShard> WriteShard(string directory, int layerCount);
+    /// <summary>
+    /// Starts writing this layer's tensors, as they serve, as one safetensors shard of a checkpoint in
+    /// <paramref name="directory"/> (218 MB for a Llama-3-8B layer in int8: a job, not a call); the shard's
+    /// description comes back in <see cref="LayerJobStatus.Shard"/>.
+    /// </summary>
+    Task StartWriteShard(string directory, int layerCount);
 
     [Orleans.Concurrency.AlwaysInterleave]
     Task<LayerStatus> GetStatus();

@@ -34,7 +34,9 @@ internal static class CheckpointExport
         var shards = await Task.WhenAll(model.Pipeline.Controls.Select(async (control, layer) =>
         {
             job.Cancellation.ThrowIfCancellationRequested();
-            var shard = await control.WriteShard(directory, layers);
+            await control.StartWriteShard(directory, layers);
+            var status = await ClusterLayerRunner.WaitForJob(control, job.Cancellation);
+            var shard = status.Shard ?? throw new InvalidOperationException($"layer {layer} did not write its shard: {status.Error ?? status.State.ToString()}");
             job.Report(new JobEvent("save", ++written, layers + 1, 0, layer));
             return new ShardInfo(shard.File, shard.Tensors.ToArray(), shard.Bytes);
         }));

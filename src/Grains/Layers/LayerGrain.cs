@@ -160,10 +160,7 @@ public sealed class LayerGrain(
     public Task StartBuild(string recipeYaml)
     {
         var (layer, slot, _) = Loaded();
-        if (_job is { IsRunning: true } running)
-        {
-            throw new InvalidOperationException($"layer {layer.Index} is busy with a {running.Kind} job; wait for it or cancel it first");
-        }
+        RefuseWhileBusy(layer);
 
         var recipe = string.IsNullOrWhiteSpace(recipeYaml) ? QuantizationRecipe.Default : RecipeReader.Parse(recipeYaml, "recipe");
         recipe.Validate("recipe");
@@ -251,11 +248,17 @@ public sealed class LayerGrain(
         }
     }
 
-    public async Task<LayerShard> WriteShard(string directory, int layerCount)
+    public Task StartWriteShard(string directory, int layerCount)
     {
         var (layer, slot, _) = Loaded();
-        var shard = await slot.Worker.Run(() => QuantizedCheckpointWriter.WriteLayerShard(directory, layer.Index, layerCount, layer.Weights));
-        return new LayerShard(shard.FileName, shard.TensorNames, shard.TotalBytes);
+        RefuseWhileBusy(layer);
+        _job = LayerJob.Start("save", 1, async (job, cancellation) =>
+        {
+            var shard = await slot.Worker.Run(() => QuantizedCheckpointWriter.WriteLayerShard(directory, layer.Index, layerCount, layer.Weights));
+            job.Advance();
+            return new LayerShard(shard.FileName, shard.TensorNames, shard.TotalBytes);
+        });
+        return Task.CompletedTask;
     }
 
     public Task<LayerStatus> GetStatus() => Task.FromResult(new LayerStatus(
@@ -268,6 +271,14 @@ public sealed class LayerGrain(
         {
             _pending = null;
             await loaded.Slot.Worker.Run(pending.Weights.Dispose);
+        }
+    }
+
+    private void RefuseWhileBusy(DecoderLayer layer)
+    {
+        if (_job is { IsRunning: true } running)
+        {
+            throw new InvalidOperationException($"layer {layer.Index} is busy with a {running.Kind} job; wait for it or cancel it first");
         }
     }
 

@@ -4,7 +4,8 @@ using OrleansQuant.Contracts;
 namespace OrleansQuant.Grains.Layers;
 
 /// <summary>
-/// A layer grain's long work — loading its tensors, building quantized weights — running in the background while the
+/// A layer grain's long work — loading its tensors, building quantized weights, writing its checkpoint shard — running
+/// in the background while the
 /// grain keeps answering calls. The grain starts it and returns; its coordinator asks <see cref="Wait"/> for a bounded
 /// time, again and again, so no call lasts longer than that however long the work takes.
 /// </summary>
@@ -14,7 +15,7 @@ internal sealed class LayerJob
     private readonly CancellationTokenSource _cancel = new();
     private int _done;
     private volatile string? _error;
-    private volatile LayerBuildReport? _report;
+    private volatile object? _result;
 
     private LayerJob(string kind, int total)
     {
@@ -34,7 +35,7 @@ internal sealed class LayerJob
     /// Starts <paramref name="work"/> in the caller's context (the grain's, so what it does after an await is a turn of
     /// the grain). A cancellation ends the job cancelled, any other exception failed with its message.
     /// </summary>
-    public static LayerJob Start(string kind, int total, Func<LayerJob, CancellationToken, Task<LayerBuildReport?>> work)
+    public static LayerJob Start(string kind, int total, Func<LayerJob, CancellationToken, Task<object?>> work)
     {
         var job = new LayerJob(kind, total);
         job.Completion = job.Run(work);
@@ -58,14 +59,14 @@ internal sealed class LayerJob
             : Completion.IsCanceled ? JobState.Cancelled
             : _error is not null ? JobState.Failed
             : JobState.Succeeded;
-        return new LayerJobStatus(Kind, state, _clock.Elapsed.TotalSeconds, Volatile.Read(ref _done), Total, _error, _report);
+        return new LayerJobStatus(Kind, state, _clock.Elapsed.TotalSeconds, Volatile.Read(ref _done), Total, _error, _result as LayerBuildReport, _result as LayerShard);
     }
 
-    private async Task Run(Func<LayerJob, CancellationToken, Task<LayerBuildReport?>> work)
+    private async Task Run(Func<LayerJob, CancellationToken, Task<object?>> work)
     {
         try
         {
-            _report = await work(this, _cancel.Token);
+            _result = await work(this, _cancel.Token);
         }
         catch (Exception error) when (_cancel.IsCancellationRequested)
         {
