@@ -37,4 +37,37 @@ internal static class TensorChecks
             throw new ArgumentException($"{what}: expected {type}, got {tensor}");
         }
     }
+
+    /// <summary>The arguments of <see cref="IComputeDevice.QuantizePerToken"/>, as its contract states them.</summary>
+    public static void RequirePerTokenQuantization(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales)
+    {
+        const string call = nameof(IComputeDevice.QuantizePerToken);
+        RequireShape(quantized, x.Rows, x.Columns, call + " quantized");
+        RequireShape(scales, x.Rows, 1, call + " scales");
+        RequireType(x, TensorType.Float32, call + " x");
+        RequireType(quantized, TensorType.Int8, call + " quantized");
+        RequireType(scales, TensorType.Float32, call + " scales");
+    }
+
+    /// <summary>The arguments of <see cref="IComputeDevice.MatMulInt8"/>, as its contract states them.</summary>
+    public static void RequireW8A8Linear(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
+        DeviceTensor? bias, DeviceTensor output)
+    {
+        const string call = nameof(IComputeDevice.MatMulInt8);
+        int tokens = quantized.Rows, inner = quantized.Columns, outputs = weight.Rows;
+        RequireShape(tokenScales, tokens, 1, call + " token scales");
+        RequireShape(weight, outputs, inner, call + " weight");
+        RequireShape(weightScales, 1, outputs, call + " weight scales");
+        RequireShape(output, tokens, outputs, call + " output");
+        RequireType(quantized, TensorType.Int8, call + " quantized");
+        RequireType(weight, TensorType.Int8, call + " weight");
+        RequireType(tokenScales, TensorType.Float32, call + " token scales");
+        RequireType(weightScales, TensorType.Float32, call + " weight scales");
+        RequireType(output, TensorType.Float32, call + " output");
+        if (bias is not null)
+        {
+            RequireShape(bias, 1, outputs, call + " bias");
+            RequireType(bias, TensorType.Float32, call + " bias");
+        }
+    }
 }

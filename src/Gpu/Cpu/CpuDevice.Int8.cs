@@ -79,11 +79,7 @@ public sealed partial class CpuDevice
     public void QuantizePerToken(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales)
     {
         int tokens = x.Rows, width = x.Columns;
-        RequireShape(quantized, tokens, width, nameof(QuantizePerToken) + " quantized");
-        RequireShape(scales, tokens, 1, nameof(QuantizePerToken) + " scales");
-        RequireType(x, TensorType.Float32, nameof(QuantizePerToken) + " x");
-        RequireType(quantized, TensorType.Int8, nameof(QuantizePerToken) + " quantized");
-        RequireType(scales, TensorType.Float32, nameof(QuantizePerToken) + " scales");
+        RequirePerTokenQuantization(x, quantized, scales);
         float[] input = Own(x).Array<float>(), scale = Own(scales).Array<float>();
         sbyte[] codes = Own(quantized).Array<sbyte>();
         ForEachRow(tokens, width, t =>
@@ -100,16 +96,7 @@ public sealed partial class CpuDevice
         DeviceTensor? bias, DeviceTensor output)
     {
         int tokens = quantized.Rows, inner = quantized.Columns, outputs = weight.Rows;
-        RequireShape(tokenScales, tokens, 1, nameof(MatMulInt8) + " token scales");
-        RequireShape(weight, outputs, inner, nameof(MatMulInt8) + " weight");
-        RequireShape(weightScales, 1, outputs, nameof(MatMulInt8) + " weight scales");
-        RequireShape(output, tokens, outputs, nameof(MatMulInt8) + " output");
-        RequireType(quantized, TensorType.Int8, nameof(MatMulInt8) + " quantized");
-        RequireType(weight, TensorType.Int8, nameof(MatMulInt8) + " weight");
-        if (bias is not null)
-        {
-            RequireShape(bias, 1, outputs, nameof(MatMulInt8) + " bias");
-        }
+        RequireW8A8Linear(quantized, tokenScales, weight, weightScales, bias, output);
 
         if (inner > MaxInt8Inner)
         {

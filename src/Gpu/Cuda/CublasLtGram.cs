@@ -104,18 +104,9 @@ internal sealed unsafe class CublasLtGram : CublasLtSession<(int Tokens, int Row
             };
             try
             {
-                int transA = CublasLt.OpN, transB = CublasLt.OpT;
-                CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc.DangerousGetHandle(), CublasLt.DescTransA, &transA, sizeof(int)),
-                    nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSA)");
-                CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(plan.Desc.DangerousGetHandle(), CublasLt.DescTransB, &transB, sizeof(int)),
-                    nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSB)");
-
-                nint preference;
-                CublasLt.Check(CublasLt.cublasLtMatmulPreferenceCreate(&preference), nameof(CublasLt.cublasLtMatmulPreferenceCreate));
-                using var preferenceHandle = new MatmulPreferenceHandle(preference);
-                ulong workspace = WorkspaceBytes;
-                CublasLt.Check(CublasLt.cublasLtMatmulPreferenceSetAttribute(preference, CublasLt.PreferenceMaxWorkspaceBytes, &workspace, sizeof(ulong)),
-                    nameof(CublasLt.cublasLtMatmulPreferenceSetAttribute));
+                SetTransposes(plan.Desc, CublasLt.OpN, CublasLt.OpT);
+                using var preferenceHandle = CreatePreference();
+                nint preference = preferenceHandle.DangerousGetHandle();
 
                 CublasLt.HeuristicResult best;
                 int found = 0;

@@ -303,18 +303,9 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
                     C = CreateLayout(result, Tokens, Outputs, Outputs, rowMajor: true),
                 };
             Variants[variant] = layouts;
-            int transA = CublasLt.OpT, transB = CublasLt.OpN;
-            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(layouts.Desc.DangerousGetHandle(), CublasLt.DescTransA, &transA, sizeof(int)),
-                nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSA)");
-            CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(layouts.Desc.DangerousGetHandle(), CublasLt.DescTransB, &transB, sizeof(int)),
-                nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSB)");
-
-            nint preference;
-            CublasLt.Check(CublasLt.cublasLtMatmulPreferenceCreate(&preference), nameof(CublasLt.cublasLtMatmulPreferenceCreate));
-            using var preferenceHandle = new MatmulPreferenceHandle(preference);
-            ulong workspace = WorkspaceBytes;
-            CublasLt.Check(CublasLt.cublasLtMatmulPreferenceSetAttribute(preference, CublasLt.PreferenceMaxWorkspaceBytes, &workspace, sizeof(ulong)),
-                nameof(CublasLt.cublasLtMatmulPreferenceSetAttribute));
+            SetTransposes(layouts.Desc, CublasLt.OpT, CublasLt.OpN);
+            using var preferenceHandle = CreatePreference();
+            nint preference = preferenceHandle.DangerousGetHandle();
 
             int requested = Int8 ? CandidatesPerVariant : 1, found = 0;
             var results = stackalloc CublasLt.HeuristicResult[requested];

@@ -52,6 +52,35 @@ internal abstract unsafe class CublasLtSession<TKey, TPlan> : IDisposable
         Plans.Clear();
     }
 
+    /// <summary>Sets a matmul descriptor's operations on A and B (<see cref="CublasLt.OpN"/> or <see cref="CublasLt.OpT"/>).</summary>
+    protected static void SetTransposes(MatmulDescHandle desc, int transA, int transB)
+    {
+        CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(desc.DangerousGetHandle(), CublasLt.DescTransA, &transA, sizeof(int)),
+            nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSA)");
+        CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(desc.DangerousGetHandle(), CublasLt.DescTransB, &transB, sizeof(int)),
+            nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSB)");
+    }
+
+    /// <summary>A heuristic preference that allows algorithms up to the session's workspace.</summary>
+    protected static MatmulPreferenceHandle CreatePreference()
+    {
+        nint preference;
+        CublasLt.Check(CublasLt.cublasLtMatmulPreferenceCreate(&preference), nameof(CublasLt.cublasLtMatmulPreferenceCreate));
+        var handle = new MatmulPreferenceHandle(preference);
+        try
+        {
+            ulong workspace = WorkspaceBytes;
+            CublasLt.Check(CublasLt.cublasLtMatmulPreferenceSetAttribute(preference, CublasLt.PreferenceMaxWorkspaceBytes, &workspace, sizeof(ulong)),
+                nameof(CublasLt.cublasLtMatmulPreferenceSetAttribute));
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
     public void Dispose()
     {
         lock (Gate)

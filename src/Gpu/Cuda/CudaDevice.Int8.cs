@@ -18,11 +18,7 @@ public sealed unsafe partial class CudaDevice
     public void QuantizePerToken(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales)
     {
         int tokens = x.Rows, width = x.Columns;
-        RequireShape(quantized, tokens, width, nameof(QuantizePerToken) + " quantized");
-        RequireShape(scales, tokens, 1, nameof(QuantizePerToken) + " scales");
-        RequireType(x, TensorType.Float32, nameof(QuantizePerToken) + " x");
-        RequireType(quantized, TensorType.Int8, nameof(QuantizePerToken) + " quantized");
-        RequireType(scales, TensorType.Float32, nameof(QuantizePerToken) + " scales");
+        RequirePerTokenQuantization(x, quantized, scales);
         ulong input = Own(x, nameof(QuantizePerToken)).Pointer, codes = Own(quantized, nameof(QuantizePerToken)).Pointer;
         ulong scale = Own(scales, nameof(QuantizePerToken)).Pointer;
         if (width % 4 == 0 && input % 16 == 0 && codes % 4 == 0)
@@ -44,16 +40,7 @@ public sealed unsafe partial class CudaDevice
         DeviceTensor? bias, DeviceTensor output)
     {
         int tokens = quantized.Rows, outputs = weight.Rows;
-        RequireShape(tokenScales, tokens, 1, nameof(MatMulInt8) + " token scales");
-        RequireShape(weightScales, 1, outputs, nameof(MatMulInt8) + " weight scales");
-        RequireShape(output, tokens, outputs, nameof(MatMulInt8) + " output");
-        RequireType(tokenScales, TensorType.Float32, nameof(MatMulInt8) + " token scales");
-        RequireType(weightScales, TensorType.Float32, nameof(MatMulInt8) + " weight scales");
-        RequireType(output, TensorType.Float32, nameof(MatMulInt8) + " output");
-        if (bias is not null)
-        {
-            RequireShape(bias, 1, outputs, nameof(MatMulInt8) + " bias");
-        }
+        RequireW8A8Linear(quantized, tokenScales, weight, weightScales, bias, output);
 
         // Scratch for the int32 sums, not zeroed (Allocate would memset T × N × 4 bytes): the GEMM writes every element.
         using var sums = new CudaTensor(this, TensorType.Int32, tokens, outputs, Alloc((long)tokens * outputs * sizeof(int)));
