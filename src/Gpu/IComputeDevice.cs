@@ -98,6 +98,95 @@ public interface IComputeDevice : IDisposable
     /// </summary>
     void AccumulateGram(DeviceTensor x, DeviceTensor gram);
 
+    // ---- Quantization: SmoothQuant, GPTQ and round-to-nearest on a layer's full-precision weights, as device work.
+    // The algorithms (OrleansQuant.Model.Quantization) are written once over these; a device supplies the steps.
+    // "Square" means Float64 [n, n]. Weight rows are output channels, as everywhere.
+
+    /// <summary>
+    /// Element type conversion between tensors of one shape: Float32 → Float64 (exact) and Float64 → Float32
+    /// (round to nearest even), the widening GPTQ's double-precision work starts with and the narrowing it ends with.
+    /// </summary>
+    void Convert(DeviceTensor source, DeviceTensor destination);
+
+    /// <summary>x[r, c] ·= scales[0, c]: W·diag(s) for smoothing, a norm gain divided by s, dead inputs zeroed. x and
+    /// scales both Float32 or both Float64.</summary>
+    void ScaleColumns(DeviceTensor x, DeviceTensor scales);
+
+    /// <summary>
+    /// A full symmetric matrix from a Gram matrix of which only the upper triangle is defined (what
+    /// <see cref="AccumulateGram"/> leaves): output[i, j] = factor · gram[min(i, j), max(i, j)] · r[i] · r[j], with r =
+    /// <paramref name="inverseScales"/> Float64 <c>[1, n]</c> or 1 when null. H = 2/T·XᵀX is factor 2/T; the Hessian of
+    /// smoothed inputs X·S⁻¹ is r = 1/s (SmoothQuant §4 applied to GPTQ's H without a second calibration pass).
+    /// gram and output are distinct squares.
+    /// </summary>
+    void SymmetricFromUpper(DeviceTensor gram, double factor, DeviceTensor? inverseScales, DeviceTensor output);
+
+    /// <summary>diagonal[0, i] = square[i, i]; Float64.</summary>
+    void Diagonal(DeviceTensor square, DeviceTensor diagonal);
+
+    /// <summary>square[i, i] += addend[0, i]; Float64 (GPTQ's dampening, a dead input's unit pivot).</summary>
+    void AddToDiagonal(DeviceTensor square, DeviceTensor addend);
+
+    /// <summary>
+    /// output[r, c] = x[r, order[0, c]] for any element type; order Int32 <c>[1, columns]</c>, a permutation.
+    /// GPTQ's act-order (columns by descending Hessian diagonal) and its inverse.
+    /// </summary>
+    void PermuteColumns(DeviceTensor x, DeviceTensor order, DeviceTensor output);
+
+    /// <summary>output[i, j] = square[order[i], order[j]]: a symmetric permutation of a Float64 square.</summary>
+    void PermuteSymmetric(DeviceTensor square, DeviceTensor order, DeviceTensor output);
+
+    /// <summary>
+    /// In place, the square A (symmetric positive definite, Float64) becomes U, upper triangular with A⁻¹ = Uᵀ·U: what
+    /// <c>torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(A)), upper=True)</c> gives, GPTQ's
+    /// inverse-Hessian factor. Entries below the diagonal are undefined afterwards. A matrix that is not positive
+    /// definite throws <see cref="ArithmeticException"/> naming the failing pivot (the caller advises more dampening).
+    /// </summary>
+    void CholeskyInverseUpper(DeviceTensor square);
+
+    /// <summary>
+    /// Symmetric int8 scale per row: scales[0, r] = max(max|weights[r, :]| / 127, 1e-8). weights and scales Float64.
+    /// </summary>
+    void ChannelScales(DeviceTensor weights, DeviceTensor scales);
+
+    /// <summary>
+    /// Round to nearest: quantized[r, c] = clamp(round_half_even(weights[r, c] / scales[0, r]), −127, 127). weights
+    /// Float64 <c>[rows, n]</c>, scales Float64 <c>[1, rows]</c>, quantized Int8 <c>[rows, n]</c> (PyTorch's rounding, bit for bit).
+    /// </summary>
+    void QuantizeRows(DeviceTensor weights, DeviceTensor scales, DeviceTensor quantized);
+
+    /// <summary>
+    /// GPTQ's inner loop (Frantar et al. 2023, Algorithm 1) over the columns [start, start + width) of one block, every
+    /// row independently: for i in the block, q = round as <see cref="QuantizeRows"/>; quantized[r, i] = q;
+    /// e = (weights[r, i] − q·scales[r]) / upper[i, i]; errors[r, i − start] = e; weights[r, j] −= e · upper[i, j] for
+    /// the block's j &gt; i. weights Float64 <c>[rows, n]</c> (updated), scales Float64 <c>[1, rows]</c>, upper the
+    /// factor from <see cref="CholeskyInverseUpper"/>, quantized Int8 <c>[rows, n]</c>, errors Float64 <c>[rows, width]</c>.
+    /// </summary>
+    void GptqQuantizeBlock(DeviceTensor weights, DeviceTensor scales, DeviceTensor upper, int start, int width,
+        DeviceTensor quantized, DeviceTensor errors);
+
+    /// <summary>
+    /// GPTQ's lazy batch update: weights[:, end..n) −= errors · upper[start..end, end..n) with end = start + width,
+    /// errors the block's Float64 <c>[rows, width]</c> from <see cref="GptqQuantizeBlock"/>. One product per block.
+    /// </summary>
+    void GptqPropagate(DeviceTensor weights, DeviceTensor errors, DeviceTensor upper, int start);
+
+    /// <summary>
+    /// GPTQ's objective for quantized weights: result[0, 0] = Σ_r Δ_rᵀ·H·Δ_r with Δ = weights − quantized·scales[r]
+    /// (the caller halves it). weights Float64 <c>[rows, n]</c>, quantized Int8, scales Float64 <c>[1, rows]</c>,
+    /// hessian a full symmetric square, result Float64 <c>[1, 1]</c>.
+    /// </summary>
+    void QuadraticError(DeviceTensor weights, DeviceTensor quantized, DeviceTensor scales, DeviceTensor hessian, DeviceTensor result);
+
+    /// <summary>
+    /// Fills a Float32 tensor with normal samples of standard deviation <paramref name="std"/>, element i (row-major)
+    /// drawn from a counter-based generator keyed by (<paramref name="seed"/>, i): SplitMix64 of seed ⊕ (i · golden
+    /// ratio) gives two 32-bit uniforms u1 ∈ (0, 1], u2 ∈ [0, 1), and x = std · sqrt(−2 ln u1) · cos(2π u2) (Box–Muller).
+    /// The same on every device up to float rounding of log/cos, and independent of how the work is split, so a
+    /// synthetic model is made on the device that holds it instead of being carried there.
+    /// </summary>
+    void FillNormal(DeviceTensor x, ulong seed, float std);
+
     /// <summary>Waits until every kernel issued so far has finished.</summary>
     void Synchronize();
 }
