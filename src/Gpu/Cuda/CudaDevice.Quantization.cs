@@ -16,7 +16,6 @@ public sealed unsafe partial class CudaDevice
     public void GptqQuantizeBlock(DeviceTensor weights, DeviceTensor scales, DeviceTensor upper, int start, int width, DeviceTensor quantized, DeviceTensor errors) => throw Pending();
     public void GptqPropagate(DeviceTensor weights, DeviceTensor errors, DeviceTensor upper, int start) => throw Pending();
     public void QuadraticError(DeviceTensor weights, DeviceTensor quantized, DeviceTensor scales, DeviceTensor hessian, DeviceTensor result) => throw Pending();
-    public void FillNormal(DeviceTensor x, ulong seed, float std) => throw Pending();
 
     private static NotSupportedException Pending() => new("quantization kernels are being written in this session");
 }

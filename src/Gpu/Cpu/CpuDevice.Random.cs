@@ -1,0 +1,7 @@
+namespace OrleansQuant.Gpu.Cpu;
+
+// TEMPORARY placeholder for FillNormal, replaced by the implementation in this session's work.
+public sealed partial class CpuDevice
+{
+    public void FillNormal(DeviceTensor x, ulong seed, float std) => throw new NotSupportedException("FillNormal is being written in this session");
+}
