@@ -56,6 +56,21 @@ public interface IComputeDevice : IDisposable
         DeviceTensor? bias, DeviceTensor output);
 
     /// <summary>
+    /// <see cref="RmsNorm"/> and <see cref="QuantizePerToken"/> of its output in one pass over each row, the input of
+    /// W8A8 q/k/v or gate/up projections: <paramref name="quantized"/> and <paramref name="scales"/> equal those of
+    /// RmsNorm then QuantizePerToken on this device bit for bit. <paramref name="normed"/> (Float32 <c>[T, n]</c>) receives
+    /// the float output as well when something still reads it (a full-precision linear, a calibration observer); null
+    /// skips writing it.
+    /// </summary>
+    void RmsNormQuantize(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor? normed, DeviceTensor quantized, DeviceTensor scales);
+
+    /// <summary>
+    /// <see cref="SiluMul"/> and <see cref="QuantizePerToken"/> of its output in one pass, the input of a W8A8
+    /// down projection; equal to the two calls bit for bit. <paramref name="output"/> may be null, gate or up.
+    /// </summary>
+    void SiluMulQuantize(DeviceTensor gate, DeviceTensor up, DeviceTensor? output, DeviceTensor quantized, DeviceTensor scales);
+
+    /// <summary>
     /// Rotary position embedding in place, Hugging Face <c>rotate_half</c> layout (the two halves of each head
     /// rotate together). Row t is at position <paramref name="positions"/>[t]; <paramref name="inverseFrequencies"/> is
     /// <c>[1, headDim / 2]</c>.

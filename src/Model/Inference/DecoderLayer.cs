@@ -58,38 +58,51 @@ public sealed class DecoderLayer : IDisposable
         var w = weights ?? Weights;
         // The step's positions, cache slots and block tables, with its new positions' blocks taken from the pool.
         using var step = StepLayout.Reserve(batch, _cache, _device);
-        using var normed = _device.Allocate(TensorType.Float32, tokens, width);
         using var query = _device.Allocate(TensorType.Float32, tokens, Shape.QueryWidth);
         using var keys = _device.Allocate(TensorType.Float32, tokens, Shape.KvWidth);
         using var values = _device.Allocate(TensorType.Float32, tokens, Shape.KvWidth);
         using var attended = _device.Allocate(TensorType.Float32, tokens, Shape.QueryWidth);
         using var projected = _device.Allocate(TensorType.Float32, tokens, width);
+        bool observed = observer is not null;
 
-        // Attention block.
-        _device.RmsNorm(hidden, w.InputNorm, _eps, normed);
-        observer?.Observe(LinearInput.Attention, normed);
-        w.QueryProjection.Forward(normed, query);
-        w.KeyProjection.Forward(normed, keys);
-        w.ValueProjection.Forward(normed, values);
+        // Attention block. The normed input is quantized once for q, k and v (in the norm's kernel) when they are W8A8.
+        using (var normed = LinearActivation.Normalize(_device, hidden, w.InputNorm, _eps, w.Forms(LinearInput.Attention, observed)))
+        {
+            observer?.Observe(LinearInput.Attention, normed.Float!);
+            w.QueryProjection.Forward(normed, query);
+            w.KeyProjection.Forward(normed, keys);
+            w.ValueProjection.Forward(normed, values);
+        }
+
         _device.ApplyRope(query, Shape.Heads, Shape.HeadDim, step.Positions, _inverseFrequencies);
         _device.ApplyRope(keys, Shape.KvHeads, Shape.HeadDim, step.Positions, _inverseFrequencies);
         _device.WriteKvCache(keys, values, step.Slots, _cache.Keys, _cache.Values);
         _device.PagedAttention(query, _cache.Keys, _cache.Values, step.Attention, Shape, attended);
 
         observer?.Observe(LinearInput.AttentionOutput, attended);
-        w.OutputProjection.Forward(attended, projected);
+        using (var attention = LinearActivation.Of(_device, attended))
+        {
+            w.OutputProjection.Forward(attention, projected);
+        }
+
         _device.AddInPlace(hidden, projected);
 
-        // MLP block.
-        _device.RmsNorm(hidden, w.PostAttentionNorm, _eps, normed);
-        observer?.Observe(LinearInput.Mlp, normed);
+        // MLP block: gate and up share one quantized input; SwiGLU's output is quantized in its own kernel for down.
         using var gate = _device.Allocate(TensorType.Float32, tokens, Config.IntermediateSize);
         using var up = _device.Allocate(TensorType.Float32, tokens, Config.IntermediateSize);
-        w.GateProjection.Forward(normed, gate);
-        w.UpProjection.Forward(normed, up);
-        _device.SiluMul(gate, up, gate);
-        observer?.Observe(LinearInput.MlpDown, gate);
-        w.DownProjection.Forward(gate, projected);
+        using (var normed = LinearActivation.Normalize(_device, hidden, w.PostAttentionNorm, _eps, w.Forms(LinearInput.Mlp, observed)))
+        {
+            observer?.Observe(LinearInput.Mlp, normed.Float!);
+            w.GateProjection.Forward(normed, gate);
+            w.UpProjection.Forward(normed, up);
+        }
+
+        using (var activated = LinearActivation.SwiGlu(_device, gate, up, w.Forms(LinearInput.MlpDown, observed)))
+        {
+            observer?.Observe(LinearInput.MlpDown, activated.Float!);
+            w.DownProjection.Forward(activated, projected);
+        }
+
         _device.AddInPlace(hidden, projected);
     }
 

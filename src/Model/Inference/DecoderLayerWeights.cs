@@ -64,6 +64,22 @@ public sealed class DecoderLayerWeights : IDisposable
         };
     }
 
+    /// <summary>
+    /// The forms a step must make of <paramref name="input"/>: float when a full-precision linear reads it or
+    /// calibration observes it, int8 when a W8A8 linear reads it (a partly quantized layer needs both).
+    /// </summary>
+    public LinearForms Forms(LinearInput input, bool observed)
+    {
+        bool float32 = observed, int8 = false;
+        foreach (var slot in LinearSlot.Readers(input))
+        {
+            bool reads = slot.Get(this).ReadsInt8;
+            int8 |= reads;
+            float32 |= !reads;
+        }
+
+        return new LinearForms(float32, int8);
+    }
 
     public long ByteLength =>
         InputNorm.ByteLength + PostAttentionNorm.ByteLength + QueryProjection.ByteLength + KeyProjection.ByteLength

@@ -24,6 +24,11 @@ public sealed class FloatLinear : Linear
     public override void Forward(DeviceTensor input, DeviceTensor output) =>
         Weight.Device.MatMul(input, Weight, Bias, output);
 
+    public override void Forward(LinearActivation input, DeviceTensor output) =>
+        Forward(input.Float ?? throw new InvalidOperationException("a full-precision linear's input was made without its float form"), output);
+
+    public override bool ReadsInt8 => false;
+
     public override void Dispose()
     {
         Weight.Dispose();

@@ -41,6 +41,14 @@ public sealed class Int8Linear : Linear
         device.MatMulInt8(quantized, tokenScales, Weight, WeightScales, Bias, output);
     }
 
+    public override void Forward(LinearActivation input, DeviceTensor output)
+    {
+        var (quantized, tokenScales) = input.Int8();
+        Weight.Device.MatMulInt8(quantized, tokenScales, Weight, WeightScales, Bias, output);
+    }
+
+    public override bool ReadsInt8 => true;
+
     public override void Dispose()
     {
         Weight.Dispose();

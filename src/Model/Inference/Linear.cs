@@ -18,5 +18,11 @@ public abstract class Linear : IDisposable
     /// <summary>input <c>[T, InputFeatures]</c> → output <c>[T, OutputFeatures]</c>.</summary>
     public abstract void Forward(DeviceTensor input, DeviceTensor output);
 
+    /// <summary>The same from a step's shared input, in the form this linear reads (float, or int8 per token).</summary>
+    public abstract void Forward(LinearActivation input, DeviceTensor output);
+
+    /// <summary>Whether this linear reads its input quantized to int8 per token (W8A8) rather than in float.</summary>
+    public abstract bool ReadsInt8 { get; }
+
     public abstract void Dispose();
 }
