@@ -6,7 +6,8 @@ public static class DeviceTensorTransfers
     /// <summary>A new <c>[rows, columns]</c> tensor on <paramref name="device"/> holding <paramref name="values"/>.</summary>
     public static DeviceTensor UploadNew<T>(this IComputeDevice device, ReadOnlySpan<T> values, int rows, int columns) where T : unmanaged
     {
-        var tensor = device.Allocate(TensorTypeExtensions.Of<T>(), rows, columns);
+        // Every element is written by the upload, so nothing needs zeroing first.
+        var tensor = device.AllocateScratch(TensorTypeExtensions.Of<T>(), rows, columns);
         try
         {
             device.Upload(values, tensor);

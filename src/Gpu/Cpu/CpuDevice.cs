@@ -43,6 +43,9 @@ public sealed partial class CpuDevice : IComputeDevice
 
     public DeviceTensor Allocate(TensorType type, int rows, int columns) => new CpuTensor(this, type, rows, columns);
 
+    // Managed arrays come zeroed; skipping that would need pooled memory, which a host step does not need.
+    public DeviceTensor AllocateScratch(TensorType type, int rows, int columns) => Allocate(type, rows, columns);
+
     public void Upload<T>(ReadOnlySpan<T> source, DeviceTensor destination) where T : unmanaged
     {
         var target = Own(destination).Span<T>();

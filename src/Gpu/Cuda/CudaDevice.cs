@@ -110,6 +110,13 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         return new CudaTensor(this, type, rows, columns, pointer);
     }
 
+    public DeviceTensor AllocateScratch(TensorType type, int rows, int columns)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        return new CudaTensor(this, type, rows, columns, Alloc((long)rows * columns * type.ElementSize()));
+    }
+
     public void Upload<T>(ReadOnlySpan<T> source, DeviceTensor destination) where T : unmanaged
     {
         var target = Own(destination, nameof(Upload));

@@ -58,11 +58,11 @@ public sealed class DecoderLayer : IDisposable
         var w = weights ?? Weights;
         // The step's positions, cache slots and block tables, with its new positions' blocks taken from the pool.
         using var step = StepLayout.Reserve(batch, _cache, _device);
-        using var query = _device.Allocate(TensorType.Float32, tokens, Shape.QueryWidth);
-        using var keys = _device.Allocate(TensorType.Float32, tokens, Shape.KvWidth);
-        using var values = _device.Allocate(TensorType.Float32, tokens, Shape.KvWidth);
-        using var attended = _device.Allocate(TensorType.Float32, tokens, Shape.QueryWidth);
-        using var projected = _device.Allocate(TensorType.Float32, tokens, width);
+        using var query = _device.AllocateScratch(TensorType.Float32, tokens, Shape.QueryWidth);
+        using var keys = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
+        using var values = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
+        using var attended = _device.AllocateScratch(TensorType.Float32, tokens, Shape.QueryWidth);
+        using var projected = _device.AllocateScratch(TensorType.Float32, tokens, width);
         bool observed = observer is not null;
 
         // Attention block. The normed input is quantized once for q, k and v (in the norm's kernel) when they are W8A8.
@@ -88,8 +88,8 @@ public sealed class DecoderLayer : IDisposable
         _device.AddInPlace(hidden, projected);
 
         // MLP block: gate and up share one quantized input; SwiGLU's output is quantized in its own kernel for down.
-        using var gate = _device.Allocate(TensorType.Float32, tokens, Config.IntermediateSize);
-        using var up = _device.Allocate(TensorType.Float32, tokens, Config.IntermediateSize);
+        using var gate = _device.AllocateScratch(TensorType.Float32, tokens, Config.IntermediateSize);
+        using var up = _device.AllocateScratch(TensorType.Float32, tokens, Config.IntermediateSize);
         using (var normed = LinearActivation.Normalize(_device, hidden, w.PostAttentionNorm, _eps, w.Forms(LinearInput.Mlp, observed)))
         {
             observer?.Observe(LinearInput.Mlp, normed.Float!);

@@ -94,12 +94,12 @@ public sealed class LinearActivation : IDisposable
     }
 
     private static LinearActivation Allocate(IComputeDevice device, int rows, int columns, LinearForms forms) =>
-        new(device, forms.Float ? device.Allocate(TensorType.Float32, rows, columns) : null, ownsFloat: true, rows, columns);
+        new(device, forms.Float ? device.AllocateScratch(TensorType.Float32, rows, columns) : null, ownsFloat: true, rows, columns);
 
     private (DeviceTensor Quantized, DeviceTensor Scales) AllocateQuantized()
     {
-        _quantized = _device.Allocate(TensorType.Int8, Rows, Columns);
-        _scales = _device.Allocate(TensorType.Float32, Rows, 1);
+        _quantized = _device.AllocateScratch(TensorType.Int8, Rows, Columns);
+        _scales = _device.AllocateScratch(TensorType.Float32, Rows, 1);
         return (_quantized, _scales);
     }
 }

@@ -29,6 +29,8 @@ internal sealed class FakeDevice(int ordinal) : IComputeDevice
 
     public DeviceTensor Allocate(TensorType type, int rows, int columns) => throw new NotSupportedException();
 
+    public DeviceTensor AllocateScratch(TensorType type, int rows, int columns) => throw new NotSupportedException();
+
     public void Upload<T>(ReadOnlySpan<T> source, DeviceTensor destination) where T : unmanaged => throw new NotSupportedException();
 
     public void Download<T>(DeviceTensor source, Span<T> destination) where T : unmanaged => throw new NotSupportedException();
