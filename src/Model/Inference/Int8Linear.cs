@@ -35,8 +35,8 @@ public sealed class Int8Linear : Linear
     public override void Forward(DeviceTensor input, DeviceTensor output)
     {
         var device = Weight.Device;
-        using var quantized = device.Allocate(TensorType.Int8, input.Rows, input.Columns);
-        using var tokenScales = device.Allocate(TensorType.Float32, input.Rows, 1);
+        using var quantized = device.AllocateScratch(TensorType.Int8, input.Rows, input.Columns);
+        using var tokenScales = device.AllocateScratch(TensorType.Float32, input.Rows, 1);
         device.QuantizePerToken(input, quantized, tokenScales);
         device.MatMulInt8(quantized, tokenScales, Weight, WeightScales, Bias, output);
     }
