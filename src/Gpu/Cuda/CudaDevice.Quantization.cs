@@ -63,7 +63,8 @@ public sealed unsafe partial class CudaDevice
     public void SymmetricFromUpper(DeviceTensor gram, double factor, DeviceTensor? inverseScales, DeviceTensor output)
     {
         const string call = nameof(SymmetricFromUpper);
-        int n = RequireSquare(gram, call + " gram");
+        RequireSquare(gram, call + " gram");
+        int n = gram.Rows;
         RequireShape(output, n, n, call + " output");
         RequireType(output, TensorType.Float64, call + " output");
         if (ReferenceEquals(gram, output))
@@ -74,8 +75,7 @@ public sealed unsafe partial class CudaDevice
         ulong source = Own(gram, call).Pointer, target = Own(output, call).Pointer, r = 0;
         if (inverseScales is not null)
         {
-            RequireShape(inverseScales, 1, n, call + " inverse scales");
-            RequireType(inverseScales, TensorType.Float64, call + " inverse scales");
+            RequireVector(inverseScales, n, TensorType.Float64, call + " inverse scales");
             r = Own(inverseScales, call).Pointer;
         }
 
@@ -87,9 +87,9 @@ public sealed unsafe partial class CudaDevice
     public void Diagonal(DeviceTensor square, DeviceTensor diagonal)
     {
         const string call = nameof(Diagonal);
-        int n = RequireSquare(square, call + " square");
-        RequireShape(diagonal, 1, n, call + " diagonal");
-        RequireType(diagonal, TensorType.Float64, call + " diagonal");
+        RequireSquare(square, call + " square");
+        int n = square.Rows;
+        RequireVector(diagonal, n, TensorType.Float64, call + " diagonal");
         ulong source = Own(square, call).Pointer, target = Own(diagonal, call).Pointer;
         void** arguments = stackalloc void*[] { &source, &target, &n };
         Launch("diagonal_f64", GridFor(n), 1, RowThreads, 0, arguments);
@@ -98,9 +98,9 @@ public sealed unsafe partial class CudaDevice
     public void AddToDiagonal(DeviceTensor square, DeviceTensor addend)
     {
         const string call = nameof(AddToDiagonal);
-        int n = RequireSquare(square, call + " square");
-        RequireShape(addend, 1, n, call + " addend");
-        RequireType(addend, TensorType.Float64, call + " addend");
+        RequireSquare(square, call + " square");
+        int n = square.Rows;
+        RequireVector(addend, n, TensorType.Float64, call + " addend");
         ulong target = Own(square, call).Pointer, source = Own(addend, call).Pointer;
         void** arguments = stackalloc void*[] { &target, &source, &n };
         Launch("add_to_diagonal_f64", GridFor(n), 1, RowThreads, 0, arguments);
@@ -110,8 +110,7 @@ public sealed unsafe partial class CudaDevice
     {
         const string call = nameof(PermuteColumns);
         int rows = x.Rows, columns = x.Columns;
-        RequireShape(order, 1, columns, call + " order");
-        RequireType(order, TensorType.Int32, call + " order");
+        RequireVector(order, columns, TensorType.Int32, call + " order");
         RequireShape(output, rows, columns, call + " output");
         RequireType(output, x.Type, call + " output");
         RequireDistinct(x, output, call);
@@ -129,9 +128,9 @@ public sealed unsafe partial class CudaDevice
     public void PermuteSymmetric(DeviceTensor square, DeviceTensor order, DeviceTensor output)
     {
         const string call = nameof(PermuteSymmetric);
-        int n = RequireSquare(square, call + " square");
-        RequireShape(order, 1, n, call + " order");
-        RequireType(order, TensorType.Int32, call + " order");
+        RequireSquare(square, call + " square");
+        int n = square.Rows;
+        RequireVector(order, n, TensorType.Int32, call + " order");
         RequireShape(output, n, n, call + " output");
         RequireType(output, TensorType.Float64, call + " output");
         RequireDistinct(square, output, call);
@@ -149,7 +148,8 @@ public sealed unsafe partial class CudaDevice
     public void CholeskyInverseUpper(DeviceTensor square)
     {
         const string call = nameof(CholeskyInverseUpper);
-        int n = RequireSquare(square, call + " square");
+        RequireSquare(square, call + " square");
+        int n = square.Rows;
         ulong a = Own(square, call).Pointer;
         if (n == 0)
         {
@@ -217,8 +217,7 @@ public sealed unsafe partial class CudaDevice
     {
         const string call = nameof(ChannelScales);
         RequireType(weights, TensorType.Float64, call + " weights");
-        RequireShape(scales, 1, weights.Rows, call + " scales");
-        RequireType(scales, TensorType.Float64, call + " scales");
+        RequireVector(scales, weights.Rows, TensorType.Float64, call + " scales");
         ulong source = Own(weights, call).Pointer, target = Own(scales, call).Pointer;
         int rows = weights.Rows, columns = weights.Columns;
         void** arguments = stackalloc void*[] { &source, &target, &rows, &columns };
@@ -229,8 +228,7 @@ public sealed unsafe partial class CudaDevice
     {
         const string call = nameof(QuantizeRows);
         RequireType(weights, TensorType.Float64, call + " weights");
-        RequireShape(scales, 1, weights.Rows, call + " scales");
-        RequireType(scales, TensorType.Float64, call + " scales");
+        RequireVector(scales, weights.Rows, TensorType.Float64, call + " scales");
         RequireShape(quantized, weights.Rows, weights.Columns, call + " quantized");
         RequireType(quantized, TensorType.Int8, call + " quantized");
         ulong source = Own(weights, call).Pointer, factors = Own(scales, call).Pointer, target = Own(quantized, call).Pointer;
@@ -249,13 +247,12 @@ public sealed unsafe partial class CudaDevice
         const string call = nameof(GptqQuantizeBlock);
         int rows = weights.Rows, n = weights.Columns;
         RequireType(weights, TensorType.Float64, call + " weights");
-        RequireShape(scales, 1, rows, call + " scales");
-        RequireType(scales, TensorType.Float64, call + " scales");
+        RequireVector(scales, rows, TensorType.Float64, call + " scales");
         RequireShape(upper, n, n, call + " upper");
         RequireType(upper, TensorType.Float64, call + " upper");
         RequireShape(quantized, rows, n, call + " quantized");
         RequireType(quantized, TensorType.Int8, call + " quantized");
-        RequireBlock(start, width, n, call);
+        RequireColumnBlock(start, width, n, call);
         RequireShape(errors, rows, width, call + " errors");
         RequireType(errors, TensorType.Float64, call + " errors");
         ulong w = Own(weights, call).Pointer, s = Own(scales, call).Pointer, u = Own(upper, call).Pointer;
@@ -290,7 +287,7 @@ public sealed unsafe partial class CudaDevice
         RequireShape(errors, rows, width, call + " errors");
         RequireShape(upper, n, n, call + " upper");
         RequireType(upper, TensorType.Float64, call + " upper");
-        RequireBlock(start, width, n, call);
+        RequireColumnBlock(start, width, n, call);
         ulong w = Own(weights, call).Pointer, e = Own(errors, call).Pointer, u = Own(upper, call).Pointer;
         int end = start + width;
         if (rows == 0 || width == 0 || end == n)
@@ -311,8 +308,7 @@ public sealed unsafe partial class CudaDevice
         RequireType(weights, TensorType.Float64, call + " weights");
         RequireShape(quantized, rows, n, call + " quantized");
         RequireType(quantized, TensorType.Int8, call + " quantized");
-        RequireShape(scales, 1, rows, call + " scales");
-        RequireType(scales, TensorType.Float64, call + " scales");
+        RequireVector(scales, rows, TensorType.Float64, call + " scales");
         RequireShape(hessian, n, n, call + " hessian");
         RequireType(hessian, TensorType.Float64, call + " hessian");
         RequireShape(result, 1, 1, call + " result");
@@ -398,26 +394,11 @@ public sealed unsafe partial class CudaDevice
         return new CuSolverHandle(handle);
     }
 
-    private static int RequireSquare(DeviceTensor square, string what)
-    {
-        RequireType(square, TensorType.Float64, what);
-        RequireShape(square, square.Rows, square.Rows, what);
-        return square.Rows;
-    }
-
     private static void RequireDistinct(DeviceTensor input, DeviceTensor output, string call)
     {
         if (ReferenceEquals(input, output))
         {
             throw new ArgumentException($"{call}: input and output must be distinct tensors");
-        }
-    }
-
-    private static void RequireBlock(int start, int width, int n, string call)
-    {
-        if (start < 0 || width < 0 || start + width > n)
-        {
-            throw new ArgumentOutOfRangeException(nameof(start), $"{call}: block [{start}, {start + width}) outside the {n} columns");
         }
     }
 }

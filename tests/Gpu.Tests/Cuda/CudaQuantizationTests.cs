@@ -535,6 +535,7 @@ public sealed class CudaQuantizationTests(CudaFixture devices, ITestOutputHelper
 
     /// <summary>GPTQ of a Llama-3-8B down_proj-sized linear (4096 × 14336), H from 16384 random rows; printed, not asserted.</summary>
     [GpuFact]
+    [Trait("Kind", "Timing")]
     public void WholeGptqTimingAt4096x14336()
     {
         var gpu = devices.Gpu;
@@ -577,6 +578,229 @@ public sealed class CudaQuantizationTests(CudaFixture devices, ITestOutputHelper
         }
 
         Assert.Equal(rows * n, codes.Length);
+    }
+
+    /// <summary>
+    /// Every op on the same fresh random inputs on the GPU and on the CPU device: equal bit for bit where the contract's
+    /// arithmetic is a fixed sequence of IEEE operations (printed as "exact"), else within fp64 tolerance. An op the CPU
+    /// device does not implement yet (NotSupportedException) is listed, not failed.
+    /// </summary>
+    [GpuFact]
+    public void EveryOpEqualsTheCpuDevice()
+    {
+        var random = Compare.Fresh(out int seed);
+        var gpu = devices.Gpu;
+        var cpu = devices.Cpu;
+        const int rows = 48, n = 200, tokens = 400;
+        var report = new List<string>();
+        var missing = new List<string>();
+
+        void Same<T>(string op, Func<IComputeDevice, T[]> run, double tolerance) where T : unmanaged
+        {
+            T[] expected;
+            try
+            {
+                expected = run(cpu);
+            }
+            catch (NotSupportedException)
+            {
+                missing.Add(op);
+                return;
+            }
+
+            var actual = run(gpu);
+            Assert.Equal(expected.Length, actual.Length);
+            double worst = 0;
+            for (int i = 0; i < expected.Length; i++)
+            {
+                double e = ToDouble(expected[i]), a = ToDouble(actual[i]);
+                if (!e.Equals(a))
+                {
+                    worst = Math.Max(worst, Math.Abs(a - e) / (Math.Abs(e) + 1e-300));
+                }
+            }
+
+            var (expectedDoubles, actualDoubles) = (expected.Select(ToDouble).ToArray(), actual.Select(ToDouble).ToArray());
+            if (tolerance == 0)
+            {
+                Assert.True(expectedDoubles.SequenceEqual(actualDoubles), $"{op} (seed {seed}): the GPU differs from the CPU device (max relative {worst:E2})");
+            }
+            else
+            {
+                AssertClose(expectedDoubles, actualDoubles, tolerance, $"{op} (seed {seed}) against the CPU device");
+            }
+
+            report.Add(worst == 0 ? $"{op} exact" : $"{op} {worst:E1}");
+        }
+
+        static double ToDouble<T>(T value) where T : unmanaged => value switch
+        {
+            double d => d,
+            float f => f,
+            sbyte b => b,
+            int i => i,
+            _ => throw new NotSupportedException(typeof(T).Name),
+        };
+
+        var floats = Compare.Floats(random, rows * n, 2f);
+        var w = Enumerable.Range(0, rows * n).Select(_ => (random.NextDouble() * 2 - 1) * 0.05).ToArray();
+        var columnScales = Enumerable.Range(0, n).Select(_ => 0.25 + random.NextDouble()).ToArray();
+        var x = Compare.Floats(random, tokens * n, 1f);
+        var order = Enumerable.Range(0, n).OrderBy(_ => random.Next()).ToArray();
+        var codes = Compare.Codes(random, rows * n);
+
+        Same("Convert Float32→Float64", d => Run<double>(d, t => d.Convert(t.Up(floats, rows, n), t.New(TensorType.Float64, rows, n)), 1), 0);
+        Same("Convert Float64→Float32", d => Run<float>(d, t => d.Convert(t.Up(w, rows, n), t.New(TensorType.Float32, rows, n)), 1), 0);
+        Same("ScaleColumns Float32", d => Run<float>(d, t => d.ScaleColumns(t.Up(floats, rows, n), t.Up(columnScales.Select(v => (float)v).ToArray(), 1, n)), 0), 0);
+        Same("ScaleColumns Float64", d => Run<double>(d, t => d.ScaleColumns(t.Up(w, rows, n), t.Up(columnScales, 1, n)), 0), 0);
+        // H = 2/T·S⁻¹XᵀXS⁻¹ from the device's own Gram matrix (fp64 sums in different orders: compared within tolerance).
+        Same("SymmetricFromUpper", d => Run<double>(d, t =>
+        {
+            var gram = t.New(TensorType.Float64, n, n);
+            d.AccumulateGram(t.Up(x, tokens, n), gram);
+            d.SymmetricFromUpper(gram, 2.0 / tokens, t.Up(columnScales.Select(v => 1 / v).ToArray(), 1, n), t.New(TensorType.Float64, n, n));
+        }, 3), 1e-13);
+        var h = HostHessian(x, tokens, n);
+        Same("Diagonal", d => Run<double>(d, t => d.Diagonal(t.Up(h, n, n), t.New(TensorType.Float64, 1, n)), 1), 0);
+        Same("AddToDiagonal", d => Run<double>(d, t => d.AddToDiagonal(t.Up(h, n, n), t.Up(columnScales, 1, n)), 0), 0);
+        Same("PermuteColumns Int8", d => Run<sbyte>(d, t => d.PermuteColumns(t.Up(codes, rows, n), t.Up(order, 1, n), t.New(TensorType.Int8, rows, n)), 2), 0);
+        Same("PermuteColumns Float64", d => Run<double>(d, t => d.PermuteColumns(t.Up(w, rows, n), t.Up(order, 1, n), t.New(TensorType.Float64, rows, n)), 2), 0);
+        Same("PermuteSymmetric", d => Run<double>(d, t => d.PermuteSymmetric(t.Up(h, n, n), t.Up(order, 1, n), t.New(TensorType.Float64, n, n)), 2), 0);
+        Same("CholeskyInverseUpper", d =>
+        {
+            var u = Run<double>(d, t => d.CholeskyInverseUpper(t.Up(h, n, n)), 0);
+            for (int i = 0; i < n; i++)
+            {
+                Array.Clear(u, i * n, i);
+            }
+
+            return u;
+        }, 1e-10);
+        Same("ChannelScales", d => Run<double>(d, t => d.ChannelScales(t.Up(w, rows, n), t.New(TensorType.Float64, 1, rows)), 1), 0);
+        var s = Enumerable.Range(0, rows).Select(_ => 0.05 / 127 * (0.5 + random.NextDouble())).ToArray();
+        Same("QuantizeRows", d => Run<sbyte>(d, t => d.QuantizeRows(t.Up(w, rows, n), t.Up(s, 1, rows), t.New(TensorType.Int8, rows, n)), 2), 0);
+        var u = RandomUpper(random, n);
+        for (int i = 0; i < n * n; i++)
+        {
+            u[i] = double.IsNaN(u[i]) ? 0 : u[i];
+        }
+
+        foreach (var (start, width) in new[] { (0, 128), (128, 72), (13, 1) })
+        {
+            string block = $"[{start}, {start + width})";
+            Same($"GptqQuantizeBlock {block} codes", d => Run<sbyte>(d, t => d.GptqQuantizeBlock(t.Up(w, rows, n), t.Up(s, 1, rows), t.Up(u, n, n), start, width,
+                t.New(TensorType.Int8, rows, n), t.New(TensorType.Float64, rows, width)), 3), 0);
+            Same($"GptqQuantizeBlock {block} errors", d => Run<double>(d, t => d.GptqQuantizeBlock(t.Up(w, rows, n), t.Up(s, 1, rows), t.Up(u, n, n), start, width,
+                t.New(TensorType.Int8, rows, n), t.New(TensorType.Float64, rows, width)), 4), 1e-13);
+            Same($"GptqQuantizeBlock {block} weights", d => Run<double>(d, t => d.GptqQuantizeBlock(t.Up(w, rows, n), t.Up(s, 1, rows), t.Up(u, n, n), start, width,
+                t.New(TensorType.Int8, rows, n), t.New(TensorType.Float64, rows, width)), 0), 1e-13);
+            var e = Enumerable.Range(0, rows * width).Select(_ => random.NextDouble() - 0.5).ToArray();
+            Same($"GptqPropagate {block}", d => Run<double>(d, t => d.GptqPropagate(t.Up(w, rows, n), t.Up(e, rows, width), t.Up(u, n, n), start), 0), 1e-12);
+        }
+
+        Same("QuadraticError", d => Run<double>(d, t => d.QuadraticError(t.Up(w, rows, n), t.Up(codes, rows, n), t.Up(s, 1, rows), t.Up(h, n, n),
+            t.New(TensorType.Float64, 1, 1)), 4), 1e-10);
+        Same("FillNormal", d => Run<float>(d, t => d.FillNormal(t.New(TensorType.Float32, rows, n), 99, 0.5f), 0), 1e-6);
+
+        output.WriteLine($"GPU = CPU device (seed {seed}): {string.Join("; ", report)}");
+        output.WriteLine(missing.Count == 0 ? "the CPU device implements every op" : $"not on the CPU device yet: {string.Join(", ", missing)}");
+    }
+
+    /// <summary>The whole GPTQ from the ops (act-order, a dead input) on the CPU device and on the GPU: the same codes.</summary>
+    [GpuFact]
+    public void WholeGptqOnTheGpuMatchesTheCpuDevice()
+    {
+        var random = Compare.Fresh(out int seed);
+        var gpu = devices.Gpu;
+        var cpu = devices.Cpu;
+        const int rows = 256, n = 512, tokens = 1024;
+        var x = Compare.Floats(random, tokens * n, 1f);
+        for (int t = 0; t < tokens; t++)
+        {
+            x[t * n + 3] = 0;
+            x[t * n + 40] *= 25;
+        }
+
+        var w = Enumerable.Range(0, rows * n).Select(_ => (random.NextDouble() * 2 - 1) / Math.Sqrt(n)).ToArray();
+        var h = HostHessian(x, tokens, n);
+        (sbyte[] Codes, double[] Scales) expected;
+        try
+        {
+            expected = GptqWithOps(cpu, cpu.UploadNew<double>(w, rows, n), cpu.UploadNew<double>(h, n, n), 128, 0.01, actOrder: true);
+        }
+        catch (NotSupportedException e)
+        {
+            output.WriteLine($"the CPU device lacks an op of GPTQ yet: {e.Message}");
+            return;
+        }
+
+        var (codes, scales) = GptqWithOps(gpu, gpu.UploadNew<double>(w, rows, n), gpu.UploadNew<double>(h, n, n), 128, 0.01, actOrder: true);
+        var (equal, worst) = Agreement(expected.Codes, codes);
+        output.WriteLine($"GPTQ act-order {rows}×{n} on the GPU vs the CPU device: {equal} of {codes.Length} codes equal, worst difference {worst}");
+        Assert.Equal(expected.Scales, scales);
+        Assert.True(equal >= 0.999 * codes.Length && worst <= 1, $"GPTQ GPU vs CPU device (seed {seed}): {equal} of {codes.Length} equal, worst {worst}");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="op"/> on tensors it makes through <see cref="Tensors"/> and returns the
+    /// <paramref name="result"/>-th tensor it made (in order of making), downloaded.
+    /// </summary>
+    private static T[] Run<T>(IComputeDevice device, Action<Tensors> op, int result) where T : unmanaged
+    {
+        using var tensors = new Tensors(device);
+        op(tensors);
+        return tensors.Made[result].ToArray<T>();
+    }
+
+    private sealed class Tensors(IComputeDevice device) : IDisposable
+    {
+        public List<DeviceTensor> Made { get; } = [];
+
+        public DeviceTensor Up<T>(T[] values, int rows, int columns) where T : unmanaged => Keep(device.UploadNew<T>(values, rows, columns));
+
+        public DeviceTensor New(TensorType type, int rows, int columns) => Keep(device.Allocate(type, rows, columns));
+
+        private DeviceTensor Keep(DeviceTensor tensor)
+        {
+            Made.Add(tensor);
+            return tensor;
+        }
+
+        public void Dispose()
+        {
+            foreach (var tensor in Made)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
+    /// <summary>2/T·XᵀX, full and symmetric, in host doubles.</summary>
+    private static double[] HostHessian(float[] x, int tokens, int n)
+    {
+        var h = new double[n * n];
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                double xi = x[t * n + i];
+                for (int j = i; j < n; j++)
+                {
+                    h[i * n + j] += xi * x[t * n + j];
+                }
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = i; j < n; j++)
+            {
+                h[i * n + j] *= 2.0 / tokens;
+                h[j * n + i] = h[i * n + j];
+            }
+        }
+
+        return h;
     }
 
     // ---- GPTQ written from the ops, as gptq_ref.py's loop (the algorithm the Model's Gptq.Quantize builds the same way).
