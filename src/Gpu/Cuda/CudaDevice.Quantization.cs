@@ -139,11 +139,23 @@ public sealed unsafe partial class CudaDevice
         Launch("permute_symmetric", (uint)Math.Min((n + RowThreads - 1) / RowThreads, 64), (uint)Math.Min(n, 65535), RowThreads, 0, arguments);
     }
 
+    /// <summary>Tests: the inverse factor through potrf → potri → potrf even where cuSOLVER has Xtrtri.</summary>
+    internal bool ForcePotriFactor { get; set; }
+
+    /// <summary>How the last <see cref="CholeskyInverseUpper"/> ran: "potrf + trtri" or "potrf + potri + potrf" (and why).</summary>
+    public string LastFactorPath { get; private set; } = "none yet";
+
+    private bool _trtriMissing;
+
     /// <summary>
-    /// cuSOLVER in double on this device's stream, column-major where a row-major triangle is the other one: potrf
-    /// (lower) gives L with A = L·Lᵀ, potri (lower) A⁻¹ from it, and potrf (lower) of A⁻¹ its factor M with A⁻¹ = M·Mᵀ;
-    /// column-major lower M is row-major upper U = Mᵀ, so A⁻¹ = Uᵀ·U. Row-major below the diagonal keeps A's values.
-    /// The three infos are read back with one synchronization.
+    /// cuSOLVER in double on this device's stream, one synchronization at the end to read the devInfos. With J the
+    /// reversal permutation, A' = J·A·J (the array reversed in place) is factored as A' = L·Lᵀ — cuSOLVER's upper
+    /// column-major potrf, which is row-major lower L — and L inverted in place (trtri); then A = R·Rᵀ with R = J·L·J
+    /// upper, so A⁻¹ = R⁻ᵀ·R⁻¹ and U = R⁻¹ = J·L⁻¹·J, the array reversed again. That is n³/3 + n³/3 flops where
+    /// PyTorch's route (Cholesky, inverse, Cholesky again) takes 4n³/3, and the same U (the Cholesky factor with a
+    /// positive diagonal is unique) up to rounding. Where cuSOLVER lacks Xtrtri, PyTorch's route: potrf (lower) → potri →
+    /// potrf (lower), column-major lower being row-major upper. A failing pivot of A' at k is A's trailing block from
+    /// n − k on.
     /// </summary>
     public void CholeskyInverseUpper(DeviceTensor square)
     {
@@ -165,6 +177,79 @@ public sealed unsafe partial class CudaDevice
         _solver ??= CreateSolver();
         nint handle = _solver.DangerousGetHandle();
         CuSolver.Check(CuSolver.cusolverDnSetStream(handle, Stream), nameof(CuSolver.cusolverDnSetStream));
+        if (!ForcePotriFactor && !_trtriMissing)
+        {
+            try
+            {
+                FactorByTrtri(handle, a, n);
+                LastFactorPath = "potrf + trtri";
+                return;
+            }
+            catch (EntryPointNotFoundException e)
+            {
+                _trtriMissing = true;
+                LastFactorPath = "potrf + potri + potrf (cusolverDnXtrtri missing: " + e.Message + ")";
+            }
+        }
+        else
+        {
+            LastFactorPath = "potrf + potri + potrf" + (ForcePotriFactor ? " (forced by a test)" : " (cusolverDnXtrtri missing)");
+        }
+
+        FactorByPotri(handle, a, n);
+    }
+
+    private void FactorByTrtri(nint handle, ulong a, int n)
+    {
+        const string call = nameof(CholeskyInverseUpper);
+        nuint trtriDevice, trtriHost;
+        CuSolver.Check(CuSolver.cusolverDnXtrtri_bufferSize(handle, CuSolver.FillUpper, CuSolver.DiagNonUnit, n, CuSolver.R64F, a, n, &trtriDevice, &trtriHost),
+            nameof(CuSolver.cusolverDnXtrtri_bufferSize));
+        int potrfWork;
+        CuSolver.Check(CuSolver.cusolverDnDpotrf_bufferSize(handle, CuSolver.FillUpper, n, a, n, &potrfWork), nameof(CuSolver.cusolverDnDpotrf_bufferSize));
+        long deviceBytes = Math.Max(Math.Max((long)potrfWork * sizeof(double), (long)trtriDevice), 8);
+        ulong workspace = 0, infos = 0;
+        void* host = null;
+        Span<int> info = stackalloc int[2];
+        long count = (long)n * n;
+        void** reverseArguments = stackalloc void*[] { &a, &count };
+        try
+        {
+            workspace = Alloc(deviceBytes);
+            infos = Alloc(2 * sizeof(int));
+            host = System.Runtime.InteropServices.NativeMemory.Alloc(Math.Max(trtriHost, 8));
+            Driver.Check(Driver.cuMemsetD8Async(infos, 0, 2 * sizeof(int), Stream), nameof(Driver.cuMemsetD8Async));
+            Launch("reverse_f64", GridFor(count / 2), 1, RowThreads, 0, reverseArguments);
+            CuSolver.Check(CuSolver.cusolverDnDpotrf(handle, CuSolver.FillUpper, n, a, n, workspace, potrfWork, infos),
+                $"{nameof(CuSolver.cusolverDnDpotrf)}(J·A·J, n={n})");
+            CuSolver.Check(CuSolver.cusolverDnXtrtri(handle, CuSolver.FillUpper, CuSolver.DiagNonUnit, n, CuSolver.R64F, a, n,
+                workspace, (nuint)deviceBytes, host, Math.Max(trtriHost, 8), infos + 4), $"{nameof(CuSolver.cusolverDnXtrtri)}(n={n})");
+            Launch("reverse_f64", GridFor(count / 2), 1, RowThreads, 0, reverseArguments);
+            fixed (int* target = info)
+            {
+                Driver.Check(Driver.cuMemcpyDtoHAsync(target, infos, 2 * sizeof(int), Stream), nameof(Driver.cuMemcpyDtoHAsync));
+                Driver.Check(Driver.cuStreamSynchronize(Stream), nameof(Driver.cuStreamSynchronize) + " after " + call);
+            }
+        }
+        finally
+        {
+            Free(workspace);
+            Free(infos);
+            if (host is not null)
+            {
+                System.Runtime.InteropServices.NativeMemory.Free(host);
+            }
+        }
+
+        RequireFactorInfo(info[0], "the Cholesky factorization (potrf) of the reversed matrix", nameof(CuSolver.cusolverDnDpotrf), n,
+            k => $"pivot {n - k} (0-based; the trailing {k}×{k} block from index {n - k} on is not positive definite)");
+        RequireFactorInfo(info[1], "the inverse of its factor (trtri)", nameof(CuSolver.cusolverDnXtrtri), n,
+            k => $"pivot {n - k} (0-based; a zero on the factor's diagonal)");
+    }
+
+    private void FactorByPotri(nint handle, ulong a, int n)
+    {
+        const string call = nameof(CholeskyInverseUpper);
         int potrfWork, potriWork;
         CuSolver.Check(CuSolver.cusolverDnDpotrf_bufferSize(handle, CuSolver.FillLower, n, a, n, &potrfWork), nameof(CuSolver.cusolverDnDpotrf_bufferSize));
         CuSolver.Check(CuSolver.cusolverDnDpotri_bufferSize(handle, CuSolver.FillLower, n, a, n, &potriWork), nameof(CuSolver.cusolverDnDpotri_bufferSize));
@@ -194,22 +279,26 @@ public sealed unsafe partial class CudaDevice
             Free(infos);
         }
 
-        string[] steps = ["the Cholesky factorization of the matrix (potrf)", "its inverse (potri)", "the Cholesky factorization of the inverse (potrf)"];
-        for (int step = 0; step < 3; step++)
-        {
-            if (info[step] < 0)
-            {
-                throw new CudaException(step == 1 ? nameof(CuSolver.cusolverDnDpotri) : nameof(CuSolver.cusolverDnDpotrf),
-                    $"devInfo {info[step]}", $"{call}: parameter {-info[step]} of {steps[step]} was rejected (n={n})");
-            }
+        // The first failing step explains; what followed it ran on garbage.
+        RequireFactorInfo(info[0], "the Cholesky factorization of the matrix (potrf)", nameof(CuSolver.cusolverDnDpotrf), n,
+            k => $"pivot {k - 1} (0-based; the leading minor of order {k} is not positive definite)");
+        RequireFactorInfo(info[1], "its inverse (potri)", nameof(CuSolver.cusolverDnDpotri), n, k => $"pivot {k - 1} (0-based)");
+        RequireFactorInfo(info[2], "the Cholesky factorization of the inverse (potrf)", nameof(CuSolver.cusolverDnDpotrf), n,
+            k => $"pivot {k - 1} (0-based; the leading minor of order {k} of the inverse is not positive definite)");
+    }
 
-            if (info[step] > 0)
-            {
-                // The first failing step explains; what followed it ran on garbage.
-                throw new ArithmeticException(
-                    $"{call}: the {n}×{n} matrix is not positive definite: {steps[step]} failed at pivot {info[step] - 1} " +
-                    $"(0-based; the leading minor of order {info[step]} is not positive definite). Dampen the Hessian more (a larger damp).");
-            }
+    private static void RequireFactorInfo(int info, string step, string function, int n, Func<int, string> pivot)
+    {
+        if (info < 0)
+        {
+            throw new CudaException(function, $"devInfo {info}", $"{nameof(CholeskyInverseUpper)}: parameter {-info} of {step} was rejected (n={n})");
+        }
+
+        if (info > 0)
+        {
+            throw new ArithmeticException(
+                $"{nameof(CholeskyInverseUpper)}: the {n}×{n} matrix is not positive definite: {step} failed at {pivot(info)}. " +
+                "Dampen the Hessian more (a larger damp).");
         }
     }
 

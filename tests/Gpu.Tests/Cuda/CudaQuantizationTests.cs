@@ -176,17 +176,30 @@ public sealed class CudaQuantizationTests(CudaFixture devices, ITestOutputHelper
     }
 
     [GpuTheory]
-    [InlineData(512)]
-    [InlineData(4096)]
-    public void CholeskyInverseUpperGivesTheInverseFactor(int n)
+    [InlineData(512, false)]
+    [InlineData(512, true)]
+    [InlineData(4096, false)]
+    [InlineData(4096, true)]
+    public void CholeskyInverseUpperGivesTheInverseFactor(int n, bool potri)
     {
         var gpu = devices.Gpu;
         using var a = RandomHessian(gpu, n, tokens: 2 * n, seed: n);
         using var factor = gpu.Allocate(TensorType.Float64, n, n);
         gpu.CopyRows(a, 0, factor, 0, n);
+        gpu.Synchronize();
         var watch = Stopwatch.StartNew();
-        gpu.CholeskyInverseUpper(factor);
+        gpu.ForcePotriFactor = potri;
+        try
+        {
+            gpu.CholeskyInverseUpper(factor);
+        }
+        finally
+        {
+            gpu.ForcePotriFactor = false;
+        }
+
         double ms = watch.Elapsed.TotalMilliseconds;
+        string path = gpu.LastFactorPath;
 
         // U is what is defined: zero below the diagonal, then check U·A·Uᵀ = I (equivalent to Uᵀ·U·A = I for invertible U)
         // and Uᵀ·U·A = I itself, both as fp64 products on the device.
@@ -212,8 +225,8 @@ public sealed class CudaQuantizationTests(CudaFixture devices, ITestOutputHelper
             }
         }
 
-        output.WriteLine($"CholeskyInverseUpper n={n}: {ms:F1} ms (cuSOLVER, with the first call's setup), max |UᵀUA − I| = {worst:E2}");
-        Assert.True(worst <= 1e-9, $"CholeskyInverseUpper n={n}: max |UᵀUA − I| = {worst:E2} > 1e-9");
+        output.WriteLine($"CholeskyInverseUpper n={n} ({path}): {ms:F1} ms (cuSOLVER, with a first call's setup), max |UᵀUA − I| = {worst:E2}");
+        Assert.True(worst <= 1e-9, $"CholeskyInverseUpper n={n} ({path}): max |UᵀUA − I| = {worst:E2} > 1e-9");
     }
 
     [GpuFact]
@@ -227,11 +240,22 @@ public sealed class CudaQuantizationTests(CudaFixture devices, ITestOutputHelper
             a[i * n + i] = i == pivot ? -1 : 2;
         }
 
-        using var square = gpu.UploadNew<double>(a, n, n);
-        var error = Assert.Throws<ArithmeticException>(() => gpu.CholeskyInverseUpper(square));
-        output.WriteLine(error.Message);
-        Assert.Contains($"pivot {pivot}", error.Message);
-        Assert.Contains("ampen", error.Message);
+        foreach (bool potri in new[] { false, true })
+        {
+            using var square = gpu.UploadNew<double>(a, n, n);
+            gpu.ForcePotriFactor = potri;
+            try
+            {
+                var error = Assert.Throws<ArithmeticException>(() => gpu.CholeskyInverseUpper(square));
+                output.WriteLine($"{gpu.LastFactorPath}: {error.Message}");
+                Assert.Contains($"pivot {pivot} ", error.Message);
+                Assert.Contains("ampen", error.Message);
+            }
+            finally
+            {
+                gpu.ForcePotriFactor = false;
+            }
+        }
 
         // The device goes on working.
         using var good = gpu.UploadNew<double>(Enumerable.Range(0, 16).Select(i => i % 5 == 0 ? 4.0 : 0.0).ToArray(), 4, 4);
@@ -557,18 +581,28 @@ public sealed class CudaQuantizationTests(CudaFixture devices, ITestOutputHelper
         }
 
         var (h, w) = Prepare();
-        // Twice, from the same H and W: the first run also makes cuBLASLt's plans for the block shapes and cuSOLVER's handle.
+        // Twice from the same H and W: the first run also makes cuBLASLt's plans for the block shapes and cuSOLVER's handle.
         var lines = new List<string>();
         sbyte[] codes = [];
-        for (int run = 0; run < 2; run++)
+        // A third run takes PyTorch's route to the factor (potrf, potri, potrf), for comparison.
+        for (int run = 0; run < 3; run++)
         {
             var (hRun, wRun) = run == 0 ? (h, w) : Prepare();
             var phases = new List<(string, double)>();
+            gpu.ForcePotriFactor = run == 2;
             var watch = Stopwatch.StartNew();
-            (codes, _) = GptqWithOps(gpu, wRun, hRun, 128, 0.01, actOrder: false, phases);
+            try
+            {
+                (codes, _) = GptqWithOps(gpu, wRun, hRun, 128, 0.01, actOrder: false, phases);
+            }
+            finally
+            {
+                gpu.ForcePotriFactor = false;
+            }
+
             double seconds = watch.Elapsed.TotalSeconds;
             lines.Add($"TIMING GPTQ {rows}×{n} (H from {tokens} rows), block 128, fp64 on {gpu.Name}, run {run + 1}: {seconds:F3} s in all " +
-                $"({string.Join(", ", phases.Select(p => $"{p.Item1} {p.Item2:F3} s"))}; products on {gpu.LastFp64GemmPath}); PyTorch's reference took 3.6 s on an H200");
+                $"({string.Join(", ", phases.Select(p => $"{p.Item1} {p.Item2:F3} s"))}; factor by {gpu.LastFactorPath}, products on {gpu.LastFp64GemmPath}); PyTorch's reference took 3.6 s on an H200");
         }
 
         foreach (string line in lines)

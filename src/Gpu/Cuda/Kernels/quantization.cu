@@ -113,6 +113,19 @@ extern "C" __global__ void permute_symmetric(const double* square, const int* or
     }
 }
 
+// x[i] <-> x[count - 1 - i]: the whole array reversed in place. On an n × n square that is J·A·J (J the reversal
+// permutation), which CholeskyInverseUpper uses to turn cuSOLVER's factorizations into the one it needs.
+extern "C" __global__ void reverse_f64(double* x, long long count)
+{
+    long long half = count / 2;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < half; i += (long long)gridDim.x * blockDim.x)
+    {
+        double a = x[i], b = x[count - 1 - i];
+        x[i] = b;
+        x[count - 1 - i] = a;
+    }
+}
+
 __device__ __forceinline__ double q_warp_max(double v)
 {
     for (int offset = 16; offset > 0; offset >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, offset));

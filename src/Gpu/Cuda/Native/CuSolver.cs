@@ -2,12 +2,21 @@ using System.Runtime.InteropServices;
 
 namespace OrleansQuant.Gpu.Cuda.Native;
 
-/// <summary>The cuSOLVER dense calls GPTQ's inverse-Hessian factor needs: a handle on a stream, Cholesky (potrf) and the inverse from it (potri), in double.</summary>
+/// <summary>
+/// The cuSOLVER dense calls GPTQ's inverse-Hessian factor needs, in double: a handle on a stream, Cholesky (potrf), the
+/// inverse of a triangle (the 64-bit API's Xtrtri) and, where that is missing, the inverse from a Cholesky factor (potri).
+/// </summary>
 internal static unsafe partial class CuSolver
 {
     // cublasFillMode_t
     public const int FillLower = 0;
     public const int FillUpper = 1;
+
+    // cublasDiagType_t
+    public const int DiagNonUnit = 0;
+
+    // cudaDataType_t
+    public const int R64F = 1;
 
     static CuSolver() => CudaLibraries.EnsureResolver();
 
@@ -49,6 +58,14 @@ internal static unsafe partial class CuSolver
 
     [LibraryImport(CudaLibraries.CuSolver)]
     public static partial int cusolverDnDpotrf(nint handle, int uplo, int n, ulong a, int lda, ulong workspace, int lwork, ulong devInfo);
+
+    [LibraryImport(CudaLibraries.CuSolver)]
+    public static partial int cusolverDnXtrtri_bufferSize(nint handle, int uplo, int diag, long n, int dataType, ulong a, long lda,
+        nuint* deviceBytes, nuint* hostBytes);
+
+    [LibraryImport(CudaLibraries.CuSolver)]
+    public static partial int cusolverDnXtrtri(nint handle, int uplo, int diag, long n, int dataType, ulong a, long lda,
+        ulong deviceWorkspace, nuint deviceBytes, void* hostWorkspace, nuint hostBytes, ulong devInfo);
 
     [LibraryImport(CudaLibraries.CuSolver)]
     public static partial int cusolverDnDpotri_bufferSize(nint handle, int uplo, int n, ulong a, int lda, int* lwork);
