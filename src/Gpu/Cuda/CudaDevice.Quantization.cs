@@ -181,8 +181,8 @@ public sealed unsafe partial class CudaDevice
         {
             try
             {
-                FactorByTrtri(handle, a, n);
                 LastFactorPath = "potrf + trtri";
+                FactorByTrtri(handle, a, n);
                 return;
             }
             catch (EntryPointNotFoundException e)
