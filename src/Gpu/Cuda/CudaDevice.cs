@@ -191,6 +191,8 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         Driver.cuStreamSynchronize(Stream);
         _cublasLt?.Dispose();
         _gram?.Dispose();
+        _gemm64?.Dispose();
+        _solver?.Dispose();
         _disposed = true;
         _kernels.Dispose();
         _stream.Dispose();

@@ -26,6 +26,10 @@ internal static unsafe partial class CublasLt
 
     // cublasLtMatmulPreferenceAttributes_t
     public const int PreferenceMaxWorkspaceBytes = 1;
+    public const int PreferenceMinAlignmentA = 5;
+    public const int PreferenceMinAlignmentB = 6;
+    public const int PreferenceMinAlignmentC = 7;
+    public const int PreferenceMinAlignmentD = 8;
 
     // cublasLtMatrixLayoutAttribute_t, cublasLtOrder_t
     public const int LayoutOrder = 1;

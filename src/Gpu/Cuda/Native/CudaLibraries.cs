@@ -13,12 +13,15 @@ internal static class CudaLibraries
     public const string Driver = "cuda";
     public const string Nvrtc = "nvrtc";
     public const string CublasLt = "cublasLt";
+    public const string CuSolver = "cusolver";
 
     private static readonly Dictionary<string, string[]> s_sonames = new()
     {
         [Driver] = ["libcuda.so.1"],
         [Nvrtc] = ["libnvrtc.so.13", "libnvrtc.so.12"],
         [CublasLt] = ["libcublasLt.so.13", "libcublasLt.so.12"],
+        // CUDA 13 ships cuSOLVER 12, CUDA 12 cuSOLVER 11; a toolkit folder may hold only the unversioned name.
+        [CuSolver] = ["libcusolver.so.12", "libcusolver.so.11", "libcusolver.so"],
     };
 
     private static readonly Lock s_gate = new();
