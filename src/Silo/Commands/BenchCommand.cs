@@ -22,7 +22,7 @@ internal static class BenchCommand
     {
         var devices = new Option<string>("--devices")
         {
-            Description = "The device to time: 'cpu', 'cuda', 'auto' (an accelerator if present, else the CPU), or a devices setting such as 'cuda:1' (its device 0 is timed)",
+            Description = "The device to time: 'cpu', 'cuda' (the first GPU), 'auto' (an accelerator if present, else the CPU), or a devices setting such as 'cuda:1' (the second GPU; of a list, the first is timed)",
             DefaultValueFactory = _ => "auto",
         };
         var shapes = new Option<string>("--shapes") { Description = "Layer shapes: llama3-8b (a GPU's work: hours on a CPU device) or tiny (seconds on a CPU)", DefaultValueFactory = _ => "llama3-8b" };
@@ -63,7 +63,7 @@ internal static class BenchCommand
             string setting = Setting(parse.GetValue(devices)!);
             using var host = SiloHostFactory.Build(new Dictionary<string, string?> { [DeviceSpec.Setting] = setting }, logging);
             RequireProvider(setting, host.Services.GetServices<IComputeDeviceProvider>());
-            var slot = host.Services.GetRequiredService<DeviceRegistry>()[0];
+            var slot = host.Services.GetRequiredService<DeviceRegistry>().Head;
             var info = slot.Device.Info;
 
             var report = new BenchReport
@@ -163,11 +163,19 @@ internal static class BenchCommand
         }
     }
 
-    /// <summary>A bare kind asks for one device of it; "auto" and a full setting ("cuda:2") pass through.</summary>
-    internal static string Setting(string devices) =>
-        Enum.GetValues<DeviceKind>().Any(k => string.Equals(DeviceSpec.Name(k), devices, StringComparison.OrdinalIgnoreCase))
-            ? $"{devices.ToLowerInvariant()}:1"
-            : devices;
+    /// <summary>A bare kind asks for one device of it ("cpu:1", "cuda:0"); "auto" and a full setting ("cuda:2") pass through.</summary>
+    internal static string Setting(string devices)
+    {
+        foreach (var kind in Enum.GetValues<DeviceKind>())
+        {
+            if (string.Equals(DeviceSpec.Name(kind), devices, StringComparison.OrdinalIgnoreCase))
+            {
+                return DeviceSpec.IsCounted(kind) ? $"{DeviceSpec.Name(kind)}:1" : $"{DeviceSpec.Name(kind)}:0";
+            }
+        }
+
+        return devices;
+    }
 
     // Said here rather than by the registry: its error lists the forms a setting takes, while the user's problem is a
     // build (or machine) without that backend.
