@@ -16,11 +16,12 @@ namespace OrleansQuant.Grains;
 /// whose pieces live in their own types: placement and loading (<see cref="ModelLoader"/>), quantization (the
 /// <see cref="QuantizationEngine"/> over a <see cref="ClusterPipeline"/>), generation (<see cref="GenerationScheduler"/>)
 /// and checkpoints (<see cref="CheckpointExport"/>). Reentrant: jobs, generation lanes, watchers and status queries
-/// interleave on the grain's one thread. Kept alive: it holds the loaded model.
+/// interleave on the grain's one thread. Kept alive: it holds the loaded model. As <see cref="IServingTimesGrain"/> it
+/// reports what its generation hops cost.
 /// </summary>
 [Reentrant]
 [KeepAlive]
-public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, ILogger<ModelGrain> logger) : Grain, IModelGrain
+public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, ILogger<ModelGrain> logger) : Grain, IModelGrain, IServingTimesGrain
 {
     private readonly JobBoard _jobs = new(logger);
     private LoadedModel? _model;
@@ -141,6 +142,14 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, ILo
 
         var layers = await Task.WhenAll(model.Pipeline.Controls.Select(l => l.GetStatus()));
         return new ModelStatus(Name, model.Directory, layers, model.Devices, model.Scheduler.ActiveSequences, jobs);
+    }
+
+    public Task<ServingTimes> GetServingTimes() => Task.FromResult(Loaded().Pipeline.Hops.Snapshot());
+
+    public Task ResetServingTimes()
+    {
+        Loaded().Pipeline.Hops.Reset();
+        return Task.CompletedTask;
     }
 
     /// <summary>Quantization and re-quantization change weights: one such job at a time.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OrleansQuant.Contracts;
 using OrleansQuant.Grains.Placement;
 using OrleansQuant.Model;
@@ -18,8 +19,9 @@ internal sealed class ClusterPipeline : ILayerPipeline
     private readonly ClusterLayerRunner[] _runners;
     private readonly (int First, int Last)[] _stages;
 
-    public ClusterPipeline(string model, ModelConfig config, IReadOnlyList<LayerPlacement> plan, CoordinatorHead head, IGrainFactory grains)
+    public ClusterPipeline(string model, ModelConfig config, IReadOnlyList<LayerPlacement> plan, CoordinatorHead head, IGrainFactory grains, HopRecorder hops)
     {
+        Hops = hops;
         Config = config;
         Plan = plan;
         _head = head;
@@ -30,6 +32,12 @@ internal sealed class ClusterPipeline : ILayerPipeline
     }
 
     public ModelConfig Config { get; }
+
+    /// <summary>The wall and compute time of every hop a step makes: the embedding, each stage call, the head.</summary>
+    public HopRecorder Hops { get; }
+
+    /// <summary>Stage calls a serving step makes: one per run of consecutive layers on one device.</summary>
+    public int StageCount => _stages.Length;
 
     public IReadOnlyList<LayerPlacement> Plan { get; }
 
@@ -72,8 +80,10 @@ internal sealed class ClusterPipeline : ILayerPipeline
         {
             // Split off inside a stage, the output stays on the device for the next call there.
             bool keep = through < last && SameDevice(through, through + 1);
+            long called = Stopwatch.GetTimestamp();
             var result = await Layers[from].Forward(new StageStep(chunks, current, step.Ended, through, step.Observe,
                 step.Weights == WeightSet.Pending, through == last ? returnRows : null, keep));
+            Hops.Record(HopRecorder.Stage, Stopwatch.GetElapsedTime(called), result.Compute, through - from + 1);
             current = result.Hidden;
             versions.AddRange(result.Versions);
         }

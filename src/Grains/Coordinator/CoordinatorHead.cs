@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OrleansQuant.Contracts;
 using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
@@ -9,29 +10,30 @@ namespace OrleansQuant.Grains.Coordinator;
 /// <summary>
 /// The model's ends at the coordinator: token embedding before layer 0, final norm and lm_head after the last layer.
 /// They run on a device of the coordinator's silo, on that device's stream, so the grain's thread stays free to schedule.
+/// Each call is a hop of the step, timed into <paramref name="hops"/>.
 /// </summary>
-internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head) : IDisposable
+internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head, HopRecorder hops) : IDisposable
 {
     public OutputHead Head { get; } = head;
 
-    public static async Task<CoordinatorHead> Load(string directory, ComputeDeviceSlot slot)
+    public static async Task<CoordinatorHead> Load(string directory, ComputeDeviceSlot slot, HopRecorder hops)
     {
         var head = await slot.Worker.Run(() =>
         {
             using var checkpoint = ModelCheckpoint.Open(directory);
             return checkpoint.LoadHead(slot.Device);
         });
-        return new CoordinatorHead(slot, head);
+        return new CoordinatorHead(slot, head, hops);
     }
 
-    public Task<ActivationPayload> Embed(int[] tokens) => slot.Worker.Run(() =>
+    public Task<ActivationPayload> Embed(int[] tokens) => Timed(HopRecorder.Embed, () =>
     {
         using var hidden = Head.Embed(tokens);
         return new ActivationPayload(hidden.Rows, hidden.Columns, hidden.ToArray<float>(), null);
     });
 
     /// <summary>Logits <c>[rows, vocab]</c> of every row of the last stage's output (it returns only the sampled rows).</summary>
-    public Task<float[]> Logits(ActivationPayload hidden) => slot.Worker.Run(() =>
+    public Task<float[]> Logits(ActivationPayload hidden) => Timed(HopRecorder.Head, () =>
     {
         using var tensor = slot.Device.UploadNew<float>(
             hidden.Values ?? throw new InvalidOperationException("the last layer returned a handle, not values"), hidden.Rows, hidden.Columns);
@@ -40,6 +42,25 @@ internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head) :
 
     /// <summary>Runs <paramref name="work"/> on the head's device stream (e.g. writing its tensors).</summary>
     public Task Run(Action<OutputHead> work) => slot.Worker.Run(() => work(Head));
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the device's worker: compute is the work itself, which ends by downloading its
+    /// result (so on a GPU it includes waiting for the kernels); wall adds the worker's queue and the hand-offs.
+    /// </summary>
+    private async Task<T> Timed<T>(string kind, Func<T> work)
+    {
+        long called = Stopwatch.GetTimestamp();
+        var compute = TimeSpan.Zero;
+        var result = await slot.Worker.Run(() =>
+        {
+            long started = Stopwatch.GetTimestamp();
+            var value = work();
+            compute = Stopwatch.GetElapsedTime(started);
+            return value;
+        });
+        hops.Record(kind, Stopwatch.GetElapsedTime(called), compute);
+        return result;
+    }
 
     public void Dispose() => slot.Worker.Run(Head.Dispose);
 }

@@ -78,6 +78,7 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
     private async Task Step(LaneMember[] members, long[] ended)
     {
         var (tokens, versions) = await GenerationStep.Run(pipeline, members.Select(m => m.Sequence).ToArray(), ended);
+        pipeline.Hops.Step();
         for (int i = 0; i < members.Length; i++)
         {
             var sequence = members[i].Sequence;

@@ -49,8 +49,9 @@ internal static class ModelLoader
             job.Report(new JobEvent("load", ++loaded, plan.Count, 0, layer));
         }));
 
-        var head = await CoordinatorHead.Load(directory, devices.Head);
-        var pipeline = new ClusterPipeline(name, config, plan, head, grains);
+        var hops = new HopRecorder();
+        var head = await CoordinatorHead.Load(directory, devices.Head, hops);
+        var pipeline = new ClusterPipeline(name, config, plan, head, grains, hops);
         logger.LogInformation("Model {Model} loaded from {Directory}: {Layers} layers over {Devices} devices", name, directory, plan.Count, pipeline.DeviceCount);
         return new LoadedModel(directory, config, tokenizer, new ChatPromptEncoder(tokenizer), head, pipeline,
             new GenerationScheduler(pipeline, tokenizer, request.KvCacheBudgetBytes, logger), silos);

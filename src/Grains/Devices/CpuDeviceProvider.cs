@@ -17,9 +17,15 @@ public sealed class CpuDeviceProvider(CpuComputeBudget budget, ILogger<CpuDevice
     /// <summary>One device with every core: without a GPU, "auto" should not split a layer's work.</summary>
     public int AutoCount => 1;
 
-    public IReadOnlyList<ComputeDeviceSlot> Create(int count)
+    /// <summary>CPU devices are counted ("cpu:N"): the ordinals are 0 … N − 1.</summary>
+    public IReadOnlyList<ComputeDeviceSlot> Create(IReadOnlyList<int> ordinals)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        int count = ordinals.Count;
+        if (count < 1 || !ordinals.SequenceEqual(Enumerable.Range(0, count)))
+        {
+            throw new ArgumentException($"{DeviceSpec.Setting}: CPU devices are counted, 0 … N − 1 (1 ≤ N ≤ {DeviceSpec.MaxCount}); got ordinals [{string.Join(", ", ordinals)}]", nameof(ordinals));
+        }
+
         var slots = new ComputeDeviceSlot[count];
         for (int i = 0; i < count; i++)
         {

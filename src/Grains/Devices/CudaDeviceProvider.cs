@@ -27,24 +27,22 @@ public sealed class CudaDeviceProvider(ILogger<CudaDeviceProvider> logger) : ICo
         }
     }
 
-    /// <summary>GPUs 0 … <paramref name="count"/> − 1; 0 (a bare "cuda" setting on a machine without CUDA) fails with the reason.</summary>
-    public IReadOnlyList<ComputeDeviceSlot> Create(int count)
+    /// <summary>
+    /// The GPUs with these CUDA ordinals (PyTorch's numbering: "cuda:1" is the second); none (a bare "cuda" setting on a
+    /// machine without CUDA) fails with the reason, and an ordinal the machine lacks names itself and how many GPUs there are.
+    /// </summary>
+    public IReadOnlyList<ComputeDeviceSlot> Create(IReadOnlyList<int> ordinals)
     {
         if (CudaAvailability.Reason is { } reason)
         {
             throw new InvalidOperationException($"{DeviceSpec.Setting} asks for CUDA devices, but there are none here: {reason}");
         }
 
-        if (count < 1 || count > CudaAvailability.DeviceCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(count), count,
-                $"{DeviceSpec.Setting} asks for {count} CUDA devices; this machine has {CudaAvailability.DeviceCount}");
-        }
-
-        var slots = new List<ComputeDeviceSlot>(count);
+        Check(ordinals, CudaAvailability.DeviceCount);
+        var slots = new List<ComputeDeviceSlot>(ordinals.Count);
         try
         {
-            for (int i = 0; i < count; i++)
+            foreach (int i in ordinals)
             {
                 var device = new CudaDevice(i);
                 slots.Add(new ComputeDeviceSlot(device, new DeviceWorker($"cuda:{i}")));
@@ -65,4 +63,34 @@ public sealed class CudaDeviceProvider(ILogger<CudaDeviceProvider> logger) : ICo
 
         return slots;
     }
+
+    /// <summary>Refuses an empty list, a repeated ordinal, or one this machine, with <paramref name="gpus"/> GPUs, lacks.</summary>
+    public static void Check(IReadOnlyList<int> ordinals, int gpus)
+    {
+        if (ordinals.Count == 0)
+        {
+            throw new ArgumentException($"{DeviceSpec.Setting} asks for no CUDA device; this machine has {Gpus(gpus)}", nameof(ordinals));
+        }
+
+        foreach (int ordinal in ordinals)
+        {
+            if (ordinal < 0 || ordinal >= gpus)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ordinals),
+                    $"{DeviceSpec.Setting} asks for CUDA device {ordinal}, but this machine has {Gpus(gpus)}");
+            }
+        }
+
+        if (ordinals.Distinct().Count() != ordinals.Count)
+        {
+            throw new ArgumentException($"{DeviceSpec.Setting} names a CUDA device twice: [{string.Join(", ", ordinals)}]; expected distinct ordinals", nameof(ordinals));
+        }
+    }
+
+    private static string Gpus(int gpus) => gpus switch
+    {
+        0 => "no GPU",
+        1 => "1 GPU (ordinal 0)",
+        _ => $"{gpus} GPUs (ordinals 0–{gpus - 1})",
+    };
 }

@@ -24,25 +24,29 @@ public sealed class DeviceRegistry : IDisposable
             throw new ArgumentException(DeviceSpec.Expected(devices, registered.Select(p => p.Kind)));
         }
 
-        var (provider, count) = Choose(spec, registered)
+        var (provider, ordinals) = Choose(spec, registered)
             ?? throw new ArgumentException(DeviceSpec.Expected(devices, registered.Select(p => p.Kind)));
-        _slots = provider.Create(count).ToArray();
+        _slots = provider.Create(ordinals).ToArray();
         logger.LogInformation("Devices {Setting} = {Devices}: {Slots}", DeviceSpec.Setting, devices, string.Join(", ", _slots.Select(s => s.Device.Info)));
     }
 
     public int Count => _slots.Length;
 
+    /// <summary>
+    /// The device with this ordinal: the one placement plans name (<see cref="Describe"/>). A silo given "cuda:1" holds one
+    /// device, ordinal 1, so ordinals are looked up, not used as indexes.
+    /// </summary>
     public ComputeDeviceSlot this[int ordinal] =>
-        (uint)ordinal < (uint)_slots.Length
-            ? _slots[ordinal]
-            : throw new ArgumentOutOfRangeException(nameof(ordinal), $"device {ordinal} does not exist on this silo; it has {_slots.Length}");
+        _slots.FirstOrDefault(s => s.Device.Info.Ordinal == ordinal)
+            ?? throw new ArgumentOutOfRangeException(nameof(ordinal),
+                $"device {ordinal} does not exist on this silo; it has {_slots.Length}: {string.Join(", ", _slots.Select(s => $"{DeviceSpec.Name(s.Device.Info.Kind)}:{s.Device.Info.Ordinal}"))}");
 
     /// <summary>
-    /// Where the coordinator runs the model's ends (embedding, final norm, lm_head): device 0 of this silo, the silo the
+    /// Where the coordinator runs the model's ends (embedding, final norm, lm_head): the first device of this silo, the silo the
     /// coordinator grain lives on. Sharing it with layers (rather than a device of its own) keeps its work inside this
     /// silo's compute budget and queued on that device's stream.
     /// </summary>
-    public ComputeDeviceSlot Head => this[0];
+    public ComputeDeviceSlot Head => _slots[0];
 
     public IReadOnlyList<DeviceDescription> Describe() =>
         _slots.Select(s => s.Device.Info)
@@ -50,18 +54,18 @@ public sealed class DeviceRegistry : IDisposable
             .ToArray();
 
     // An explicit kind must be registered; "auto" prefers an accelerator that is present, and falls back to the CPU.
-    private static (IComputeDeviceProvider Provider, int Count)? Choose(DeviceSpec spec, IComputeDeviceProvider[] providers)
+    private static (IComputeDeviceProvider Provider, IReadOnlyList<int> Ordinals)? Choose(DeviceSpec spec, IComputeDeviceProvider[] providers)
     {
         if (spec.Kind is { } kind)
         {
             var named = providers.FirstOrDefault(p => p.Kind == kind);
-            // A bare kind takes all its provider has; a provider with none explains why when asked for 0.
-            return named is null ? null : (named, spec.Count == 0 ? named.AutoCount : spec.Count);
+            // A bare kind takes all its provider has; a provider with none explains why when asked for none.
+            return named is null ? null : (named, spec.OrdinalsFrom(named));
         }
 
         var auto = providers.FirstOrDefault(p => p.Kind != DeviceKind.Cpu && p.AutoCount > 0)
             ?? providers.FirstOrDefault(p => p.AutoCount > 0);
-        return auto is null ? null : (auto, Math.Min(auto.AutoCount, DeviceSpec.MaxCount));
+        return auto is null ? null : (auto, spec.OrdinalsFrom(auto));
     }
 
     public void Dispose()

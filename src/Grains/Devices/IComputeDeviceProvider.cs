@@ -15,6 +15,9 @@ public interface IComputeDeviceProvider
     /// <summary>How many devices "auto" takes from this provider; 0 when this machine has none of its kind.</summary>
     int AutoCount { get; }
 
-    /// <summary>Makes devices 0 … <paramref name="count"/> − 1, each with the worker that is its stream; the caller owns them.</summary>
-    IReadOnlyList<ComputeDeviceSlot> Create(int count);
+    /// <summary>
+    /// Makes the devices with these <paramref name="ordinals"/> (the CPU's: 0 … N − 1), each with the worker that is its
+    /// stream; the caller owns them. None (a bare kind on a machine without any) or one the machine lacks fails, saying why.
+    /// </summary>
+    IReadOnlyList<ComputeDeviceSlot> Create(IReadOnlyList<int> ordinals);
 }

@@ -27,7 +27,7 @@ public static class ComputeDeviceExtensions
     }
 
     /// <summary>
-    /// CUDA devices beside the CPU ones: "cuda" (every GPU), "cuda:N" and "auto" then reach them. Harmless on a
+    /// CUDA devices beside the CPU ones: "cuda" (every GPU), "cuda:0,1" (GPUs by ordinal) and "auto" then reach them. Harmless on a
     /// machine without CUDA: the provider reports no devices there, and says which library is missing.
     /// </summary>
     public static IServiceCollection AddCudaDevices(this IServiceCollection services)

@@ -7,8 +7,9 @@ public sealed class OrleansQuantOptions
 
     /// <summary>
     /// The devices this silo owns: "cpu:N" (1 ≤ N ≤ 64) for N CPU virtual devices sharing the process's cores (what CI
-    /// runs), or "auto": a registered accelerator's devices when the machine has them, else one CPU device with every
-    /// core. Checked at silo start by <see cref="OrleansQuantOptionsValidator"/>.
+    /// runs); "cuda" for every GPU or "cuda:0,1" for the GPUs with those ordinals (PyTorch's numbering: "cuda:1" is the
+    /// second GPU); or "auto": a registered accelerator's devices when the machine has them, else one CPU device with
+    /// every core. Checked at silo start by <see cref="OrleansQuantOptionsValidator"/>.
     /// </summary>
     public string Devices { get; set; } = "auto";
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansQuant.Contracts;
@@ -85,8 +86,12 @@ public sealed class LayerGrain(
             : null;
         bool lastOfStage = step.Through <= layer.Index;
         var batch = new ForwardBatch(step.Chunks.Select(c => new SequenceChunk(c.Sequence, c.Start, c.Length)).ToArray());
-        var (output, version) = await slot.Worker.Run(() =>
+        // Compute: this layer's device work, timed on the worker. The stage's last layer downloads its output, which waits
+        // for every kernel the stage queued on the stream; a layer that parks its output does not wait, so on a GPU the
+        // stage's sum, not one layer's share, is the device time.
+        var (output, version, compute) = await slot.Worker.Run(() =>
         {
+            long started = Stopwatch.GetTimestamp();
             using var active = LayerActivity.Enter();
 
             // Take the input first: a parked activation must be freed even when this step fails.
@@ -104,10 +109,11 @@ public sealed class LayerGrain(
                 {
                     var handle = activations.Park(SiloAddress, slot.Device.Info.Ordinal, hidden);
                     hidden = null;
-                    return (new ActivationPayload(batch.TokenCount, layer.Config.HiddenSize, null, handle), version);
+                    return (new ActivationPayload(batch.TokenCount, layer.Config.HiddenSize, null, handle), version, Stopwatch.GetElapsedTime(started));
                 }
 
-                return (Values(slot.Device, hidden, step.ReturnRows), version);
+                var values = Values(slot.Device, hidden, step.ReturnRows);
+                return (values, version, Stopwatch.GetElapsedTime(started));
             }
             finally
             {
@@ -117,11 +123,11 @@ public sealed class LayerGrain(
 
         if (lastOfStage)
         {
-            return new StageOutput(output, [version]);
+            return new StageOutput(output, [version], compute);
         }
 
         var rest = await GrainFactory.GetGrain<ILayerGrain>($"{ModelName}/{layer.Index + 1}").Forward(step with { Input = output });
-        return new StageOutput(rest.Hidden, [version, .. rest.Versions]);
+        return new StageOutput(rest.Hidden, [version, .. rest.Versions], compute + rest.Compute);
     }
 
     public Task EndSequences(IReadOnlyList<long> sequences)

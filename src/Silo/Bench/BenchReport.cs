@@ -59,6 +59,9 @@ internal sealed class BenchReport
 
     [JsonPropertyName("gptq")] public List<GptqResult> Gptq { get; } = [];
 
+    /// <summary>Serving through the cluster beside the single-process engine (<c>--parts cluster</c>).</summary>
+    [JsonPropertyName("cluster")] public ClusterBenchResult? Cluster { get; set; }
+
     public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions
     {
         WriteIndented = true,

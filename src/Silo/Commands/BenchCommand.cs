@@ -22,7 +22,7 @@ internal static class BenchCommand
     {
         var devices = new Option<string>("--devices")
         {
-            Description = "The device to time: 'cpu', 'cuda', 'auto' (an accelerator if present, else the CPU), or a devices setting such as 'cuda:1' (its device 0 is timed)",
+            Description = "The device to time: 'cpu', 'cuda' (the first GPU), 'auto' (an accelerator if present, else the CPU), or a devices setting such as 'cuda:1' (the second GPU; of a list, the first is timed)",
             DefaultValueFactory = _ => "auto",
         };
         var shapes = new Option<string>("--shapes") { Description = "Layer shapes: llama3-8b (a GPU's work: hours on a CPU device) or tiny (seconds on a CPU)", DefaultValueFactory = _ => "llama3-8b" };
@@ -31,12 +31,30 @@ internal static class BenchCommand
         var tokens = new Option<string?>("--tokens") { Description = "Token counts of the GEMMs and the prefill, comma-separated (default: the shapes' own)" };
         var batch = new Option<string?>("--batch") { Description = "Decode batch sizes, comma-separated (default: the shapes' own)" };
         var context = new Option<int?>("--context") { Description = "Tokens each decoded sequence holds (default: the shapes' own)" };
-        var parts = new Option<string>("--parts") { Description = "What to time, comma-separated: gemm, layer, gptq", DefaultValueFactory = _ => "gemm,layer,gptq" };
+        var parts = new Option<string>("--parts")
+        {
+            Description = "What to time, comma-separated: gemm, layer, gptq (the device at --shapes), cluster (--model served through a local silo's grains vs the single-process engine)",
+            DefaultValueFactory = _ => "gemm,layer,gptq",
+        };
         var gptqIterations = new Option<int>("--gptq-iterations") { Description = "Timed GPTQ runs per linear", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
-        var command = new Command("bench", "Time the device's kernels, one decoder layer and GPTQ at a model's shapes (compare with bench_torch.py)")
+        var model = new Option<string>("--model") { Description = "cluster: the model to serve (checkpoint directory or model name)", DefaultValueFactory = _ => "demo" };
+        var quantize = new Option<string>("--quantize")
+        {
+            Description = "cluster: quantize to W8A8 first with gptq or rtn (self-calibration), or none (serve the checkpoint as it is, e.g. already W8A8)",
+            DefaultValueFactory = _ => "gptq",
+        };
+        var samples = new Option<int>("--samples") { Description = "cluster: self-calibration samples", DefaultValueFactory = _ => 8 };
+        var calibrationTokens = new Option<int>("--calibration-tokens") { Description = "cluster: tokens per calibration sample", DefaultValueFactory = _ => 64 };
+        var concurrency = new Option<string>("--concurrency") { Description = "cluster: sequences generated at once, comma-separated runs", DefaultValueFactory = _ => "1,64" };
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "cluster: prompt length of every sequence", DefaultValueFactory = _ => 128 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "cluster: tokens generated per sequence (greedy; fewer if it stops)", DefaultValueFactory = _ => 128 };
+        var siloPort = new Option<int>("--silo-port") { Description = "cluster: the local silo's port", DefaultValueFactory = _ => 11511 };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "cluster: the local silo's gateway port", DefaultValueFactory = _ => 30511 };
+        var command = new Command("bench", "Time the device's kernels, one decoder layer and GPTQ at a model's shapes (compare with bench_torch.py), or serving through the cluster")
         {
             devices, shapes, iterations, warmup, tokens, batch, context, parts, gptqIterations, output,
+            model, quantize, samples, calibrationTokens, concurrency, promptTokens, maxTokens, siloPort, gatewayPort,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -55,15 +73,28 @@ internal static class BenchCommand
                 throw new ArgumentException($"--gptq-iterations {parse.GetValue(gptqIterations)}: expected at least 1");
             }
 
+            var serving = new ClusterBenchSettings(parse.GetValue(model)!, parse.GetValue(quantize)!.ToLowerInvariant(), parse.GetValue(samples),
+                parse.GetValue(calibrationTokens), Counts(parse.GetValue(concurrency), "--concurrency")!, parse.GetValue(promptTokens), parse.GetValue(maxTokens));
+            if (selected.Contains("cluster"))
+            {
+                serving.Validate();
+            }
+
             var logging = CliLogging.For(parse);
             logging.Announce();
 
             // The silo's own container makes the device, so every provider the silo registers (CPU, CUDA) is here
-            // too. The host is built, not started: no ports, no cluster.
+            // too. The host is built, and started only to serve through the cluster.
             string setting = Setting(parse.GetValue(devices)!);
-            using var host = SiloHostFactory.Build(new Dictionary<string, string?> { [DeviceSpec.Setting] = setting }, logging);
+            using var host = SiloHostFactory.Build(new Dictionary<string, string?>
+            {
+                [DeviceSpec.Setting] = setting,
+                ["Silo:SiloPort"] = parse.GetValue(siloPort).ToString(),
+                ["Silo:PrimarySiloPort"] = parse.GetValue(siloPort).ToString(),
+                ["Silo:GatewayPort"] = parse.GetValue(gatewayPort).ToString(),
+            }, logging);
             RequireProvider(setting, host.Services.GetServices<IComputeDeviceProvider>());
-            var slot = host.Services.GetRequiredService<DeviceRegistry>()[0];
+            var slot = host.Services.GetRequiredService<DeviceRegistry>().Head;
             var info = slot.Device.Info;
 
             var report = new BenchReport
@@ -78,14 +109,35 @@ internal static class BenchCommand
                 Warmup = clock.Warmup,
                 Iterations = clock.Iterations,
             };
-            Console.WriteLine($"== bench on {info}: {chosen.Name} shapes (hidden {chosen.Hidden}, intermediate {chosen.Intermediate}, " +
-                $"{chosen.Heads}/{chosen.KvHeads} heads × {chosen.HeadDim}); {clock.Warmup} warm-up + {clock.Iterations} timed calls each, ms per call");
+            Console.WriteLine(selected.Overlaps(s_deviceParts)
+                ? $"== bench on {info}: {chosen.Name} shapes (hidden {chosen.Hidden}, intermediate {chosen.Intermediate}, " +
+                  $"{chosen.Heads}/{chosen.KvHeads} heads × {chosen.HeadDim}); {clock.Warmup} warm-up + {clock.Iterations} timed calls each, ms per call"
+                : $"== bench on {info}");
             var progress = new BenchProgress();
 
             // On the device's worker, like all layer work: its stream, and for a CPU device its share of the cores.
             try
             {
                 await slot.Worker.Run(() => Run(slot.Device, chosen, clock, selected, parse.GetValue(gptqIterations), report, progress, cancellation));
+                if (selected.Contains("cluster"))
+                {
+                    await host.StartAsync(cancellation);
+                    try
+                    {
+                        report.Cluster = await ClusterBench.Run(host, serving, progress, cancellation);
+                    }
+                    finally
+                    {
+                        await host.StopAsync(CancellationToken.None);
+                    }
+
+                    var c = report.Cluster;
+                    progress.Print($"== serving {c.Model} ({c.Weights}) through one silo: {c.Layers} layers in {c.Stages} stage(s) on {string.Join(", ", c.Devices)}; " +
+                        $"single process on {c.SingleProcessDevice}; greedy, {c.PromptTokens} prompt + up to {c.MaxTokens} new tokens per sequence, all sent at once");
+                    progress.Print(ServingTables.Paths(c.Runs));
+                    progress.Print("== Orleans cost per hop of a generation step (coordinator's wall − device compute inside the call; ms, mean unless marked)");
+                    progress.Print(ServingTables.Hops(c.Runs));
+                }
             }
             finally
             {
@@ -163,11 +215,19 @@ internal static class BenchCommand
         }
     }
 
-    /// <summary>A bare kind asks for one device of it; "auto" and a full setting ("cuda:2") pass through.</summary>
-    internal static string Setting(string devices) =>
-        Enum.GetValues<DeviceKind>().Any(k => string.Equals(DeviceSpec.Name(k), devices, StringComparison.OrdinalIgnoreCase))
-            ? $"{devices.ToLowerInvariant()}:1"
-            : devices;
+    /// <summary>A bare kind asks for one device of it ("cpu:1", "cuda:0"); "auto" and a full setting ("cuda:2") pass through.</summary>
+    internal static string Setting(string devices)
+    {
+        foreach (var kind in Enum.GetValues<DeviceKind>())
+        {
+            if (string.Equals(DeviceSpec.Name(kind), devices, StringComparison.OrdinalIgnoreCase))
+            {
+                return DeviceSpec.IsCounted(kind) ? $"{DeviceSpec.Name(kind)}:1" : $"{DeviceSpec.Name(kind)}:0";
+            }
+        }
+
+        return devices;
+    }
 
     // Said here rather than by the registry: its error lists the forms a setting takes, while the user's problem is a
     // build (or machine) without that backend.
@@ -203,9 +263,12 @@ internal static class BenchCommand
         return counts.Count > 0 ? counts : throw new ArgumentException($"{option} '{text}': expected at least one number");
     }
 
+    /// <summary>The parts timed on the device itself, at <c>--shapes</c>.</summary>
+    private static readonly string[] s_deviceParts = ["gemm", "layer", "gptq"];
+
     private static HashSet<string> Parts(string text)
     {
-        string[] known = ["gemm", "layer", "gptq"];
+        string[] known = [.. s_deviceParts, "cluster"];
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p => p.ToLowerInvariant()).ToHashSet();
         var unknown = parts.Except(known).ToArray();
         if (unknown.Length > 0 || parts.Count == 0)

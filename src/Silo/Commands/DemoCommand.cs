@@ -22,7 +22,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Checkpoint directory or demo model name", DefaultValueFactory = _ => "demo" };
-        var devices = new Option<string>("--devices") { Description = "CPU virtual devices of the local silo", DefaultValueFactory = _ => "cpu:2" };
+        var devices = new Option<string>("--devices") { Description = "Devices of the local silo: cpu:N (N CPU devices sharing the cores), cuda (every GPU), cuda:0,1 (GPUs by ordinal) or auto", DefaultValueFactory = _ => "cpu:2" };
         var samples = new Option<int>("--samples") { Description = "Calibration samples (drawn from the model)", DefaultValueFactory = _ => 16 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens per calibration sample", DefaultValueFactory = _ => 64 };
         var prompt = new Option<string>("--prompt") { Description = "Prompt to continue", DefaultValueFactory = _ => "The meaning of life is" };

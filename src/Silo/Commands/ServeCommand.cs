@@ -7,7 +7,7 @@ using OrleansQuant.Silo.Logging;
 namespace OrleansQuant.Silo.Commands;
 
 /// <summary>
-/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N] [--load MODEL]</c>:
+/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL]</c>:
 /// runs a silo until stopped. Several on one machine form a cluster: give each its own ports and the first one's
 /// silo port as --primary-port.
 /// </summary>
@@ -18,7 +18,7 @@ internal static class ServeCommand
         var siloPort = new Option<int?>("--silo-port") { Description = "Silo-to-silo port (11111)" };
         var gatewayPort = new Option<int?>("--gateway-port") { Description = "Client gateway port (30000)" };
         var primaryPort = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo, for localhost clustering (this silo's own)" };
-        var devices = new Option<string?>("--devices") { Description = "This silo's devices: cpu:N or auto" };
+        var devices = new Option<string?>("--devices") { Description = "This silo's devices: cpu:N (N CPU devices sharing the cores), cuda (every GPU), cuda:0,1 (GPUs by ordinal) or auto" };
         var load = new Option<string?>("--load") { Description = "Once up, load this model (directory or demo name) under the name 'default'" };
         var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load };
         command.SetAction(async (parse, cancellation) =>

@@ -28,7 +28,74 @@ public sealed class DeviceRegistryTests
         var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<OrleansQuantOptions>>().Value);
         Assert.Contains("OrleansQuant:Devices", error.Message);
         Assert.Contains($"'{devices}'", error.Message);
-        Assert.Contains("'cpu:N' (1 ≤ N ≤ 64) or 'auto'", error.Message);
+        Assert.Contains("expected 'cpu' or 'cpu:N' (N devices, 1 ≤ N ≤ 64) or 'auto'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("cuda:1,1")]
+    [InlineData("cuda:-1")]
+    [InlineData("cuda:0,,1")]
+    [InlineData("cuda:")]
+    [InlineData("cuda:0, 1")]
+    [InlineData("cpu:0,1")]
+    public void ABadOrdinalListIsRefusedWithBothKindsForms(string devices)
+    {
+        using var host = Build(options => options.Devices = devices, services => services.AddSingleton<IComputeDeviceProvider>(new FakeAcceleratorProvider(2)));
+        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<OrleansQuantOptions>>().Value);
+        Assert.Contains($"OrleansQuant:Devices '{devices}' is not understood", error.Message);
+        Assert.Contains("'cpu' or 'cpu:N' (N devices, 1 ≤ N ≤ 64)", error.Message);
+        Assert.Contains("'cuda' (every one) or 'cuda:I,J,…' (device ordinals, distinct, from 0: 'cuda:1' is the second)", error.Message);
+    }
+
+    [Theory]
+    [InlineData("cuda:0,1", "Cuda", 2, new[] { 0, 1 })]
+    [InlineData("cuda:1", "Cuda", 1, new[] { 1 })]
+    [InlineData("CUDA:3,0", "Cuda", 2, new[] { 3, 0 })]
+    [InlineData("cpu:2", "Cpu", 2, null)]
+    [InlineData("cuda", "Cuda", 0, null)]
+    public void ACudaSuffixListsOrdinalsWhileACpuSuffixCountsDevices(string devices, string kind, int count, int[]? ordinals)
+    {
+        Assert.True(DeviceSpec.TryParse(devices, out var spec));
+        Assert.Equal(Enum.Parse<DeviceKind>(kind), spec.Kind);
+        Assert.Equal(count, spec.Count);
+        Assert.Equal(ordinals, spec.Ordinals);
+        Assert.Equal(devices.ToLowerInvariant(), spec.ToString());
+    }
+
+    [Fact]
+    public void CudaOrdinalsPickThoseDevicesAndTheRegistryFindsThemByOrdinal()
+    {
+        using var host = Build(options => options.Devices = "cuda:1,3",
+            services => services.AddSingleton<IComputeDeviceProvider>(new FakeAcceleratorProvider(autoCount: 4)));
+        var registry = host.Services.GetRequiredService<DeviceRegistry>();
+
+        Assert.Equal(2, registry.Count);
+        Assert.Equal([1, 3], registry.Describe().Select(d => d.Ordinal));
+        Assert.Equal(3, registry[3].Device.Info.Ordinal);
+        Assert.Equal(1, registry.Head.Device.Info.Ordinal);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => registry[0]);
+        Assert.Contains("device 0 does not exist on this silo; it has 2: cuda:1, cuda:3", error.Message);
+    }
+
+    [Theory]
+    [InlineData("cuda:2", "asks for CUDA device 2, but this machine has 2 GPUs (ordinals 0–1)")]
+    [InlineData("cuda:0,5", "asks for CUDA device 5, but this machine has 2 GPUs (ordinals 0–1)")]
+    public void AnOrdinalTheMachineLacksNamesItAndHowManyGpusThereAre(string devices, string message)
+    {
+        using var host = Build(options => options.Devices = devices,
+            services => services.AddSingleton<IComputeDeviceProvider>(new FakeAcceleratorProvider(autoCount: 2)));
+        var error = Assert.ThrowsAny<ArgumentException>(() => host.Services.GetRequiredService<DeviceRegistry>());
+        Assert.Contains("OrleansQuant:Devices " + message, error.Message);
+    }
+
+    [Theory]
+    [InlineData(1, "1 GPU (ordinal 0)")]
+    [InlineData(0, "no GPU")]
+    public void TheOrdinalCheckSaysHowManyGpusThereAre(int gpus, string has)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => CudaDeviceProvider.Check([1], gpus));
+        Assert.Contains($"asks for CUDA device 1, but this machine has {has}", error.Message);
+        Assert.Contains("names a CUDA device twice: [0, 0]", Assert.ThrowsAny<ArgumentException>(() => CudaDeviceProvider.Check([0, 0], 2)).Message);
     }
 
     [Fact]
@@ -102,10 +169,11 @@ public sealed class DeviceRegistryTests
     [Fact]
     public void AnExplicitKindUsesItsRegisteredProvider()
     {
-        using var host = Build(options => options.Devices = "cuda:3",
-            services => services.AddSingleton<IComputeDeviceProvider>(new FakeAcceleratorProvider(autoCount: 1)));
+        using var host = Build(options => options.Devices = "cuda",
+            services => services.AddSingleton<IComputeDeviceProvider>(new FakeAcceleratorProvider(autoCount: 3)));
         var registry = host.Services.GetRequiredService<DeviceRegistry>();
         Assert.Equal(3, registry.Count);
+        Assert.All(registry.Describe(), d => Assert.Equal("fake accelerator", d.Name));
     }
 
     [Fact]
@@ -113,7 +181,7 @@ public sealed class DeviceRegistryTests
     {
         using var host = Build(options => options.Devices = "cpu:2");
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => host.Services.GetRequiredService<DeviceRegistry>()[2]);
-        Assert.Contains("it has 2", error.Message);
+        Assert.Contains("it has 2: cpu:0, cpu:1", error.Message);
     }
 
     private static IHost Build(Action<OrleansQuantOptions>? configure = null, Action<IServiceCollection>? services = null,

@@ -1,5 +1,5 @@
+using System.Reflection;
 using OrleansQuant.Gpu;
-using OrleansQuant.Gpu.Cpu;
 using OrleansQuant.Grains.Devices;
 
 namespace OrleansQuant.Grains.Tests.Devices;
@@ -11,94 +11,45 @@ internal sealed class FakeAcceleratorProvider(int autoCount) : IComputeDevicePro
 
     public int AutoCount => autoCount;
 
-    /// <summary>Like the CUDA provider, refuses with its reason when asked for devices it does not have.</summary>
-    public IReadOnlyList<ComputeDeviceSlot> Create(int count) =>
-        count < 1 || count > Math.Max(autoCount, 8)
-            ? throw new InvalidOperationException($"asked for {count} fake devices, but there is no accelerator here")
-            : Enumerable.Range(0, count).Select(i => new ComputeDeviceSlot(new FakeDevice(i), new DeviceWorker($"fake:{i}"))).ToArray();
+    /// <summary>
+    /// Like the CUDA provider: refuses with its reason when there is no accelerator, and checks the ordinals the way it
+    /// does against <paramref name="autoCount"/> devices.
+    /// </summary>
+    public IReadOnlyList<ComputeDeviceSlot> Create(IReadOnlyList<int> ordinals)
+    {
+        if (autoCount == 0)
+        {
+            throw new InvalidOperationException($"asked for {ordinals.Count} fake devices, but there is no accelerator here");
+        }
+
+        CudaDeviceProvider.Check(ordinals, autoCount);
+        return ordinals.Select(i => new ComputeDeviceSlot(FakeDevice.Create(i), new DeviceWorker($"fake:{i}"))).ToArray();
+    }
 }
 
-/// <summary>A device that only describes itself; the registry tests never run kernels on it.</summary>
-internal sealed class FakeDevice(int ordinal) : IComputeDevice
+/// <summary>
+/// A device that only describes itself; the registry tests never run kernels on it. A proxy rather than a class, so
+/// the kernel interface can grow without this stand-in growing with it: every kernel call throws.
+/// </summary>
+internal class FakeDevice : DispatchProxy
 {
-    private readonly CpuDevice _inner = new(ordinal, 1);
+    private DeviceInfo _info = null!;
+    private ParallelOptions _parallelism = null!;
 
-    public DeviceInfo Info => _inner.Info with { Kind = DeviceKind.Cuda, Name = "fake accelerator" };
-
-    public ParallelOptions Parallelism => _inner.Parallelism;
-
-    public DeviceTensor Allocate(TensorType type, int rows, int columns) => throw new NotSupportedException();
-
-    public DeviceTensor AllocateScratch(TensorType type, int rows, int columns) => throw new NotSupportedException();
-
-    public void Upload<T>(ReadOnlySpan<T> source, DeviceTensor destination) where T : unmanaged => throw new NotSupportedException();
-
-    public void Download<T>(DeviceTensor source, Span<T> destination) where T : unmanaged => throw new NotSupportedException();
-
-    public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows) => throw new NotSupportedException();
-
-    public void Embed(DeviceTensor ids, DeviceTensor table, DeviceTensor output) => throw new NotSupportedException();
-
-    public void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output) => throw new NotSupportedException();
-
-    public void RmsNormQuantize(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor? normed, DeviceTensor quantized, DeviceTensor scales) => throw new NotSupportedException();
-
-    public void SiluMulQuantize(DeviceTensor gate, DeviceTensor up, DeviceTensor? output, DeviceTensor quantized, DeviceTensor scales) => throw new NotSupportedException();
-
-    public void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output) => throw new NotSupportedException();
-
-    public void QuantizePerToken(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales) => throw new NotSupportedException();
-
-    public void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales, DeviceTensor? bias, DeviceTensor output) =>
-        throw new NotSupportedException();
-
-    public void ApplyRope(DeviceTensor x, int heads, int headDim, DeviceTensor positions, DeviceTensor inverseFrequencies) => throw new NotSupportedException();
-
-    public void WriteKvCache(DeviceTensor keys, DeviceTensor values, DeviceTensor slots, DeviceTensor keyCache, DeviceTensor valueCache) =>
-        throw new NotSupportedException();
-
-    public void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch, AttentionShape shape, DeviceTensor output) =>
-        throw new NotSupportedException();
-
-    public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output) => throw new NotSupportedException();
-
-    public void AddInPlace(DeviceTensor x, DeviceTensor y) => throw new NotSupportedException();
-
-    public void AccumulateAbsMax(DeviceTensor x, DeviceTensor absMax) => throw new NotSupportedException();
-
-    public void AccumulateGram(DeviceTensor x, DeviceTensor gram) => throw new NotSupportedException();
-
-    public void Convert(DeviceTensor source, DeviceTensor destination) => throw new NotSupportedException();
-
-    public void ScaleColumns(DeviceTensor x, DeviceTensor scales) => throw new NotSupportedException();
-
-    public void SymmetricFromUpper(DeviceTensor gram, double factor, DeviceTensor? inverseScales, DeviceTensor output) => throw new NotSupportedException();
-
-    public void Diagonal(DeviceTensor square, DeviceTensor diagonal) => throw new NotSupportedException();
-
-    public void AddToDiagonal(DeviceTensor square, DeviceTensor addend) => throw new NotSupportedException();
-
-    public void PermuteColumns(DeviceTensor x, DeviceTensor order, DeviceTensor output) => throw new NotSupportedException();
-
-    public void PermuteSymmetric(DeviceTensor square, DeviceTensor order, DeviceTensor output) => throw new NotSupportedException();
-
-    public void CholeskyInverseUpper(DeviceTensor square) => throw new NotSupportedException();
-
-    public void ChannelScales(DeviceTensor weights, DeviceTensor scales) => throw new NotSupportedException();
-
-    public void QuantizeRows(DeviceTensor weights, DeviceTensor scales, DeviceTensor quantized) => throw new NotSupportedException();
-
-    public void GptqQuantizeBlock(DeviceTensor weights, DeviceTensor scales, DeviceTensor upper, int start, int width, DeviceTensor quantized, DeviceTensor errors) => throw new NotSupportedException();
-
-    public void GptqPropagate(DeviceTensor weights, DeviceTensor errors, DeviceTensor upper, int start) => throw new NotSupportedException();
-
-    public void QuadraticError(DeviceTensor weights, DeviceTensor quantized, DeviceTensor scales, DeviceTensor hessian, DeviceTensor result) => throw new NotSupportedException();
-
-    public void FillNormal(DeviceTensor x, ulong seed, float std) => throw new NotSupportedException();
-
-    public void Synchronize()
+    public static IComputeDevice Create(int ordinal)
     {
+        var device = DispatchProxy.Create<IComputeDevice, FakeDevice>();
+        var fake = (FakeDevice)(object)device;
+        fake._info = new DeviceInfo(DeviceKind.Cuda, ordinal, "fake accelerator", 1L << 30, 1L << 30);
+        fake._parallelism = new ParallelOptions { MaxDegreeOfParallelism = 1 };
+        return device;
     }
 
-    public void Dispose() => _inner.Dispose();
+    protected override object? Invoke(MethodInfo? method, object?[]? args) => method?.Name switch
+    {
+        "get_Info" => _info,
+        "get_Parallelism" => _parallelism,
+        "Synchronize" or "Dispose" => null,
+        _ => throw new NotSupportedException($"the fake accelerator runs no kernels ({method?.Name})"),
+    };
 }
