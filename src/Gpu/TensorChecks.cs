@@ -70,4 +70,49 @@ internal static class TensorChecks
             RequireType(bias, TensorType.Float32, call + " bias");
         }
     }
+    /// <summary>A Float64 <c>[n, n]</c> square (the quantization contract's Hessians and factors).</summary>
+    public static void RequireSquare(DeviceTensor tensor, string what)
+    {
+        RequireType(tensor, TensorType.Float64, what);
+        if (tensor.Rows != tensor.Columns)
+        {
+            throw new ArgumentException($"{what}: expected a square [n, n], got {tensor}");
+        }
+    }
+
+    /// <summary>A vector <c>[1, length]</c> of <paramref name="type"/>: per-column or per-row scales, diagonals, orders.</summary>
+    public static void RequireVector(DeviceTensor tensor, int length, TensorType type, string what)
+    {
+        RequireShape(tensor, 1, length, what);
+        RequireType(tensor, type, what);
+    }
+
+    /// <summary>
+    /// <paramref name="order"/> holds every index of [0, order.Length) exactly once, as a column permutation must.
+    /// <paramref name="seen"/> is scratch of at least order.Length flags, cleared here.
+    /// </summary>
+    public static void RequirePermutation(ReadOnlySpan<int> order, Span<bool> seen, string what)
+    {
+        seen = seen[..order.Length];
+        seen.Clear();
+        for (int k = 0; k < order.Length; k++)
+        {
+            int index = order[k];
+            if ((uint)index >= (uint)order.Length || seen[index])
+            {
+                throw new ArgumentException($"{what}: expected a permutation of [0, {order.Length}), but entry {k} is {index}{((uint)index < (uint)order.Length ? ", a repeat" : "")}");
+            }
+
+            seen[index] = true;
+        }
+    }
+
+    /// <summary>The block [start, start + width) of GPTQ's column loop lies inside the <paramref name="columns"/> columns.</summary>
+    public static void RequireColumnBlock(int start, int width, int columns, string call)
+    {
+        if (start < 0 || width < 0 || start + width > columns)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), $"{call}: block [{start}, {start + width}) outside the {columns} columns");
+        }
+    }
 }
