@@ -62,6 +62,34 @@ internal sealed class FakeDevice(int ordinal) : IComputeDevice
 
     public void AccumulateGram(DeviceTensor x, DeviceTensor gram) => throw new NotSupportedException();
 
+    public void Convert(DeviceTensor source, DeviceTensor destination) => throw new NotSupportedException();
+
+    public void ScaleColumns(DeviceTensor x, DeviceTensor scales) => throw new NotSupportedException();
+
+    public void SymmetricFromUpper(DeviceTensor gram, double factor, DeviceTensor? inverseScales, DeviceTensor output) => throw new NotSupportedException();
+
+    public void Diagonal(DeviceTensor square, DeviceTensor diagonal) => throw new NotSupportedException();
+
+    public void AddToDiagonal(DeviceTensor square, DeviceTensor addend) => throw new NotSupportedException();
+
+    public void PermuteColumns(DeviceTensor x, DeviceTensor order, DeviceTensor output) => throw new NotSupportedException();
+
+    public void PermuteSymmetric(DeviceTensor square, DeviceTensor order, DeviceTensor output) => throw new NotSupportedException();
+
+    public void CholeskyInverseUpper(DeviceTensor square) => throw new NotSupportedException();
+
+    public void ChannelScales(DeviceTensor weights, DeviceTensor scales) => throw new NotSupportedException();
+
+    public void QuantizeRows(DeviceTensor weights, DeviceTensor scales, DeviceTensor quantized) => throw new NotSupportedException();
+
+    public void GptqQuantizeBlock(DeviceTensor weights, DeviceTensor scales, DeviceTensor upper, int start, int width, DeviceTensor quantized, DeviceTensor errors) => throw new NotSupportedException();
+
+    public void GptqPropagate(DeviceTensor weights, DeviceTensor errors, DeviceTensor upper, int start) => throw new NotSupportedException();
+
+    public void QuadraticError(DeviceTensor weights, DeviceTensor quantized, DeviceTensor scales, DeviceTensor hessian, DeviceTensor result) => throw new NotSupportedException();
+
+    public void FillNormal(DeviceTensor x, ulong seed, float std) => throw new NotSupportedException();
+
     public void Synchronize()
     {
     }
