@@ -10,9 +10,6 @@ namespace OrleansQuant.Model.Quantization;
 /// </summary>
 public sealed record QuantizedTensors(DeviceTensor Values, DeviceTensor Scales) : IDisposable
 {
-    /// <summary>The largest magnitude a value takes: symmetric int8 leaves out −128, as llm-compressor does.</summary>
-    public const int MaxLevel = 127;
-
     public void Dispose()
     {
         Values.Dispose();
