@@ -70,6 +70,7 @@ internal static class TensorChecks
             RequireType(bias, TensorType.Float32, call + " bias");
         }
     }
+
     /// <summary>A Float64 <c>[n, n]</c> square (the quantization contract's Hessians and factors).</summary>
     public static void RequireSquare(DeviceTensor tensor, string what)
     {

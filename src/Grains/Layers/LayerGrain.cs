@@ -32,7 +32,10 @@ public sealed class LayerGrain(
 {
     private LoadedLayer? _loaded;
     private LayerJob? _job;
-    private HostLayerWeights? _fullPrecision;
+
+    // The layer's first full-precision weights, kept on its device as the source of every build once a build has used
+    // them: a re-quantization after a commit starts from them, not from the int8 weights in service. Freed on unload.
+    private DecoderLayerWeights? _fullPrecision;
     private LayerCalibration? _calibration;
     private (DecoderLayerWeights Weights, string Recipe)? _pending;
     private LayerState _state;
@@ -180,8 +183,7 @@ public sealed class LayerGrain(
         {
             try
             {
-                _fullPrecision ??= await slot.Worker.Run(() => HostLayerWeights.Download(layer.Weights));
-                var original = _fullPrecision;
+                var original = _fullPrecision ??= LayerQuantizer.RequireFullPrecision(layer.Weights);
                 var (weights, report) = await DeviceBuildQueue.Run(slot, budget, () => LayerQuantizer.Quantize(layer.Index, original, calibration, recipe, slot.Device, module =>
                 {
                     cancellation.ThrowIfCancellationRequested();
@@ -232,7 +234,15 @@ public sealed class LayerGrain(
         var (layer, slot, _) = Loaded();
         var (weights, recipe) = _pending ?? throw new InvalidOperationException($"layer {layer.Index} has no built weights waiting; StartBuild makes them");
         _pending = null;
-        await slot.Worker.Run(() => layer.SwapWeights(weights).Dispose());
+        await slot.Worker.Run(() =>
+        {
+            // The full-precision weights leave service but stay as the source of the next build.
+            var old = layer.SwapWeights(weights);
+            if (!ReferenceEquals(old, _fullPrecision))
+            {
+                old.Dispose();
+            }
+        });
         _state = LayerState.Serving;
         _recipe = recipe;
         _error = null;
@@ -335,6 +345,9 @@ public sealed class LayerGrain(
             {
                 loaded.Layer.Dispose();
                 _pending?.Weights.Dispose();
+
+                // Out of service (a commit swapped them out) they are only ours; in service the layer freed them above.
+                _fullPrecision?.Dispose();
                 _calibration?.Dispose();
             });
         }

@@ -5,52 +5,67 @@ using OrleansQuant.Model.Quantization;
 namespace OrleansQuant.Model.Benchmarks;
 
 /// <summary>
-/// <see cref="Gptq.Quantize"/> of one linear with llm-compressor's defaults (block 128, dampening 0.01, no act-order), on
-/// the threads its device gives host work. The Hessian H = 2/n·XᵀX of n random activation rows is made on the device
-/// (one <c>MatMul</c> of Xᵀ with itself) and is not part of the time: GPTQ's cost depends on H's size, not on n.
+/// <see cref="Gptq.Quantize"/> (Frantar et al. 2023) of one linear with llm-compressor's defaults (block 128, dampening
+/// 0.01, no act-order), on the device, from a device Hessian. H = 2/n·XᵀX of n random activation rows is made on the
+/// device (one <c>MatMul</c> of Xᵀ with itself, widened to double) and rebuilt before each run, since GPTQ consumes it;
+/// neither is part of the time: GPTQ's cost depends on H's size, not on n.
 /// </summary>
 public static class GptqBenchmarks
 {
     /// <param name="iterations">GPTQ runs timed; one is plenty at 8B shapes, where one run takes seconds.</param>
     public static GptqResult Run(IComputeDevice device, GptqShape shape, int calibrationTokens, int iterations, int seed = 0)
     {
-        var hessian = Hessian(device, shape.Columns, calibrationTokens, seed);
-        var weights = Array.ConvertAll(RandomValues.Uniform((long)shape.Rows * shape.Columns, 1 / MathF.Sqrt(shape.Columns), seed + 1), w => (double)w);
-        var parallelism = device.Parallelism;
         var options = new GptqOptions();
 
-        // The JIT and the thread pool warm up on a small linear rather than on a run that takes seconds.
-        Gptq.Quantize(weights.AsSpan(0, 8 * Math.Min(shape.Columns, 256)), 8, Math.Min(shape.Columns, 256), SmallHessian(Math.Min(shape.Columns, 256)), options, parallelism);
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < iterations; i++)
+        // The JIT, the thread pool and the device's kernels warm up on a small linear rather than on a run that takes seconds.
+        int small = Math.Min(shape.Columns, 256), warmTokens = Math.Min(calibrationTokens, 512);
+        using (var warmGram = Gram(device, small, warmTokens, seed))
+        using (var warmWeights = Weights(device, 8, small, seed + 1))
         {
-            Gptq.Quantize(weights, shape.Rows, shape.Columns, hessian, options, parallelism);
+            TimeOne(device, warmWeights, warmGram, warmTokens, options);
         }
 
-        double ms = clock.Elapsed.TotalMilliseconds / iterations;
-        int threads = parallelism.MaxDegreeOfParallelism is > 0 and var t ? t : Environment.ProcessorCount;
+        using var gram = Gram(device, shape.Columns, calibrationTokens, seed);
+        using var weights = Weights(device, shape.Rows, shape.Columns, seed + 1);
+        var elapsed = TimeSpan.Zero;
+        for (int i = 0; i < iterations; i++)
+        {
+            elapsed += TimeOne(device, weights, gram, calibrationTokens, options);
+        }
+
+        double ms = elapsed.TotalMilliseconds / iterations;
+        int threads = device.Parallelism.MaxDegreeOfParallelism is > 0 and var t ? t : Environment.ProcessorCount;
         return new GptqResult(shape.Op, shape.Rows, shape.Columns, calibrationTokens, threads, ms);
     }
 
-    private static double[] Hessian(IComputeDevice device, int columns, int tokens, int seed)
+    /// <summary>One GPTQ run on a fresh H, timed from the call until the device has finished it.</summary>
+    private static TimeSpan TimeOne(IComputeDevice device, DeviceTensor weights, DeviceTensor gram, int tokens, GptqOptions options)
     {
-        // Xᵀ [columns, tokens]; MatMul(a, b) = a·bᵀ, so MatMul(Xᵀ, Xᵀ) = XᵀX.
+        using var hessian = device.Allocate(TensorType.Float64, gram.Rows, gram.Columns);
+        device.SymmetricFromUpper(gram, 2.0 / tokens, null, hessian);
+        device.Synchronize();
+        var clock = Stopwatch.StartNew();
+        using var quantized = Gptq.Quantize(device, weights, hessian, options);
+        device.Synchronize();
+        return clock.Elapsed;
+    }
+
+    /// <summary>XᵀX in double on the device: Xᵀ <c>[columns, tokens]</c>; MatMul(a, b) = a·bᵀ, so MatMul(Xᵀ, Xᵀ) = XᵀX.</summary>
+    private static DeviceTensor Gram(IComputeDevice device, int columns, int tokens, int seed)
+    {
         using var transposed = device.UploadNew<float>(RandomValues.Uniform((long)columns * tokens, 1, seed), columns, tokens);
         using var product = device.Allocate(TensorType.Float32, columns, columns);
         device.MatMul(transposed, transposed, null, product);
-        var sums = product.ToArray<float>();
-        double factor = 2.0 / tokens;
-        return Array.ConvertAll(sums, v => v * factor);
+        var gram = device.Allocate(TensorType.Float64, columns, columns);
+        device.Convert(product, gram);
+        return gram;
     }
 
-    private static double[] SmallHessian(int n)
+    private static DeviceTensor Weights(IComputeDevice device, int rows, int columns, int seed)
     {
-        var h = new double[n * n];
-        for (int i = 0; i < n; i++)
-        {
-            h[i * n + i] = 1;
-        }
-
-        return h;
+        using var floats = device.UploadNew<float>(RandomValues.Uniform((long)rows * columns, 1 / MathF.Sqrt(columns), seed), rows, columns);
+        var weights = device.Allocate(TensorType.Float64, rows, columns);
+        device.Convert(floats, weights);
+        return weights;
     }
 }

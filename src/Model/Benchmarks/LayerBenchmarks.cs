@@ -37,9 +37,14 @@ public sealed class LayerBenchmarks : IDisposable
                 var slot = LinearSlot.All[s];
                 var (rows, columns) = Shape(slot, shapes);
                 var weights = RandomValues.Uniform((long)rows * columns, 1 / MathF.Sqrt(columns), seed + s);
-                fp[slot] = new FloatLinear(device.UploadNew<float>(weights, rows, columns), bias: null);
-                var q = RoundToNearest.Quantize(Array.ConvertAll(weights, w => (double)w), rows, columns);
-                w8a8[slot] = new Int8Linear(device.UploadNew<sbyte>(q.Values, rows, columns), device.UploadVector<float>(q.Scales), bias: null);
+                var floats = device.UploadNew<float>(weights, rows, columns);
+                fp[slot] = new FloatLinear(floats, bias: null);
+
+                // Round-to-nearest on the device, from a double copy of the same weights.
+                using var wide = device.Allocate(TensorType.Float64, rows, columns);
+                device.Convert(floats, wide);
+                var q = RoundToNearest.Quantize(device, wide);
+                w8a8[slot] = new Int8Linear(q.Values, q.Scales, bias: null);
             }
 
             var ones = Enumerable.Repeat(1f, shapes.Hidden).ToArray();

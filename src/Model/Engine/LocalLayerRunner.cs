@@ -7,11 +7,13 @@ namespace OrleansQuant.Model.Engine;
 /// <summary>
 /// One decoder layer of a local model as the quantization engine drives it: its statistics while calibration passes,
 /// and the weights a build made beside the serving ones until they are committed or discarded. Both hold device memory,
-/// freed when the runner is disposed.
+/// freed when the runner is disposed. The layer's first full-precision weights stay on the device as the source of every
+/// build: a re-quantization after a commit starts from them, not from the int8 weights in service.
 /// </summary>
 public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDisposable
 {
     private DecoderLayerWeights? _pending;
+    private DecoderLayerWeights? _fullPrecision;
 
     public int Index => Layer.Index;
 
@@ -40,7 +42,12 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDispos
         var calibration = Calibration ?? throw new InvalidOperationException($"layer {Index} has no calibration statistics; run a calibration pass first");
         return Task.Run(() =>
         {
-            var original = HostLayerWeights.Download(Layer.Weights);
+            DecoderLayerWeights original;
+            lock (this)
+            {
+                original = _fullPrecision ??= LayerQuantizer.RequireFullPrecision(Layer.Weights);
+            }
+
             var (weights, report) = LayerQuantizer.Quantize(Index, original, calibration, recipe, Layer.Device, _ => cancellation.ThrowIfCancellationRequested());
             lock (this)
             {
@@ -58,7 +65,14 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDispos
         {
             var built = _pending ?? throw new InvalidOperationException($"layer {Index} has no built weights to commit");
             _pending = null;
-            Layer.SwapWeights(built).Dispose();
+
+            // The full-precision weights leave service but stay as the source of the next build.
+            var old = Layer.SwapWeights(built);
+            if (!ReferenceEquals(old, _fullPrecision))
+            {
+                old.Dispose();
+            }
+
             return Task.FromResult(Layer.Version);
         }
     }
@@ -82,6 +96,14 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDispos
         {
             _pending?.Dispose();
             _pending = null;
+
+            // Still in service, they belong to the layer, which frees them when it is disposed.
+            if (_fullPrecision is { } fullPrecision && !ReferenceEquals(fullPrecision, Layer.Weights))
+            {
+                fullPrecision.Dispose();
+            }
+
+            _fullPrecision = null;
         }
     }
 }

@@ -48,12 +48,16 @@ public sealed class DecoderLayerWeights : IDisposable
     }
 
     /// <summary>A layer assembled in memory (by a quantizer) rather than read from a checkpoint.</summary>
-    public static DecoderLayerWeights Build(IComputeDevice device, float[] inputNorm, float[] postAttentionNorm, Func<LinearSlot, Linear> linear)
+    public static DecoderLayerWeights Build(IComputeDevice device, float[] inputNorm, float[] postAttentionNorm, Func<LinearSlot, Linear> linear) =>
+        Build(device.UploadVector<float>(inputNorm), device.UploadVector<float>(postAttentionNorm), linear);
+
+    /// <summary>A layer assembled from tensors already on its device, which it now owns.</summary>
+    public static DecoderLayerWeights Build(DeviceTensor inputNorm, DeviceTensor postAttentionNorm, Func<LinearSlot, Linear> linear)
     {
         return new DecoderLayerWeights
         {
-            InputNorm = device.UploadVector<float>(inputNorm),
-            PostAttentionNorm = device.UploadVector<float>(postAttentionNorm),
+            InputNorm = inputNorm,
+            PostAttentionNorm = postAttentionNorm,
             QueryProjection = linear(LinearSlot.All[0]),
             KeyProjection = linear(LinearSlot.All[1]),
             ValueProjection = linear(LinearSlot.All[2]),

@@ -1,160 +1,116 @@
+using OrleansQuant.Gpu;
+
 namespace OrleansQuant.Model.Quantization;
 
 /// <summary>
-/// GPTQ (Frantar et al. 2023, Algorithm 1): quantizes a linear's columns one at a time, pushing each column's
-/// rounding error onto the columns not yet quantized through the Cholesky factor of the inverse Hessian, with
-/// lazy block updates. int8, symmetric, one scale per output channel.
+/// GPTQ (Frantar et al. 2023, Algorithm 1): quantizes a linear's columns one at a time, pushing each column's rounding
+/// error onto the columns not yet quantized through the Cholesky factor of the inverse Hessian, with lazy block
+/// updates. int8, symmetric, one scale per output channel. Written over the device's quantization steps, so it runs
+/// where the weights live; only vectors (the Hessian's diagonal) come to the host.
 /// </summary>
 public static class Gptq
 {
-    /// <param name="weights">W <c>[rows, columns]</c> (already smoothed), double.</param>
-    /// <param name="hessian">H = 2/n·XᵀX <c>[columns, columns]</c> of the (smoothed) inputs; not modified.</param>
-    /// <param name="parallelism">
-    /// the threads this layer may use: its device's <c>Parallelism</c> when it runs for a device that shares the
-    /// machine; all cores when omitted. Rows are independent, so the result does not depend on it.
+    /// <param name="weights">W Float64 <c>[rows, n]</c> (already smoothed); not modified (GPTQ works on a copy).</param>
+    /// <param name="hessian">
+    /// H = 2/T·XᵀX Float64 <c>[n, n]</c> of the (smoothed) inputs, full symmetric; CONSUMED: it becomes the Cholesky
+    /// workspace, so its contents are undefined afterwards (the caller still disposes it).
     /// </param>
-    public static QuantizedWeights Quantize(ReadOnlySpan<double> weights, int rows, int columns, ReadOnlySpan<double> hessian, GptqOptions options,
-        ParallelOptions? parallelism = null)
+    public static QuantizedTensors Quantize(IComputeDevice device, DeviceTensor weights, DeviceTensor hessian, GptqOptions options)
     {
-        parallelism ??= new ParallelOptions();
-        var w = weights.ToArray();
-        var h = hessian.ToArray();
-        int n = columns;
+        int rows = weights.Rows, n = weights.Columns;
+        if (weights.Type != TensorType.Float64)
+        {
+            throw new ArgumentException($"GPTQ quantizes Float64 weights [rows, columns]; got {weights}", nameof(weights));
+        }
+
+        if (hessian.Type != TensorType.Float64 || hessian.Rows != n || hessian.Columns != n)
+        {
+            throw new ArgumentException($"GPTQ needs the Float64 Hessian [{n}, {n}] of the weights' {n} inputs; got {hessian}", nameof(hessian));
+        }
+
+        if (options.BlockSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.BlockSize, "GPTQ block size: expected at least 1 column");
+        }
+
+        using var scope = new DeviceScope();
+        var w = scope.Add(device.Allocate(TensorType.Float64, rows, n));
+        device.CopyRows(weights, 0, w, 0, rows);
+        var h = hessian;
+        double[] diagonal = Diagonal(device, h, scope);
 
         // Inputs that never fired carry no information: pin their Hessian diagonal and drop their weights.
-        for (int c = 0; c < n; c++)
+        var dead = Array.ConvertAll(diagonal, d => d == 0 ? 1.0 : 0.0);
+        if (Array.IndexOf(dead, 1.0) >= 0)
         {
-            if (h[c * n + c] == 0)
-            {
-                h[c * n + c] = 1;
-                for (int o = 0; o < rows; o++)
-                {
-                    w[o * n + c] = 0;
-                }
-            }
+            device.AddToDiagonal(h, scope.Add(device.UploadVector<double>(dead)));
+            device.ScaleColumns(w, scope.Add(device.UploadVector<double>(Array.ConvertAll(dead, d => 1 - d))));
+            diagonal = Array.ConvertAll(diagonal, d => d == 0 ? 1.0 : d);
         }
 
-        var scales = new double[rows];
-        for (int o = 0; o < rows; o++)
-        {
-            scales[o] = Int8Rounding.ChannelScale(w.AsSpan(o * n, n));
-        }
+        var scales = scope.Add(device.Allocate(TensorType.Float64, 1, rows));
+        device.ChannelScales(w, scales);
 
         // Act-order: quantize the columns with the largest Hessian diagonal (most activation energy) first.
         int[]? order = null;
         if (options.ActOrder)
         {
-            order = Enumerable.Range(0, n).OrderByDescending(c => h[c * n + c]).ToArray();
-            w = PermuteColumns(w, rows, n, order);
-            h = PermuteSymmetric(h, n, order);
+            order = Enumerable.Range(0, n).OrderByDescending(c => diagonal[c]).ToArray();
+            var permutation = scope.Add(device.UploadVector<int>(order));
+            var permuted = scope.Add(device.Allocate(TensorType.Float64, rows, n));
+            device.PermuteColumns(w, permutation, permuted);
+            scope.Free(w);
+            w = permuted;
+            var square = scope.Add(device.Allocate(TensorType.Float64, n, n));
+            device.PermuteSymmetric(h, permutation, square);
+            h = square;
         }
 
-        double meanDiagonal = 0;
+        // Dampening: a fraction of the mean diagonal (summed in the quantization order, as the reference does).
+        double sum = 0;
         for (int c = 0; c < n; c++)
         {
-            meanDiagonal += h[c * n + c];
+            sum += diagonal[order?[c] ?? c];
         }
 
-        double damping = options.DampeningFraction * meanDiagonal / n;
-        for (int c = 0; c < n; c++)
-        {
-            h[c * n + c] += damping;
-        }
+        double damping = options.DampeningFraction * (sum / n);
+        device.AddToDiagonal(h, scope.Add(device.UploadVector<double>(Enumerable.Repeat(damping, n).ToArray())));
+        device.CholeskyInverseUpper(h);
 
-        var hinv = CholeskyMath.UpperOfInverse(h, n, parallelism);
-        var q = new double[rows * n];
-        for (int i1 = 0; i1 < n; i1 += options.BlockSize)
+        // Blocks of columns, each quantized column by column, then its errors pushed onto the rest in one product.
+        var quantized = scope.Add(device.Allocate(TensorType.Int8, rows, n));
+        DeviceTensor? errors = null, tail = null;
+        for (int start = 0; start < n; start += options.BlockSize)
         {
-            int i2 = Math.Min(i1 + options.BlockSize, n), width = i2 - i1;
-            var errors = new double[rows * width];
-            Parallel.For(0, rows, parallelism, o => QuantizeBlockRow(w.AsSpan(o * n, n), q.AsSpan(o * n, n), errors.AsSpan(o * width, width), scales[o], hinv, n, i1, i2));
-
-            // Lazy batch update: the block's accumulated errors reach the remaining columns in one product.
-            if (i2 < n)
-            {
-                Parallel.For(0, rows, parallelism, o =>
-                {
-                    var row = w.AsSpan(o * n + i2, n - i2);
-                    for (int j = 0; j < width; j++)
-                    {
-                        double e = errors[o * width + j];
-                        if (e != 0)
-                        {
-                            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd<double>(hinv.AsSpan((i1 + j) * n + i2, n - i2), -e, row, row);
-                        }
-                    }
-                });
-            }
+            int width = Math.Min(options.BlockSize, n - start);
+            var blockErrors = width == options.BlockSize
+                ? errors ??= scope.Add(device.Allocate(TensorType.Float64, rows, width))
+                : tail ??= scope.Add(device.Allocate(TensorType.Float64, rows, width));
+            device.GptqQuantizeBlock(w, scales, h, start, width, quantized, blockErrors);
+            device.GptqPropagate(w, blockErrors, h, start);
         }
 
         if (order is not null)
         {
-            q = PermuteColumns(q, rows, n, Inverse(order));
-        }
-
-        var values = new sbyte[rows * n];
-        for (int k = 0; k < values.Length; k++)
-        {
-            values[k] = (sbyte)q[k];
-        }
-
-        return new QuantizedWeights(rows, n, values, scales.Select(s => (float)s).ToArray());
-    }
-
-    // One output row through one block: each column is rounded, and its error, divided by the pivot, is spread over
-    // the block's later columns along the inverse Hessian's Cholesky row.
-    private static void QuantizeBlockRow(Span<double> w, Span<double> q, Span<double> errors, double scale, double[] hinv, int n, int i1, int i2)
-    {
-        for (int i = i1; i < i2; i++)
-        {
-            double value = w[i];
-            double level = Int8Rounding.Quantize(value, scale);
-            q[i] = level;
-            double e = (value - level * scale) / hinv[i * n + i];
-            errors[i - i1] = e;
-            for (int j = i + 1; j < i2; j++)
+            var inverse = new int[n];
+            for (int c = 0; c < n; c++)
             {
-                w[j] -= e * hinv[i * n + j];
+                inverse[order[c]] = c;
             }
+
+            var unpermuted = scope.Add(device.Allocate(TensorType.Int8, rows, n));
+            device.PermuteColumns(quantized, scope.Add(device.UploadVector<int>(inverse)), unpermuted);
+            quantized = unpermuted;
         }
+
+        var narrow = DeviceCopies.Narrow(device, scales);
+        return new QuantizedTensors(scope.Keep(quantized), narrow);
     }
 
-    private static double[] PermuteColumns(double[] a, int rows, int columns, int[] order)
+    private static double[] Diagonal(IComputeDevice device, DeviceTensor square, DeviceScope scope)
     {
-        var result = new double[a.Length];
-        for (int o = 0; o < rows; o++)
-        {
-            for (int c = 0; c < columns; c++)
-            {
-                result[o * columns + c] = a[o * columns + order[c]];
-            }
-        }
-
-        return result;
-    }
-
-    private static double[] PermuteSymmetric(double[] h, int n, int[] order)
-    {
-        var result = new double[h.Length];
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                result[i * n + j] = h[order[i] * n + order[j]];
-            }
-        }
-
-        return result;
-    }
-
-    private static int[] Inverse(int[] order)
-    {
-        var inverse = new int[order.Length];
-        for (int i = 0; i < order.Length; i++)
-        {
-            inverse[order[i]] = i;
-        }
-
-        return inverse;
+        var diagonal = scope.Add(device.Allocate(TensorType.Float64, 1, square.Rows));
+        device.Diagonal(square, diagonal);
+        return diagonal.ToArray<double>();
     }
 }

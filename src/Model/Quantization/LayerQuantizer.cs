@@ -6,91 +6,158 @@ using OrleansQuant.Model.Recipes;
 namespace OrleansQuant.Model.Quantization;
 
 /// <summary>
-/// Applies a recipe to one decoder layer, in llm-compressor's order: SmoothQuant (scales from the collected |x|max,
-/// folded into norms and weights, Hessians rescaled), then GPTQ or round-to-nearest on every targeted linear, then
-/// the new weights are built on the device beside the old ones. The caller swaps them in.
+/// Applies a recipe to one decoder layer, in llm-compressor's order: SmoothQuant (Xiao et al. 2023; scales from the
+/// collected |x|max, folded into norms and weights, Hessians rescaled), then GPTQ (Frantar et al. 2023) or
+/// round-to-nearest on every targeted linear, all on the layer's device from its full-precision weights, which are
+/// read and never changed. The new weights are built beside the old ones; the caller swaps them in.
 /// </summary>
 public static class LayerQuantizer
 {
+    /// <param name="original">the layer's full-precision weights on <paramref name="device"/> (every linear a <see cref="FloatLinear"/>).</param>
     /// <param name="beforeLinear">called with each module name before it is quantized (progress, fault injection).</param>
     public static (DecoderLayerWeights Weights, LayerQuantizationReport Report) Quantize(
-        int layer, HostLayerWeights original, LayerCalibration calibration, QuantizationRecipe recipe, IComputeDevice device,
+        int layer, DecoderLayerWeights original, LayerCalibration calibration, QuantizationRecipe recipe, IComputeDevice device,
         Action<string>? beforeLinear = null)
     {
         recipe.Validate("recipe");
         var clock = Stopwatch.StartNew();
+        var sources = FullPrecisionLinears(original);
 
-        // The host maths uses the cores the layer's device was given, no more.
-        var parallelism = device.Parallelism;
-
-        // Compute: smoothing scales per mapped input, then the smoothed weights, norms and Hessians.
+        // Collect: smoothing scales per mapped input, host maths on two vectors — the calibrated |x|max and the column
+        // maxima of every linear reading the input.
         var smoothing = new Dictionary<LinearInput, double[]>();
         if (recipe.SmoothQuant is { } smoothQuant)
         {
             foreach (var mapping in smoothQuant.Mappings)
             {
                 var input = SmoothedInput(layer, mapping);
-                var readers = LinearSlot.Readers(input).ToArray();
-                smoothing[input] = SmoothQuant.Scales(calibration.Statistics(input).AbsMax,
-                    readers.Select(s => (original.Linears[s].Weights, original.Linears[s].Rows)), smoothQuant.SmoothingStrength);
+                var readers = LinearSlot.Readers(input).Select(s => sources[s].Weight).ToArray();
+                smoothing[input] = SmoothQuant.Scales(calibration.Statistics(input).AbsMax, SmoothQuant.WeightAbsMax(device, readers), smoothQuant.SmoothingStrength);
             }
         }
 
-        var hessians = new Dictionary<LinearInput, double[]>();
-        foreach (var input in Enum.GetValues<LinearInput>())
+        var built = new Dictionary<LinearSlot, Linear>();
+        DeviceTensor? inputNorm = null, postAttentionNorm = null;
+        try
         {
-            var h = calibration.Statistics(input).Hessian();
-            if (smoothing.TryGetValue(input, out var s))
+            // Compute: input by input, each linear from its smoothed weights, quantized or kept in full precision.
+            var reports = new List<LinearQuantizationReport>();
+            foreach (var input in Enum.GetValues<LinearInput>())
             {
-                SmoothQuant.ScaleHessian(h, s);
+                QuantizeReaders(layer, input, sources, calibration, recipe, smoothing.GetValueOrDefault(input), device, beforeLinear, built, reports);
             }
 
-            hessians[input] = h;
+            // Apply: norms divided by s, into a layer that owns all its tensors, beside the old weights.
+            inputNorm = SmoothedNorm(device, original.InputNorm, smoothing.GetValueOrDefault(LinearInput.Attention));
+            postAttentionNorm = SmoothedNorm(device, original.PostAttentionNorm, smoothing.GetValueOrDefault(LinearInput.Mlp));
+            var weights = DecoderLayerWeights.Build(inputNorm, postAttentionNorm, slot => built[slot]);
+            return (weights, new LayerQuantizationReport(layer, clock.Elapsed, reports));
         }
-
-        // Quantize every targeted linear; the rest keep (smoothed) full precision.
-        var quantized = new Dictionary<LinearSlot, QuantizedWeights>();
-        var smoothedWeights = new Dictionary<LinearSlot, double[]>();
-        var reports = new List<LinearQuantizationReport>();
-        foreach (var (slot, linear) in original.Linears)
+        catch
         {
-            var weights = linear.Weights.ToArray();
-            var s = smoothing.GetValueOrDefault(slot.Input);
-            if (s is not null)
+            foreach (var linear in built.Values)
             {
-                SmoothQuant.ScaleColumns(weights, linear.Rows, s);
+                linear.Dispose();
             }
 
-            smoothedWeights[slot] = weights;
+            inputNorm?.Dispose();
+            postAttentionNorm?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The linears reading one input: each linear's own Hessian is built when it needs one (GPTQ consumes it) and freed
+    /// right after, so at most one square per input lives beside the statistics (down_proj's is 1.6 GB at 8B).
+    /// </summary>
+    private static void QuantizeReaders(int layer, LinearInput input, IReadOnlyDictionary<LinearSlot, FloatLinear> sources, LayerCalibration calibration,
+        QuantizationRecipe recipe, double[]? smoothing, IComputeDevice device, Action<string>? beforeLinear,
+        Dictionary<LinearSlot, Linear> built, List<LinearQuantizationReport> reports)
+    {
+        var statistics = calibration.Statistics(input);
+        using var scope = new DeviceScope();
+        var scales = smoothing is null ? null : scope.Add(device.UploadVector<double>(smoothing));
+        var inverse = smoothing is null ? null : scope.Add(device.UploadVector<double>(Array.ConvertAll(smoothing, s => 1 / s)));
+        DeviceTensor? samples = null, servedInverse = null;
+        foreach (var slot in LinearSlot.Readers(input))
+        {
+            var source = sources[slot];
             string module = slot.ModuleName(layer);
+            using var weights = SmoothQuant.SmoothedWeights(device, source.Weight, scales);
             if (!recipe.Quantizes(module))
             {
+                built[slot] = FloatCopy(device, weights, source.Bias);
                 continue;
             }
 
             beforeLinear?.Invoke(module);
-            var q = recipe.Gptq is { } gptq
-                ? Gptq.Quantize(weights, linear.Rows, linear.Columns, hessians[slot.Input], new GptqOptions(gptq.BlockSize, gptq.DampeningFrac, gptq.ActOrder), parallelism)
-                : RoundToNearest.Quantize(weights, linear.Rows, linear.Columns);
-            quantized[slot] = q;
+            var quantized = Quantize(device, weights, statistics, inverse, recipe);
+            try
+            {
+                // The served error on the reservoir's rows, uploaded once per input; the input served is x/s.
+                var rows = calibration.Samples(input);
+                double baselineError = 0, error = 0;
+                if (rows.Count > 0)
+                {
+                    samples ??= scope.Add(UploadRows(device, rows, source.InputFeatures));
+                    servedInverse ??= smoothing is null ? null : scope.Add(device.UploadVector<float>(Array.ConvertAll(smoothing, s => (float)(1 / s))));
+                    using (var unsmoothed = SmoothQuant.SmoothedWeights(device, source.Weight, null))
+                    using (var baseline = RoundToNearest.Quantize(device, unsmoothed))
+                    {
+                        baselineError = W8A8Error.Relative(device, samples, source.Weight, baseline, null);
+                    }
 
-            var samples = calibration.Samples(slot.Input);
-            var baseline = RoundToNearest.Quantize(linear.Weights, linear.Rows, linear.Columns);
-            reports.Add(new LinearQuantizationReport(
-                module,
-                W8A8Error.WeightLoss(weights, q, hessians[slot.Input], parallelism),
-                W8A8Error.Relative(samples, linear.Weights, baseline, [], parallelism),
-                W8A8Error.Relative(samples, linear.Weights, q, s, parallelism)));
+                    error = W8A8Error.Relative(device, samples, source.Weight, quantized, servedInverse);
+                }
+
+                double loss;
+                using (var hessian = statistics.Hessian(inverse))
+                {
+                    loss = W8A8Error.WeightLoss(device, weights, quantized, hessian);
+                }
+
+                reports.Add(new LinearQuantizationReport(module, loss, baselineError, error));
+                built[slot] = new Int8Linear(quantized.Values, quantized.Scales, source.Bias is null ? null : DeviceCopies.Copy(device, source.Bias));
+            }
+            catch
+            {
+                quantized.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static QuantizedTensors Quantize(IComputeDevice device, DeviceTensor weights, LinearInputStatistics statistics, DeviceTensor? inverseSmoothing,
+        QuantizationRecipe recipe)
+    {
+        if (recipe.Gptq is not { } gptq)
+        {
+            return RoundToNearest.Quantize(device, weights);
         }
 
-        // Apply: norms divided by s, linears uploaded as int8 (or smoothed float), all beside the old weights.
-        var weightsOut = DecoderLayerWeights.Build(device,
-            SmoothedNorm(original.InputNorm, smoothing.GetValueOrDefault(LinearInput.Attention)),
-            SmoothedNorm(original.PostAttentionNorm, smoothing.GetValueOrDefault(LinearInput.Mlp)),
-            slot => quantized.TryGetValue(slot, out var q)
-                ? UploadInt8(device, q, original.Linears[slot].Bias)
-                : UploadFloat(device, smoothedWeights[slot], original.Linears[slot]));
-        return (weightsOut, new LayerQuantizationReport(layer, clock.Elapsed, reports));
+        using var hessian = statistics.Hessian(inverseSmoothing);
+        return Gptq.Quantize(device, weights, hessian, new GptqOptions(gptq.BlockSize, gptq.DampeningFrac, gptq.ActOrder));
+    }
+
+    /// <summary>The layer's linears as the quantizers read them; an int8 layer cannot be un-quantized.</summary>
+    private static Dictionary<LinearSlot, FloatLinear> FullPrecisionLinears(DecoderLayerWeights weights)
+    {
+        RequireFullPrecision(weights);
+        return LinearSlot.All.ToDictionary(s => s, s => (FloatLinear)s.Get(weights));
+    }
+
+    /// <summary>Throws unless every linear of <paramref name="weights"/> is full precision: quantization starts from those.</summary>
+    public static DecoderLayerWeights RequireFullPrecision(DecoderLayerWeights weights)
+    {
+        foreach (var slot in LinearSlot.All)
+        {
+            if (slot.Get(weights) is not FloatLinear)
+            {
+                throw new InvalidOperationException($"{slot.Suffix} is already quantized; quantization starts from full-precision weights");
+            }
+        }
+
+        return weights;
     }
 
     // The mapping's smooth layer must be one of this layer's norms, and every linear reading that norm must be
@@ -133,13 +200,36 @@ public static class LayerQuantizer
         throw new ModelFormatException("recipe", $"SmoothQuantModifier.mappings: smooth layer '{mapping.SmoothLayer}' matches no RMSNorm of layer {layer}; expected input_layernorm or post_attention_layernorm");
     }
 
-    private static float[] SmoothedNorm(double[] gains, double[]? scales) =>
-        gains.Select((g, c) => (float)(scales is null ? g : g / scales[c])).ToArray();
+    private static DeviceTensor SmoothedNorm(IComputeDevice device, DeviceTensor gains, double[]? smoothing)
+    {
+        using var inverse = smoothing is null ? null : device.UploadVector<double>(Array.ConvertAll(smoothing, s => 1 / s));
+        return SmoothQuant.SmoothedNorm(device, gains, inverse);
+    }
 
-    private static Int8Linear UploadInt8(IComputeDevice device, QuantizedWeights q, float[]? bias) =>
-        new(device.UploadNew<sbyte>(q.Values, q.Rows, q.Columns), device.UploadVector<float>(q.Scales), bias is null ? null : device.UploadVector<float>(bias));
+    /// <summary>A linear kept in full precision: the smoothed weights rounded back to float, with its own bias.</summary>
+    private static FloatLinear FloatCopy(IComputeDevice device, DeviceTensor weights, DeviceTensor? bias)
+    {
+        var narrow = DeviceCopies.Narrow(device, weights);
+        try
+        {
+            return new FloatLinear(narrow, bias is null ? null : DeviceCopies.Copy(device, bias));
+        }
+        catch
+        {
+            narrow.Dispose();
+            throw;
+        }
+    }
 
-    private static FloatLinear UploadFloat(IComputeDevice device, double[] weights, HostLinear linear) =>
-        new(device.UploadNew<float>(Array.ConvertAll(weights, w => (float)w), linear.Rows, linear.Columns),
-            linear.Bias is null ? null : device.UploadVector<float>(linear.Bias));
+    /// <summary>Reservoir rows as one Float32 <c>[rows, width]</c> tensor, uploaded in one copy.</summary>
+    private static DeviceTensor UploadRows(IComputeDevice device, IReadOnlyList<float[]> rows, int width)
+    {
+        var values = new float[rows.Count * width];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            rows[r].CopyTo(values, r * width);
+        }
+
+        return device.UploadNew<float>(values, rows.Count, width);
+    }
 }

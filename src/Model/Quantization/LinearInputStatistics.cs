@@ -5,7 +5,7 @@ namespace OrleansQuant.Model.Quantization;
 /// <summary>
 /// What calibration learns about one linear input: per-channel max |x| (for SmoothQuant) and Σ xxᵀ (for GPTQ's
 /// Hessian), accumulated over every token that passes. Both live on the layer's device and are accumulated there, so
-/// activations never come back to the host for them; quantization downloads them once, when it reads them.
+/// activations never come back to the host for them; quantization reads them on the device too (only the |x| maxima, a vector, come to the host).
 /// Linears that read the same input share one.
 /// </summary>
 public sealed class LinearInputStatistics : IDisposable
@@ -59,26 +59,25 @@ public sealed class LinearInputStatistics : IDisposable
         Tokens += activations.Rows;
     }
 
-    /// <summary>H = 2/n·XᵀX, the Hessian of the layer-wise squared error (GPTQ §3), as a full symmetric matrix.</summary>
-    public double[] Hessian()
+    /// <summary>
+    /// H = 2/T·XᵀX, the Hessian of the layer-wise squared error (GPTQ, Frantar et al. 2023, §3), as a fresh full
+    /// symmetric Float64 square on the device, for one linear (GPTQ consumes it). With <paramref name="inverseScales"/>
+    /// 1/s (Float64 <c>[1, Channels]</c>) it is the Hessian of the smoothed inputs X·S⁻¹, S⁻¹·H·S⁻¹ (SmoothQuant).
+    /// The caller disposes it.
+    /// </summary>
+    public DeviceTensor Hessian(DeviceTensor? inverseScales = null)
     {
-        int n = Channels;
-
-        // The device defines only the upper triangle; each lower cell is overwritten from its mirror before use.
-        var h = new double[n * n];
-        _device.Download<double>(_sumOfOuterProducts, h);
-        double factor = Tokens == 0 ? 0 : 2.0 / Tokens;
-        for (int i = 0; i < n; i++)
+        var h = _device.Allocate(TensorType.Float64, Channels, Channels);
+        try
         {
-            for (int j = i; j < n; j++)
-            {
-                double v = h[i * n + j] * factor;
-                h[i * n + j] = v;
-                h[j * n + i] = v;
-            }
+            _device.SymmetricFromUpper(_sumOfOuterProducts, Tokens == 0 ? 0 : 2.0 / Tokens, inverseScales, h);
+            return h;
         }
-
-        return h;
+        catch
+        {
+            h.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()

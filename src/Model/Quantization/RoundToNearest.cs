@@ -1,26 +1,33 @@
+using OrleansQuant.Gpu;
+
 namespace OrleansQuant.Model.Quantization;
 
 /// <summary>
-/// Round-to-nearest int8 per output channel: the baseline GPTQ is measured against
-/// (Frantar et al. 2023, §5 "RTN"). Each weight is rounded on its own, ignoring the inputs.
+/// Round-to-nearest int8 per output channel: the baseline GPTQ is measured against (Frantar et al. 2023, §5 "RTN").
+/// Each weight is rounded on its own, ignoring the inputs.
 /// </summary>
 public static class RoundToNearest
 {
-    public static QuantizedWeights Quantize(ReadOnlySpan<double> weights, int rows, int columns)
+    /// <param name="weights">W Float64 <c>[rows, columns]</c> on <paramref name="device"/>; not modified.</param>
+    public static QuantizedTensors Quantize(IComputeDevice device, DeviceTensor weights)
     {
-        var values = new sbyte[rows * columns];
-        var scales = new float[rows];
-        for (int o = 0; o < rows; o++)
+        if (weights.Type != TensorType.Float64)
         {
-            var row = weights.Slice(o * columns, columns);
-            double scale = Int8Rounding.ChannelScale(row);
-            scales[o] = (float)scale;
-            for (int i = 0; i < columns; i++)
-            {
-                values[o * columns + i] = (sbyte)Int8Rounding.Quantize(row[i], scale);
-            }
+            throw new ArgumentException($"round-to-nearest quantizes Float64 weights [rows, columns]; got {weights}", nameof(weights));
         }
 
-        return new QuantizedWeights(rows, columns, values, scales);
+        using var scales = device.Allocate(TensorType.Float64, 1, weights.Rows);
+        device.ChannelScales(weights, scales);
+        var values = device.Allocate(TensorType.Int8, weights.Rows, weights.Columns);
+        try
+        {
+            device.QuantizeRows(weights, scales, values);
+            return new QuantizedTensors(values, DeviceCopies.Narrow(device, scales));
+        }
+        catch
+        {
+            values.Dispose();
+            throw;
+        }
     }
 }

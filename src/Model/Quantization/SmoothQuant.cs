@@ -1,33 +1,29 @@
+using OrleansQuant.Gpu;
+
 namespace OrleansQuant.Model.Quantization;
 
 /// <summary>
 /// SmoothQuant (Xiao et al. 2023, eq. 4): s_j = max|X_j|^α / max|W_j|^(1−α) moves the difficulty of activation
 /// outlier channels into the weights. X/s is folded into the preceding RMSNorm gain, W·s into the columns of every
-/// linear that reads it; the calibration Hessian follows as S⁻¹·H·S⁻¹, so one calibration pass serves both steps.
+/// linear that reads it; the calibration Hessian follows as S⁻¹·H·S⁻¹ (<see cref="LinearInputStatistics.Hessian"/>),
+/// so one calibration pass serves both steps. The scales are host maths on two vectors; the weights and norms are
+/// scaled where they live.
 /// </summary>
 public static class SmoothQuant
 {
     private const double Floor = 1e-5;
 
     /// <param name="activationAbsMax">max |x_j| over the calibration tokens, per input channel.</param>
-    /// <param name="weights">each linear reading this input, <c>[rows, columns]</c> row-major.</param>
-    public static double[] Scales(ReadOnlySpan<double> activationAbsMax, IEnumerable<(double[] Values, int Rows)> weights, double strength)
+    /// <param name="weightAbsMax">max |W[:, j]| over every linear reading this input (<see cref="WeightAbsMax"/>).</param>
+    public static double[] Scales(ReadOnlySpan<double> activationAbsMax, ReadOnlySpan<double> weightAbsMax, double strength)
     {
-        int columns = activationAbsMax.Length;
-        var weightAbsMax = new double[columns];
-        foreach (var (values, rows) in weights)
+        if (weightAbsMax.Length != activationAbsMax.Length)
         {
-            for (int o = 0; o < rows; o++)
-            {
-                for (int c = 0; c < columns; c++)
-                {
-                    weightAbsMax[c] = Math.Max(weightAbsMax[c], Math.Abs(values[o * columns + c]));
-                }
-            }
+            throw new ArgumentException($"SmoothQuant: {weightAbsMax.Length} weight column maxima for {activationAbsMax.Length} input channels; expected one per channel", nameof(weightAbsMax));
         }
 
-        var scales = new double[columns];
-        for (int c = 0; c < columns; c++)
+        var scales = new double[activationAbsMax.Length];
+        for (int c = 0; c < scales.Length; c++)
         {
             double s = Math.Pow(Math.Max(activationAbsMax[c], Floor), strength) / Math.Pow(Math.Max(weightAbsMax[c], Floor), 1 - strength);
             scales[c] = Math.Max(s, Floor);
@@ -36,30 +32,45 @@ public static class SmoothQuant
         return scales;
     }
 
-    /// <summary>W[:, j] ·= s_j.</summary>
-    public static void ScaleColumns(Span<double> weights, int rows, ReadOnlySpan<double> scales)
+    /// <summary>max |W[:, j]| per input column over the Float32 weights of every linear reading one input, on their device.</summary>
+    public static double[] WeightAbsMax(IComputeDevice device, IReadOnlyCollection<DeviceTensor> weights)
     {
-        int columns = scales.Length;
-        for (int o = 0; o < rows; o++)
+        int columns = weights.First().Columns;
+        using var maxima = device.Allocate(TensorType.Float32, 1, columns);
+        foreach (var w in weights)
         {
-            var row = weights.Slice(o * columns, columns);
-            for (int c = 0; c < columns; c++)
+            device.AccumulateAbsMax(w, maxima);
+        }
+
+        // A max of floats is a float: widening afterwards equals taking it in double.
+        return Array.ConvertAll(maxima.ToArray<float>(), v => (double)v);
+    }
+
+    /// <summary>W·diag(s) in double: a fresh Float64 copy of the Float32 <paramref name="weights"/>, scaled when <paramref name="scales"/> is given.</summary>
+    public static DeviceTensor SmoothedWeights(IComputeDevice device, DeviceTensor weights, DeviceTensor? scales)
+    {
+        var result = device.Allocate(TensorType.Float64, weights.Rows, weights.Columns);
+        try
+        {
+            device.Convert(weights, result);
+            if (scales is not null)
             {
-                row[c] *= scales[c];
+                device.ScaleColumns(result, scales);
             }
+
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
         }
     }
 
-    /// <summary>H ← S⁻¹·H·S⁻¹: the Hessian of the smoothed inputs X·S⁻¹ without a second calibration pass.</summary>
-    public static void ScaleHessian(Span<double> hessian, ReadOnlySpan<double> scales)
+    /// <summary>An RMSNorm gain divided by s, in double and rounded once to float: a fresh Float32 <c>[1, n]</c>.</summary>
+    public static DeviceTensor SmoothedNorm(IComputeDevice device, DeviceTensor gains, DeviceTensor? inverseScales)
     {
-        int n = scales.Length;
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                hessian[i * n + j] /= scales[i] * scales[j];
-            }
-        }
+        using var wide = SmoothedWeights(device, gains, inverseScales);
+        return DeviceCopies.Narrow(device, wide);
     }
 }

@@ -1,104 +1,80 @@
-using System.Numerics.Tensors;
+using OrleansQuant.Gpu;
 
 namespace OrleansQuant.Model.Quantization;
 
 /// <summary>
-/// The error a W8A8 linear makes as served: inputs quantized per token to int8 (after smoothing, if any), weights as
-/// stored, against the full-precision product. Relative: ‖Y − Ŷ‖² / ‖Y‖² over the sample rows.
-/// Every method takes the threads its caller was given (all cores when omitted).
+/// The error a W8A8 linear makes as served (SmoothQuant, Xiao et al. 2023, §3: per-token activations × per-channel
+/// weights): inputs quantized per token to int8 (after smoothing, if any), weights as stored, against the
+/// full-precision product, both computed on the device by the kernels that serve them. Relative:
+/// ‖Y − Ŷ‖² / ‖Y‖² over the sample rows; only the two small <c>[samples, rows]</c> outputs come to the host.
 /// </summary>
 public static class W8A8Error
 {
-    /// <param name="inputs">rows x of the original (unsmoothed) input.</param>
-    /// <param name="weights">the original (unsmoothed) W <c>[rows, columns]</c>.</param>
-    /// <param name="smoothing">s, when the quantized weights are W·diag(s) and the served input is x/s.</param>
-    public static double Relative(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing,
-        ParallelOptions? parallelism = null)
+    /// <param name="inputs">rows x of the original (unsmoothed) input, Float32 <c>[samples, columns]</c>.</param>
+    /// <param name="weights">the original (unsmoothed) W, Float32 <c>[rows, columns]</c>.</param>
+    /// <param name="inverseSmoothing">1/s Float32 <c>[1, columns]</c> when the quantized weights are W·diag(s) and the served input is x/s.</param>
+    public static double Relative(IComputeDevice device, DeviceTensor inputs, DeviceTensor weights, QuantizedTensors quantized, DeviceTensor? inverseSmoothing)
     {
-        var (error, reference) = Totals(inputs, weights, quantized, smoothing, parallelism ?? new ParallelOptions());
+        var (error, reference) = Totals(device, inputs, weights, quantized, inverseSmoothing);
         return reference == 0 ? 0 : error / reference;
     }
 
-    /// <summary>‖Y − Ŷ‖²_F / n: gptq_ref.py's <c>loss_w8a8</c>.</summary>
-    public static double MeanSquared(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing,
-        ParallelOptions? parallelism = null) =>
-        inputs.Count == 0 ? 0 : Totals(inputs, weights, quantized, smoothing, parallelism ?? new ParallelOptions()).Error / inputs.Count;
+    /// <summary>‖Y − Ŷ‖²_F / samples: gptq_ref.py's <c>loss_w8a8</c>.</summary>
+    public static double MeanSquared(IComputeDevice device, DeviceTensor inputs, DeviceTensor weights, QuantizedTensors quantized, DeviceTensor? inverseSmoothing) =>
+        inputs.Rows == 0 ? 0 : Totals(device, inputs, weights, quantized, inverseSmoothing).Error / inputs.Rows;
 
-    private static (double Error, double Reference) Totals(IReadOnlyList<float[]> inputs, ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> smoothing,
-        ParallelOptions parallelism)
+    /// <summary>
+    /// GPTQ's objective for quantized weights Q against W (Frantar et al. 2023, eq. 1) on inputs with Hessian
+    /// H = 2/T·XᵀX: ½·Σ_rows ΔwᵀHΔw. <paramref name="weights"/> Float64 (smoothed), <paramref name="hessian"/> the full
+    /// square of the same inputs (read, not consumed).
+    /// </summary>
+    public static double WeightLoss(IComputeDevice device, DeviceTensor weights, QuantizedTensors quantized, DeviceTensor hessian)
     {
-        int columns = quantized.Columns, rows = quantized.Rows;
-        double[] w = weights.ToArray(), s = smoothing.ToArray(), dequantized = quantized.Dequantize();
-        double error = 0, reference = 0;
-        var gate = new Lock();
-        Parallel.For(0, inputs.Count, parallelism, () => (Error: 0.0, Reference: 0.0, Exact: new double[columns], Levels: new double[columns]), (t, _, local) =>
-        {
-            var x = inputs[t];
-            for (int i = 0; i < columns; i++)
-            {
-                local.Exact[i] = x[i];
-                local.Levels[i] = s.Length == 0 ? x[i] : x[i] / s[i];
-            }
-
-            double tokenScale = Int8Rounding.ChannelScale(local.Levels);
-            for (int i = 0; i < columns; i++)
-            {
-                local.Levels[i] = Int8Rounding.Quantize(local.Levels[i], tokenScale);
-            }
-
-            for (int o = 0; o < rows; o++)
-            {
-                double exact = TensorPrimitives.Dot<double>(w.AsSpan(o * columns, columns), local.Exact);
-                double served = TensorPrimitives.Dot<double>(dequantized.AsSpan(o * columns, columns), local.Levels) * tokenScale;
-                local.Error += (exact - served) * (exact - served);
-                local.Reference += exact * exact;
-            }
-
-            return local;
-        }, local =>
-        {
-            lock (gate)
-            {
-                error += local.Error;
-                reference += local.Reference;
-            }
-        });
-        return (error, reference);
+        // The scales as served (float), widened exactly: the loss of the weights that are actually stored.
+        using var scales = device.Allocate(TensorType.Float64, 1, quantized.Scales.Columns);
+        using var result = device.Allocate(TensorType.Float64, 1, 1);
+        device.Convert(quantized.Scales, scales);
+        device.QuadraticError(weights, quantized.Values, scales, hessian, result);
+        return result.ToArray<double>()[0] / 2;
     }
 
-    /// <summary>GPTQ's objective for quantized weights Q against W on inputs with Hessian H = 2/n·XᵀX: ½·Σ_rows ΔwᵀHΔw.</summary>
-    public static double WeightLoss(ReadOnlySpan<double> weights, QuantizedWeights quantized, ReadOnlySpan<double> hessian,
-        ParallelOptions? parallelism = null)
+    private static (double Error, double Reference) Totals(IComputeDevice device, DeviceTensor inputs, DeviceTensor weights, QuantizedTensors quantized,
+        DeviceTensor? inverseSmoothing)
     {
-        parallelism ??= new ParallelOptions();
-        int n = quantized.Columns;
-        double[] w = weights.ToArray(), h = hessian.ToArray();
-        double loss = 0;
-        var gate = new Lock();
-        Parallel.For(0, quantized.Rows, parallelism, () => (Sum: 0.0, Delta: new double[n]), (o, _, local) =>
+        int samples = inputs.Rows, columns = inputs.Columns, rows = weights.Rows;
+        if (samples == 0)
         {
-            for (int i = 0; i < n; i++)
-            {
-                local.Delta[i] = w[o * n + i] - quantized.Values[o * n + i] * (double)quantized.Scales[o];
-            }
+            return (0, 0);
+        }
 
-            // Δᵀ·H·Δ as Σᵢ Δᵢ·(H[i,:]·Δ), one vectorised dot product per row of H.
-            for (int i = 0; i < n; i++)
-            {
-                if (local.Delta[i] != 0)
-                {
-                    local.Sum += local.Delta[i] * TensorPrimitives.Dot<double>(h.AsSpan(i * n, n), local.Delta);
-                }
-            }
+        using var scope = new DeviceScope();
+        var exact = scope.Add(device.Allocate(TensorType.Float32, samples, rows));
+        device.MatMul(inputs, weights, null, exact);
 
-            return local;
-        }, local =>
+        // The served path: x/s quantized per token, an int8 GEMM, dequantized by token × channel scale.
+        var served = inputs;
+        if (inverseSmoothing is not null)
         {
-            lock (gate)
-            {
-                loss += local.Sum;
-            }
-        });
-        return loss / 2;
+            served = scope.Add(device.Allocate(TensorType.Float32, samples, columns));
+            device.CopyRows(inputs, 0, served, 0, samples);
+            device.ScaleColumns(served, inverseSmoothing);
+        }
+
+        var levels = scope.Add(device.Allocate(TensorType.Int8, samples, columns));
+        var tokenScales = scope.Add(device.Allocate(TensorType.Float32, samples, 1));
+        var approximate = scope.Add(device.Allocate(TensorType.Float32, samples, rows));
+        device.QuantizePerToken(served, levels, tokenScales);
+        device.MatMulInt8(levels, tokenScales, quantized.Values, quantized.Scales, null, approximate);
+
+        float[] y = exact.ToArray<float>(), yHat = approximate.ToArray<float>();
+        double error = 0, reference = 0;
+        for (int k = 0; k < y.Length; k++)
+        {
+            double difference = (double)y[k] - yHat[k];
+            error += difference * difference;
+            reference += (double)y[k] * y[k];
+        }
+
+        return (error, reference);
     }
 }

@@ -59,9 +59,9 @@ public sealed class CudaDecoderLayerTests(CudaFixture devices) : IClassFixture<C
             {
                 var entry = checkpoint.GetEntry(slot.ModuleName(1) + ".weight");
                 int rows = (int)entry.Shape[0], columns = (int)entry.Shape[1];
-                var weights = checkpoint.ReadFloat32(slot.ModuleName(1) + ".weight").Select(v => (double)v).ToArray();
-                var quantized = RoundToNearest.Quantize(weights, rows, columns);
-                return new Int8Linear(device.UploadNew<sbyte>(quantized.Values, rows, columns), device.UploadVector<float>(quantized.Scales), null);
+                using var weights = device.UploadNew<double>(checkpoint.ReadFloat32(slot.ModuleName(1) + ".weight").Select(v => (double)v).ToArray(), rows, columns);
+                var quantized = RoundToNearest.Quantize(device, weights);
+                return new Int8Linear(quantized.Values, quantized.Scales, null);
             });
     }
 }

@@ -7,7 +7,8 @@ namespace OrleansQuant.Model.Tests.Quantization;
 
 /// <summary>
 /// SmoothQuant + GPTQ against ../shared/reference/gptq_ref.py (float64 PyTorch), through the same pieces the layer
-/// quantizer uses: statistics accumulated from X, smoothing scales, the rescaled Hessian, GPTQ, the losses.
+/// quantizer uses, as device work on a <see cref="CpuDevice"/>: statistics accumulated from X, smoothing scales, the rescaled
+/// Hessian, GPTQ, the losses.
 /// Golden files: tests/golden (make_golden.sh).
 /// </summary>
 public sealed class GptqReferenceTests
@@ -33,37 +34,38 @@ public sealed class GptqReferenceTests
 
         using var device = new CpuDevice();
         using var statistics = new LinearInputStatistics(device, columns);
-        using (var activations = device.UploadNew<float>(x, samples, columns))
-        {
-            statistics.Accumulate(activations);
-        }
+        using var activations = device.UploadNew<float>(x, samples, columns);
+        statistics.Accumulate(activations);
+        using var original = device.UploadNew<float>(Array.ConvertAll(w, v => (float)v), rows, columns);
 
-        double[] h = statistics.Hessian();
-        double[] smoothing = alpha > 0 ? SmoothQuant.Scales(statistics.AbsMax, [(w, rows)], alpha) : [];
-        double[] ws = w.ToArray();
+        double[] smoothing = alpha > 0 ? SmoothQuant.Scales(statistics.AbsMax, SmoothQuant.WeightAbsMax(device, [original]), alpha) : [];
+        using var scales = alpha > 0 ? device.UploadVector<double>(smoothing) : null;
+        using var inverse = alpha > 0 ? device.UploadVector<double>(Array.ConvertAll(smoothing, s => 1 / s)) : null;
+        using var servedInverse = alpha > 0 ? device.UploadVector<float>(Array.ConvertAll(smoothing, s => (float)(1 / s))) : null;
         if (alpha > 0)
         {
             AssertRelative(golden.ReadFloat32("smooth_scales"), smoothing, 1e-5, "smoothing scale");
-            SmoothQuant.ScaleColumns(ws, rows, smoothing);
-            SmoothQuant.ScaleHessian(h, smoothing);
         }
 
-        AssertRelative(golden.ReadFloat32("W_smoothed"), ws, 1e-5, "smoothed weight");
-        AssertHessian(golden.ReadFloat32("H"), h);
+        using var ws = SmoothQuant.SmoothedWeights(device, original, scales);
+        using var h = statistics.Hessian(inverse);
+        AssertRelative(golden.ReadFloat32("W_smoothed"), ws.ToArray<double>(), 1e-5, "smoothed weight");
+        AssertHessian(golden.ReadFloat32("H"), h.ToArray<double>());
 
-        var q = Gptq.Quantize(ws, rows, columns, h, new GptqOptions(ActOrder: actOrder));
-        sbyte[] expectedQ = golden.ReadInt8("q");
-        int equal = expectedQ.Zip(q.Values, (a, b) => a == b ? 1 : 0).Sum();
-        int worst = expectedQ.Zip(q.Values, (a, b) => Math.Abs(a - b)).Max();
+        // GPTQ consumes its Hessian: it gets its own.
+        using var consumed = statistics.Hessian(inverse);
+        using var q = Gptq.Quantize(device, ws, consumed, new GptqOptions(ActOrder: actOrder));
+        sbyte[] expectedQ = golden.ReadInt8("q"), values = q.Values.ToArray<sbyte>();
+        int equal = expectedQ.Zip(values, (a, b) => a == b ? 1 : 0).Sum();
+        int worst = expectedQ.Zip(values, (a, b) => Math.Abs(a - b)).Max();
         Assert.True(equal >= 0.995 * expectedQ.Length, $"{equal}/{expectedQ.Length} int8 weights equal; expected ≥ 99.5 %");
         Assert.True(worst <= 1, $"an int8 weight is off by {worst}; expected at most 1");
-        AssertRelative(golden.ReadFloat32("scale"), q.Scales.Select(v => (double)v).ToArray(), 1e-6, "channel scale");
+        AssertRelative(golden.ReadFloat32("scale"), q.Scales.ToArray<float>().Select(v => (double)v).ToArray(), 1e-6, "channel scale");
 
-        var rows2 = Enumerable.Range(0, samples).Select(t => x.AsSpan(t * columns, columns).ToArray()).ToArray();
-        var rtn = RoundToNearest.Quantize(ws, rows, columns);
-        AssertLoss(golden, "loss_gptq", W8A8Error.WeightLoss(ws, q, h));
-        AssertLoss(golden, "loss_rtn", W8A8Error.WeightLoss(ws, rtn, h));
-        AssertLoss(golden, "loss_w8a8", W8A8Error.MeanSquared(rows2, w, q, smoothing));
+        using var rtn = RoundToNearest.Quantize(device, ws);
+        AssertLoss(golden, "loss_gptq", W8A8Error.WeightLoss(device, ws, q, h));
+        AssertLoss(golden, "loss_rtn", W8A8Error.WeightLoss(device, ws, rtn, h));
+        AssertLoss(golden, "loss_w8a8", W8A8Error.MeanSquared(device, activations, original, q, servedInverse));
     }
 
     private static void AssertRelative(float[] expected, double[] actual, double tolerance, string what)

@@ -47,7 +47,10 @@ public sealed class LayerCalibrationTests
         {
             var statistics = calibration.Statistics(input);
             Assert.Equal(legacy.AbsMax[input], statistics.AbsMax);
-            Assert.Equal(legacy.Hessian(input), statistics.Hessian());
+            using (var hessian = statistics.Hessian())
+            {
+                Assert.Equal(legacy.Hessian(input), hessian.ToArray<double>());
+            }
 
             var samples = calibration.Samples(input);
             Assert.Equal(LayerCalibration.SampleRows, samples.Count);
@@ -66,7 +69,7 @@ public sealed class LayerCalibrationTests
         var calibration = new LayerCalibration(0, Config, device);
         var statistics = calibration.Statistics(LinearInput.MlpDown);
         calibration.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => statistics.Hessian());
+        Assert.Throws<ObjectDisposedException>(() => statistics.Hessian().Dispose());
     }
 
     /// <summary>LayerCalibration and LinearInputStatistics as they were when every batch was downloaded whole.</summary>

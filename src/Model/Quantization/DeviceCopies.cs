@@ -1,0 +1,42 @@
+using OrleansQuant.Gpu;
+
+namespace OrleansQuant.Model.Quantization;
+
+/// <summary>
+/// New tensors made on the device from existing ones, for the quantizers: the layer they build must own every tensor
+/// it holds, since the full-precision layer it was built from stays alive (and is freed) on its own.
+/// </summary>
+internal static class DeviceCopies
+{
+    /// <summary>A Float32 tensor of the same shape holding <paramref name="source"/> (Float64) rounded to nearest.</summary>
+    public static DeviceTensor Narrow(IComputeDevice device, DeviceTensor source)
+    {
+        var narrow = device.Allocate(TensorType.Float32, source.Rows, source.Columns);
+        try
+        {
+            device.Convert(source, narrow);
+            return narrow;
+        }
+        catch
+        {
+            narrow.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A copy of <paramref name="source"/> (a bias, a norm gain) that the new layer owns.</summary>
+    public static DeviceTensor Copy(IComputeDevice device, DeviceTensor source)
+    {
+        var copy = device.Allocate(source.Type, source.Rows, source.Columns);
+        try
+        {
+            device.CopyRows(source, 0, copy, 0, source.Rows);
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+}
