@@ -1,7 +1,7 @@
 using OrleansQuant.Contracts;
 using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
-using OrleansQuant.Model.Checkpoints;
+using OrleansQuant.Model;
 using OrleansQuant.Model.Inference;
 
 namespace OrleansQuant.Grains.Coordinator;
@@ -18,7 +18,7 @@ internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head) :
     {
         var head = await slot.Worker.Run(() =>
         {
-            using var checkpoint = ModelCheckpoint.Open(directory);
+            using var checkpoint = ModelSource.Open(directory);
             return checkpoint.LoadHead(slot.Device);
         });
         return new CoordinatorHead(slot, head);

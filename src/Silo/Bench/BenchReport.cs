@@ -59,6 +59,11 @@ internal sealed class BenchReport
 
     [JsonPropertyName("gptq")] public List<GptqResult> Gptq { get; } = [];
 
+    /// <summary>The end-to-end quantization run of <c>--parts quantize</c>; absent when it was not asked for.</summary>
+    [JsonPropertyName("quantize")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public QuantizeBenchResult? Quantize { get; set; }
+
     public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions
     {
         WriteIndented = true,

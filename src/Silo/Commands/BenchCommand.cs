@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
+using OrleansQuant.Contracts;
 using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
 using OrleansQuant.Model.Benchmarks;
+using OrleansQuant.Model.Demo;
 using OrleansQuant.Silo.Bench;
 using OrleansQuant.Silo.Logging;
 
@@ -14,7 +16,8 @@ namespace OrleansQuant.Silo.Commands;
 /// <c>orleansquant bench</c>: on one device of this silo, times what bench_torch.py times on the same card — the int8
 /// and float GEMMs of a layer's linears, the whole W8A8 linear, one decoder layer's prefill and decode with float and
 /// W8A8 weights — plus the device's copy bandwidth (a decode step's floor) and GPTQ of one linear. Prints tables and
-/// writes JSON that deploy/bench_compare.py puts beside the PyTorch figures.
+/// writes JSON that deploy/bench_compare.py puts beside the PyTorch figures. The <c>quantize</c> part instead runs a
+/// whole model's quantization end to end through a local silo and times each stage (<see cref="QuantizeBench"/>).
 /// </summary>
 internal static class BenchCommand
 {
@@ -31,12 +34,34 @@ internal static class BenchCommand
         var tokens = new Option<string?>("--tokens") { Description = "Token counts of the GEMMs and the prefill, comma-separated (default: the shapes' own)" };
         var batch = new Option<string?>("--batch") { Description = "Decode batch sizes, comma-separated (default: the shapes' own)" };
         var context = new Option<int?>("--context") { Description = "Tokens each decoded sequence holds (default: the shapes' own)" };
-        var parts = new Option<string>("--parts") { Description = "What to time, comma-separated: gemm, layer, gptq", DefaultValueFactory = _ => "gemm,layer,gptq" };
+        var parts = new Option<string>("--parts")
+        {
+            Description = "What to time, comma-separated: gemm, layer, gptq (kernels at --shapes), quantize (a whole model end to end through a local silo: --model, --samples, --max-tokens, --mode, --save)",
+            DefaultValueFactory = _ => "gemm,layer,gptq",
+        };
+        var model = new Option<string>("--model")
+        {
+            Description = "quantize: the model, a checkpoint directory, demo model or synthetic:NAME (synthetic:llama3-8b, synthetic:tiny: weights generated on each layer's device)",
+            DefaultValueFactory = _ => "synthetic:llama3-8b",
+        };
+        var samples = new Option<int>("--samples") { Description = "quantize: self-calibration samples", DefaultValueFactory = _ => 512 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "quantize: tokens per self-calibration sample", DefaultValueFactory = _ => 2048 };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "quantize: layer-parallel (one statistics pass, then every layer builds) or sequential (each layer calibrated on the quantized layers before it; same device memory, plus every calibration hidden state on the host)",
+            DefaultValueFactory = _ => "layer-parallel",
+        };
+        var save = new Option<string?>("--save") { Description = "quantize: also save the W8A8 checkpoint to this directory, timed (default: not saved)" };
+        var siloPort = new Option<int>("--silo-port") { Description = "quantize: the local silo's port", DefaultValueFactory = _ => 11241 };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "quantize: the local silo's gateway port", DefaultValueFactory = _ => 30141 };
         var gptqIterations = new Option<int>("--gptq-iterations") { Description = "Timed GPTQ runs per linear", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
-        var command = new Command("bench", "Time the device's kernels, one decoder layer and GPTQ at a model's shapes (compare with bench_torch.py)")
+        var command = new Command("bench",
+            "Time the device's kernels, one decoder layer and GPTQ at a model's shapes (compare with bench_torch.py), or a whole model's " +
+            "quantization stage by stage (--parts quantize). Llama-3-8B on one H200 (141 GB), layer-parallel: about 109 GB at peak — " +
+            "32 GB float32 weights, 66 GB of float64 XᵀX statistics (2 GB a layer), 7 GB of int8 built beside them, 4 GB for one build")
         {
-            devices, shapes, iterations, warmup, tokens, batch, context, parts, gptqIterations, output,
+            devices, shapes, iterations, warmup, tokens, batch, context, parts, gptqIterations, output, model, samples, maxTokens, mode, save, siloPort, gatewayPort,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -55,18 +80,21 @@ internal static class BenchCommand
                 throw new ArgumentException($"--gptq-iterations {parse.GetValue(gptqIterations)}: expected at least 1");
             }
 
+            var quantize = selected.Contains("quantize")
+                ? new QuantizeBenchOptions(parse.GetValue(model)!, Setting(parse.GetValue(devices)!), parse.GetValue(samples), parse.GetValue(maxTokens),
+                    Mode(parse.GetValue(mode)!), parse.GetValue(save), parse.GetValue(siloPort), parse.GetValue(gatewayPort))
+                : null;
+            if (quantize is not null)
+            {
+                // Fails before a silo starts: a wrong name should not cost a cluster's start-up.
+                ModelDirectory.Check(quantize.Model);
+            }
+
             var logging = CliLogging.For(parse);
             logging.Announce();
-
-            // The silo's own container makes the device, so every provider the silo registers (CPU, CUDA) is here
-            // too. The host is built, not started: no ports, no cluster.
             string setting = Setting(parse.GetValue(devices)!);
-            using var host = SiloHostFactory.Build(new Dictionary<string, string?> { [DeviceSpec.Setting] = setting }, logging);
-            RequireProvider(setting, host.Services.GetServices<IComputeDeviceProvider>());
-            var slot = host.Services.GetRequiredService<DeviceRegistry>()[0];
-            var info = slot.Device.Info;
-
-            var report = new BenchReport
+            BenchReport? report = null;
+            BenchReport NewReport(DeviceInfo info, BenchShapesJson shapesRun) => new()
             {
                 Device = info.Name,
                 DeviceId = info.ToString(),
@@ -74,35 +102,61 @@ internal static class BenchCommand
                 Runtime = RuntimeInformation.FrameworkDescription,
                 Date = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
                 Command = "orleansquant " + string.Join(" ", parse.Tokens.Select(t => t.Value)),
-                Shapes = BenchShapesJson.Of(chosen),
+                Shapes = shapesRun,
                 Warmup = clock.Warmup,
                 Iterations = clock.Iterations,
             };
-            Console.WriteLine($"== bench on {info}: {chosen.Name} shapes (hidden {chosen.Hidden}, intermediate {chosen.Intermediate}, " +
-                $"{chosen.Heads}/{chosen.KvHeads} heads × {chosen.HeadDim}); {clock.Warmup} warm-up + {clock.Iterations} timed calls each, ms per call");
-            var progress = new BenchProgress();
 
-            // On the device's worker, like all layer work: its stream, and for a CPU device its share of the cores.
-            try
+            if (selected.Overlaps(KernelParts))
             {
-                await slot.Worker.Run(() => Run(slot.Device, chosen, clock, selected, parse.GetValue(gptqIterations), report, progress, cancellation));
+                // The silo's own container makes the device, so every provider the silo registers (CPU, CUDA) is here
+                // too. The host is built, not started: no ports, no cluster; it is gone before a quantize part starts its own.
+                using var host = SiloHostFactory.Build(new Dictionary<string, string?> { [DeviceSpec.Setting] = setting }, logging);
+                RequireProvider(setting, host.Services.GetServices<IComputeDeviceProvider>());
+                var slot = host.Services.GetRequiredService<DeviceRegistry>()[0];
+                var info = slot.Device.Info;
+                report = NewReport(info, BenchShapesJson.Of(chosen));
+                await RunKernels(slot, info, chosen, clock, selected, parse.GetValue(gptqIterations), report, cancellation);
             }
-            finally
+
+            if (quantize is not null)
             {
-                progress.Clear();
+                var (result, headDevice, modelShapes) = await QuantizeBench.Run(quantize, logging, Console.Out, cancellation);
+                report ??= NewReport(headDevice, modelShapes);
+                report.Quantize = result;
             }
 
             if (parse.GetValue(output) is string path)
             {
                 string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
                 Directory.CreateDirectory(folder!);
-                await File.WriteAllTextAsync(path, report.ToJson(), cancellation);
+                await File.WriteAllTextAsync(path, report!.ToJson(), cancellation);
                 Console.WriteLine($"results: {path}");
             }
 
             return 0;
         });
         return command;
+    }
+
+    private static readonly string[] KernelParts = ["gemm", "layer", "gptq"];
+
+    private static async Task RunKernels(ComputeDeviceSlot slot, DeviceInfo info, BenchmarkShapes chosen, BenchmarkClock clock, ISet<string> selected,
+        int gptqIterations, BenchReport report, CancellationToken cancellation)
+    {
+        Console.WriteLine($"== bench on {info}: {chosen.Name} shapes (hidden {chosen.Hidden}, intermediate {chosen.Intermediate}, " +
+            $"{chosen.Heads}/{chosen.KvHeads} heads × {chosen.HeadDim}); {clock.Warmup} warm-up + {clock.Iterations} timed calls each, ms per call");
+        var progress = new BenchProgress();
+
+        // On the device's worker, like all layer work: its stream, and for a CPU device its share of the cores.
+        try
+        {
+            await slot.Worker.Run(() => Run(slot.Device, chosen, clock, selected, gptqIterations, report, progress, cancellation));
+        }
+        finally
+        {
+            progress.Clear();
+        }
     }
 
     private static void Run(IComputeDevice device, BenchmarkShapes shapes, BenchmarkClock clock, ISet<string> parts, int gptqIterations,
@@ -181,6 +235,13 @@ internal static class BenchCommand
         }
     }
 
+    private static ClusterQuantizationMode Mode(string text) => text.ToLowerInvariant() switch
+    {
+        "layer-parallel" => ClusterQuantizationMode.LayerParallel,
+        "sequential" => ClusterQuantizationMode.Sequential,
+        _ => throw new ArgumentException($"--mode '{text}': expected layer-parallel or sequential"),
+    };
+
     private static IReadOnlyList<int>? Counts(string? text, string option)
     {
         if (text is null)
@@ -205,7 +266,7 @@ internal static class BenchCommand
 
     private static HashSet<string> Parts(string text)
     {
-        string[] known = ["gemm", "layer", "gptq"];
+        string[] known = [.. KernelParts, "quantize"];
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p => p.ToLowerInvariant()).ToHashSet();
         var unknown = parts.Except(known).ToArray();
         if (unknown.Length > 0 || parts.Count == 0)
