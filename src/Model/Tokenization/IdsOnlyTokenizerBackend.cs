@@ -24,7 +24,8 @@ internal sealed class IdsOnlyTokenizerBackend(string model, int vocabSize) : ITo
         return false;
     }
 
-    public List<int> Encode(string text) => throw new NotSupportedException(
+    // An ArgumentException: asking a model without a vocabulary for text is the caller's input to fix, not a failure.
+    public List<int> Encode(string text) => throw new ArgumentException(
         $"{model} has no tokenizer, so text cannot be turned into token ids; give token ids instead (--prompt-ids, PromptIds) " +
         "and calibrate with --calibration self");
 
