@@ -110,10 +110,8 @@ internal static class QuantizeBench
             var progress = new QuantizationProgressView(output, StatusLine.ForStandardError(),
                 "== calibrate: statistics of every layer's linear inputs", $"== build: SmoothQuant + GPTQ W8A8, {mode}");
             var request = new QuantizeRequest(Calibration: "self", SampleCount: options.Samples, MaxTokens: options.MaxTokens, Mode: options.Mode);
-            await foreach (var e in client.QuantizeAsync(Name, request, cancellation))
-            {
-                progress.Show(e);
-            }
+            var job = await client.Model(Name).StartQuantize(request);
+            await Watch(client, job.Id, progress, output, cancellation);
 
             if (!progress.Succeeded)
             {
@@ -151,6 +149,38 @@ internal static class QuantizeBench
         finally
         {
             await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Follows the job to its end. A silo busy with an 8B model's builds can leave one watch call unanswered past
+    /// Orleans' 30 s response timeout while the job itself goes on: the watch then re-attaches after the last event
+    /// it saw, instead of abandoning a run of many minutes.
+    /// </summary>
+    private static async Task Watch(OrleansQuantClient client, string jobId, QuantizationProgressView progress, TextWriter output, CancellationToken cancellation)
+    {
+        const int MaxReattachments = 20;
+        int next = 0;
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await foreach (var e in client.WatchAsync(Name, jobId, next, cancellation))
+                {
+                    if (e.Sequence >= 0)
+                    {
+                        next = e.Sequence + 1;
+                    }
+
+                    progress.Show(e);
+                }
+
+                return;
+            }
+            catch (TimeoutException) when (attempt < MaxReattachments && !cancellation.IsCancellationRequested)
+            {
+                output.WriteLine($"  (the silo did not answer the progress watch within Orleans' response timeout; re-attaching at event {next})");
+            }
         }
     }
 
