@@ -15,7 +15,7 @@ public sealed class ClusterBenchTests
     {
         string path = Path.Combine(Path.GetTempPath(), $"orleansquant-cluster-bench-{Guid.NewGuid():N}.json");
         var run = await CliRun.Of("bench", "--parts", "cluster", "--model", "tiny", "--devices", "cpu:2", "--concurrency", "1,4",
-            "--max-tokens", "8", "--prompt-tokens", "12", "--samples", "4", "--calibration-tokens", "16",
+            "--new-tokens", "8", "--prompt-tokens", "12", "--samples", "4", "--max-tokens", "16",
             "--silo-port", "11611", "--gateway-port", "30611", "--out", path);
 
         Assert.True(run.ExitCode == 0, run.Output + run.Error);
@@ -84,7 +84,7 @@ public sealed class ClusterBenchTests
     [Theory]
     [InlineData("--quantize", "fp8", "--quantize 'fp8': expected one of gptq, rtn, none")]
     [InlineData("--concurrency", "1,0", "--concurrency '1,0': expected positive whole numbers separated by commas")]
-    [InlineData("--max-tokens", "0", "--max-tokens 0: expected at least 1")]
+    [InlineData("--new-tokens", "0", "--new-tokens 0: expected at least 1")]
     public async Task BadServingInputIsOneLineAndExitCode2(string option, string value, string message)
     {
         var run = await CliRun.Of("bench", "--parts", "cluster", "--model", "tiny", "--devices", "cpu", option, value);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using OrleansQuant.Contracts;
 using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
-using OrleansQuant.Model.Checkpoints;
+using OrleansQuant.Model;
 using OrleansQuant.Model.Inference;
 
 namespace OrleansQuant.Grains.Coordinator;
@@ -20,7 +20,7 @@ internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head, H
     {
         var head = await slot.Worker.Run(() =>
         {
-            using var checkpoint = ModelCheckpoint.Open(directory);
+            using var checkpoint = ModelSource.Open(directory);
             return checkpoint.LoadHead(slot.Device);
         });
         return new CoordinatorHead(slot, head, hops);

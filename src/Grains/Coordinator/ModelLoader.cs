@@ -20,7 +20,7 @@ internal static class ModelLoader
     {
         string directory = ModelDirectory.Resolve(request.Model);
         ModelConfig config;
-        using (var checkpoint = ModelCheckpoint.Open(directory))
+        using (var checkpoint = ModelSource.Open(directory))
         {
             // Config and quantization_config are checked here, once, before any layer is placed.
             config = checkpoint.Config;

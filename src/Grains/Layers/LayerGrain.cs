@@ -61,7 +61,7 @@ public sealed class LayerGrain(
         {
             var layer = await slot.Worker.Run(() =>
             {
-                using var checkpoint = ModelCheckpoint.Open(request.Directory);
+                using var checkpoint = ModelSource.Open(request.Directory);
                 return new DecoderLayer(request.Layer, checkpoint.Config, checkpoint.LoadLayer(request.Layer, slot.Device), slot.Device);
             });
             _loaded = new LoadedLayer(layer, slot, request.Device);

@@ -12,7 +12,7 @@ namespace OrleansQuant.Model.Checkpoints;
 /// first use, so a layer grain that loads only its own layer maps only the shard(s) holding it.
 /// Safe for concurrent loads; tensors loaded onto a device are copies, valid after <see cref="Dispose"/>.
 /// </summary>
-public sealed class ModelCheckpoint : IDisposable
+public sealed class ModelCheckpoint : IModelSource
 {
     private const string ConfigFile = "config.json";
 
@@ -27,6 +27,8 @@ public sealed class ModelCheckpoint : IDisposable
     }
 
     public string Directory { get; }
+
+    string IModelSource.Location => Directory;
 
     public ModelConfig Config { get; }
 

@@ -29,10 +29,13 @@ public sealed class CausalLanguageModel : IDisposable
 
     public IComputeDevice Device => Head.Device;
 
-    /// <summary>Loads a Hugging Face checkpoint directory onto <paramref name="device"/>, reporting each layer as it lands.</summary>
+    /// <summary>
+    /// Loads a Hugging Face checkpoint directory, or generates a synthetic model (<c>synthetic:NAME</c>), onto
+    /// <paramref name="device"/>, reporting each layer as it lands.
+    /// </summary>
     public static CausalLanguageModel Load(string directory, IComputeDevice device, IProgress<LoadProgress>? progress = null)
     {
-        using var checkpoint = ModelCheckpoint.Open(directory);
+        using var checkpoint = ModelSource.Open(directory);
         var config = checkpoint.Config;
         var clock = Stopwatch.StartNew();
         var head = checkpoint.LoadHead(device);

@@ -3,34 +3,31 @@ using OrleansQuant.Model.Checkpoints;
 
 namespace OrleansQuant.Model.Inference;
 
-/// <summary>Moves named checkpoint tensors onto a device, checking each shape against what the config implies.</summary>
+/// <summary>
+/// Moves named tensors onto a device in the shapes the config implies, from a checkpoint or a synthetic model
+/// (<see cref="ITensorSource"/>): the head and the decoder layers load through this one type whatever the source.
+/// </summary>
 public sealed class WeightLoader
 {
-    private readonly CheckpointReader _checkpoint;
+    private readonly ITensorSource _source;
+
+    public WeightLoader(ITensorSource source, IComputeDevice device)
+    {
+        _source = source;
+        Device = device;
+    }
 
     public WeightLoader(CheckpointReader checkpoint, IComputeDevice device)
+        : this(new CheckpointTensorSource(checkpoint), device)
     {
-        _checkpoint = checkpoint;
-        Device = device;
     }
 
     public IComputeDevice Device { get; }
 
-    public bool Contains(string name) => _checkpoint.Contains(name);
+    public bool Contains(string name) => _source.Contains(name);
 
     /// <summary>A matrix <c>[rows, columns]</c>, or a vector when <paramref name="rows"/> is 1 and the tensor is 1-D.</summary>
-    public DeviceTensor Load(string name, int rows, int columns)
-    {
-        var entry = _checkpoint.GetEntry(name);
-        long[] expected = rows == 1 && entry.Shape.Length == 1 ? [columns] : [rows, columns];
-        if (!entry.Shape.SequenceEqual(expected))
-        {
-            throw new ModelFormatException(_checkpoint.Directory,
-                $"tensor '{name}' has shape [{string.Join(", ", entry.Shape)}]; the config implies [{string.Join(", ", expected)}]");
-        }
-
-        return Device.UploadNew<float>(_checkpoint.ReadFloat32(name), rows, columns);
-    }
+    public DeviceTensor Load(string name, int rows, int columns) => _source.LoadFloat32(name, rows, columns, Device);
 
     public DeviceTensor LoadVector(string name, int length) => Load(name, 1, length);
 
@@ -48,24 +45,7 @@ public sealed class WeightLoader
             return LoadLinear(prefix, outputs, inputs, bias);
         }
 
-        string name = prefix + ".weight";
-        var entry = _checkpoint.GetEntry(name);
-        if (entry.DType != TensorDType.I8 || !entry.Shape.SequenceEqual([outputs, inputs]))
-        {
-            throw new ModelFormatException(_checkpoint.Directory,
-                $"tensor '{name}' is {entry.DType}[{string.Join(", ", entry.Shape)}]; a linear with a weight_scale needs I8[{outputs}, {inputs}]");
-        }
-
-        var scaleEntry = _checkpoint.GetEntry(prefix + ".weight_scale");
-        if (scaleEntry.ElementCount != outputs || scaleEntry.Shape.Length is < 1 or > 2)
-        {
-            throw new ModelFormatException(_checkpoint.Directory,
-                $"tensor '{prefix}.weight_scale' has shape [{string.Join(", ", scaleEntry.Shape)}]; per-channel int8 weights need [{outputs}, 1]");
-        }
-
-        return new Int8Linear(
-            Device.UploadNew<sbyte>(_checkpoint.ReadInt8(name), outputs, inputs),
-            Device.UploadVector<float>(_checkpoint.ReadFloat32(prefix + ".weight_scale")),
-            bias ? LoadVector(prefix + ".bias", outputs) : null);
+        var (weight, scales) = _source.LoadInt8(prefix, outputs, inputs, Device);
+        return new Int8Linear(weight, scales, bias ? LoadVector(prefix + ".bias", outputs) : null);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using OrleansQuant.Model.Demo;
 
 namespace OrleansQuant.Model.Tokenization;
 
@@ -45,6 +46,14 @@ public sealed class ModelTokenizer
     public static ModelTokenizer Load(string modelDirectory)
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
+        if (SyntheticModels.Find(modelDirectory) is { } synthetic)
+        {
+            // Generated weights come without a vocabulary: ids in and out, and a clear refusal of text.
+            var shape = synthetic.Config;
+            return new ModelTokenizer(new IdsOnlyTokenizerBackend(SyntheticModels.Prefix + synthetic.Name, shape.VocabSize),
+                shape.BosTokenId, shape.EosTokenIds.Count > 0 ? shape.EosTokenIds[0] : null, addBos: false, addEos: false, chatTemplate: null);
+        }
+
         if (!Directory.Exists(modelDirectory))
         {
             throw new ModelFormatException(modelDirectory, $"directory not found; expected a model directory with {TokenizerJsonFile} or {SentencePieceModelFile}");

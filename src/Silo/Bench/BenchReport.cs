@@ -62,6 +62,11 @@ internal sealed class BenchReport
     /// <summary>Serving through the cluster beside the single-process engine (<c>--parts cluster</c>).</summary>
     [JsonPropertyName("cluster")] public ClusterBenchResult? Cluster { get; set; }
 
+    /// <summary>The end-to-end quantization run of <c>--parts quantize</c>; absent when it was not asked for.</summary>
+    [JsonPropertyName("quantize")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public QuantizeBenchResult? Quantize { get; set; }
+
     public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions
     {
         WriteIndented = true,

@@ -26,7 +26,7 @@ internal sealed record ClusterBenchSettings(
             throw new ArgumentException($"--quantize '{Method}': expected one of {string.Join(", ", Methods)}");
         }
 
-        foreach (var (option, value) in new[] { ("--samples", Samples), ("--calibration-tokens", CalibrationTokens), ("--prompt-tokens", PromptTokens), ("--max-tokens", MaxTokens) })
+        foreach (var (option, value) in new[] { ("--samples", Samples), ("--max-tokens", CalibrationTokens), ("--prompt-tokens", PromptTokens), ("--new-tokens", MaxTokens) })
         {
             if (value < 1)
             {

@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
+using OrleansQuant.Contracts;
 using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
 using OrleansQuant.Model.Benchmarks;
+using OrleansQuant.Model.Demo;
 using OrleansQuant.Silo.Bench;
 using OrleansQuant.Silo.Logging;
 
@@ -14,7 +16,9 @@ namespace OrleansQuant.Silo.Commands;
 /// <c>orleansquant bench</c>: on one device of this silo, times what bench_torch.py times on the same card — the int8
 /// and float GEMMs of a layer's linears, the whole W8A8 linear, one decoder layer's prefill and decode with float and
 /// W8A8 weights — plus the device's copy bandwidth (a decode step's floor) and GPTQ of one linear. Prints tables and
-/// writes JSON that deploy/bench_compare.py puts beside the PyTorch figures.
+/// writes JSON that deploy/bench_compare.py puts beside the PyTorch figures. The <c>quantize</c> part instead runs a
+/// whole model's quantization end to end through a local silo and times each stage (<see cref="QuantizeBench"/>); the
+/// <c>cluster</c> part serves a model through a local silo's grains beside the single-process engine (<see cref="ClusterBench"/>).
 /// </summary>
 internal static class BenchCommand
 {
@@ -22,7 +26,7 @@ internal static class BenchCommand
     {
         var devices = new Option<string>("--devices")
         {
-            Description = "The device to time: 'cpu', 'cuda' (the first GPU), 'auto' (an accelerator if present, else the CPU), or a devices setting such as 'cuda:1' (the second GPU; of a list, the first is timed)",
+            Description = "The device to time: 'cpu', 'cuda', 'auto' (an accelerator if present, else the CPU), or a devices setting such as 'cuda:1' (its device 0 is timed)",
             DefaultValueFactory = _ => "auto",
         };
         var shapes = new Option<string>("--shapes") { Description = "Layer shapes: llama3-8b (a GPU's work: hours on a CPU device) or tiny (seconds on a CPU)", DefaultValueFactory = _ => "llama3-8b" };
@@ -33,28 +37,43 @@ internal static class BenchCommand
         var context = new Option<int?>("--context") { Description = "Tokens each decoded sequence holds (default: the shapes' own)" };
         var parts = new Option<string>("--parts")
         {
-            Description = "What to time, comma-separated: gemm, layer, gptq (the device at --shapes), cluster (--model served through a local silo's grains vs the single-process engine)",
+            Description = "What to time, comma-separated: gemm, layer, gptq (kernels at --shapes); quantize (a whole model end to end through a local silo, " +
+                "each stage timed); cluster (--model served through a local silo's grains beside the single-process engine)",
             DefaultValueFactory = _ => "gemm,layer,gptq",
         };
-        var gptqIterations = new Option<int>("--gptq-iterations") { Description = "Timed GPTQ runs per linear", DefaultValueFactory = _ => 1 };
-        var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
-        var model = new Option<string>("--model") { Description = "cluster: the model to serve (checkpoint directory or model name)", DefaultValueFactory = _ => "demo" };
+        var model = new Option<string?>("--model")
+        {
+            Description = "quantize, cluster: the model — a checkpoint directory, demo model or synthetic:NAME (synthetic:llama3-8b, synthetic:tiny: " +
+                "weights generated on each layer's device); default synthetic:llama3-8b for quantize, demo for cluster",
+        };
+        var samples = new Option<int?>("--samples") { Description = "quantize, cluster: self-calibration samples (default 512 for quantize, 8 for cluster)" };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "quantize, cluster: tokens per self-calibration sample (default 2048 for quantize, 64 for cluster)" };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "quantize: layer-parallel (one statistics pass, then every layer builds) or sequential (each layer calibrated on the quantized layers before it; same device memory, plus every calibration hidden state on the host)",
+            DefaultValueFactory = _ => "layer-parallel",
+        };
+        var save = new Option<string?>("--save") { Description = "quantize: also save the W8A8 checkpoint to this directory, timed (default: not saved)" };
         var quantize = new Option<string>("--quantize")
         {
             Description = "cluster: quantize to W8A8 first with gptq or rtn (self-calibration), or none (serve the checkpoint as it is, e.g. already W8A8)",
             DefaultValueFactory = _ => "gptq",
         };
-        var samples = new Option<int>("--samples") { Description = "cluster: self-calibration samples", DefaultValueFactory = _ => 8 };
-        var calibrationTokens = new Option<int>("--calibration-tokens") { Description = "cluster: tokens per calibration sample", DefaultValueFactory = _ => 64 };
         var concurrency = new Option<string>("--concurrency") { Description = "cluster: sequences generated at once, comma-separated runs", DefaultValueFactory = _ => "1,64" };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "cluster: prompt length of every sequence", DefaultValueFactory = _ => 128 };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "cluster: tokens generated per sequence (greedy; fewer if it stops)", DefaultValueFactory = _ => 128 };
-        var siloPort = new Option<int>("--silo-port") { Description = "cluster: the local silo's port", DefaultValueFactory = _ => 11511 };
-        var gatewayPort = new Option<int>("--gateway-port") { Description = "cluster: the local silo's gateway port", DefaultValueFactory = _ => 30511 };
-        var command = new Command("bench", "Time the device's kernels, one decoder layer and GPTQ at a model's shapes (compare with bench_torch.py), or serving through the cluster")
+        var newTokens = new Option<int>("--new-tokens") { Description = "cluster: tokens generated per sequence (greedy; fewer if it stops)", DefaultValueFactory = _ => 128 };
+        var siloPort = new Option<int>("--silo-port") { Description = "quantize, cluster: the local silo's port", DefaultValueFactory = _ => 11241 };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "quantize, cluster: the local silo's gateway port", DefaultValueFactory = _ => 30141 };
+        var gptqIterations = new Option<int>("--gptq-iterations") { Description = "Timed GPTQ runs per linear", DefaultValueFactory = _ => 1 };
+        var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
+        var command = new Command("bench",
+            "Time the device's kernels, one decoder layer and GPTQ at a model's shapes (compare with bench_torch.py), a whole model's " +
+            "quantization stage by stage (--parts quantize), or serving through the cluster (--parts cluster). Llama-3-8B quantized on one H200 " +
+            "(141 GB), layer-parallel: about 109 GB at peak — 32 GB float32 weights, 66 GB of float64 XᵀX statistics (2 GB a layer), 7 GB of " +
+            "int8 built beside them, 4 GB for one build")
         {
-            devices, shapes, iterations, warmup, tokens, batch, context, parts, gptqIterations, output,
-            model, quantize, samples, calibrationTokens, concurrency, promptTokens, maxTokens, siloPort, gatewayPort,
+            devices, shapes, iterations, warmup, tokens, batch, context, parts, gptqIterations, output, model, samples, maxTokens, mode, save,
+            quantize, concurrency, promptTokens, newTokens, siloPort, gatewayPort,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -73,31 +92,27 @@ internal static class BenchCommand
                 throw new ArgumentException($"--gptq-iterations {parse.GetValue(gptqIterations)}: expected at least 1");
             }
 
-            var serving = new ClusterBenchSettings(parse.GetValue(model)!, parse.GetValue(quantize)!.ToLowerInvariant(), parse.GetValue(samples),
-                parse.GetValue(calibrationTokens), Counts(parse.GetValue(concurrency), "--concurrency")!, parse.GetValue(promptTokens), parse.GetValue(maxTokens));
-            if (selected.Contains("cluster"))
+            var quantizeRun = selected.Contains("quantize")
+                ? new QuantizeBenchOptions(parse.GetValue(model) ?? "synthetic:llama3-8b", Setting(parse.GetValue(devices)!), parse.GetValue(samples) ?? 512,
+                    parse.GetValue(maxTokens) ?? 2048, Mode(parse.GetValue(mode)!), parse.GetValue(save), parse.GetValue(siloPort), parse.GetValue(gatewayPort))
+                : null;
+            if (quantizeRun is not null)
             {
-                serving.Validate();
+                // Fails before a silo starts: a wrong name should not cost a cluster's start-up.
+                ModelDirectory.Check(quantizeRun.Model);
             }
+
+            var serving = selected.Contains("cluster")
+                ? new ClusterBenchSettings(parse.GetValue(model) ?? "demo", parse.GetValue(quantize)!.ToLowerInvariant(), parse.GetValue(samples) ?? 8,
+                    parse.GetValue(maxTokens) ?? 64, Counts(parse.GetValue(concurrency), "--concurrency")!, parse.GetValue(promptTokens), parse.GetValue(newTokens))
+                : null;
+            serving?.Validate();
 
             var logging = CliLogging.For(parse);
             logging.Announce();
-
-            // The silo's own container makes the device, so every provider the silo registers (CPU, CUDA) is here
-            // too. The host is built, and started only to serve through the cluster.
             string setting = Setting(parse.GetValue(devices)!);
-            using var host = SiloHostFactory.Build(new Dictionary<string, string?>
-            {
-                [DeviceSpec.Setting] = setting,
-                ["Silo:SiloPort"] = parse.GetValue(siloPort).ToString(),
-                ["Silo:PrimarySiloPort"] = parse.GetValue(siloPort).ToString(),
-                ["Silo:GatewayPort"] = parse.GetValue(gatewayPort).ToString(),
-            }, logging);
-            RequireProvider(setting, host.Services.GetServices<IComputeDeviceProvider>());
-            var slot = host.Services.GetRequiredService<DeviceRegistry>().Head;
-            var info = slot.Device.Info;
-
-            var report = new BenchReport
+            BenchReport? report = null;
+            BenchReport NewReport(DeviceInfo info, BenchShapesJson shapesRun) => new()
             {
                 Device = info.Name,
                 DeviceId = info.ToString(),
@@ -105,42 +120,61 @@ internal static class BenchCommand
                 Runtime = RuntimeInformation.FrameworkDescription,
                 Date = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
                 Command = "orleansquant " + string.Join(" ", parse.Tokens.Select(t => t.Value)),
-                Shapes = BenchShapesJson.Of(chosen),
+                Shapes = shapesRun,
                 Warmup = clock.Warmup,
                 Iterations = clock.Iterations,
             };
-            Console.WriteLine(selected.Overlaps(s_deviceParts)
-                ? $"== bench on {info}: {chosen.Name} shapes (hidden {chosen.Hidden}, intermediate {chosen.Intermediate}, " +
-                  $"{chosen.Heads}/{chosen.KvHeads} heads × {chosen.HeadDim}); {clock.Warmup} warm-up + {clock.Iterations} timed calls each, ms per call"
-                : $"== bench on {info}");
-            var progress = new BenchProgress();
 
-            // On the device's worker, like all layer work: its stream, and for a CPU device its share of the cores.
-            try
+            if (selected.Overlaps(KernelParts))
             {
-                await slot.Worker.Run(() => Run(slot.Device, chosen, clock, selected, parse.GetValue(gptqIterations), report, progress, cancellation));
-                if (selected.Contains("cluster"))
-                {
-                    await host.StartAsync(cancellation);
-                    try
-                    {
-                        report.Cluster = await ClusterBench.Run(host, serving, progress, cancellation);
-                    }
-                    finally
-                    {
-                        await host.StopAsync(CancellationToken.None);
-                    }
-
-                    var c = report.Cluster;
-                    progress.Print($"== serving {c.Model} ({c.Weights}) through one silo: {c.Layers} layers in {c.Stages} stage(s) on {string.Join(", ", c.Devices)}; " +
-                        $"single process on {c.SingleProcessDevice}; greedy, {c.PromptTokens} prompt + up to {c.MaxTokens} new tokens per sequence, all sent at once");
-                    progress.Print(ServingTables.Paths(c.Runs));
-                    progress.Print("== Orleans cost per hop of a generation step (coordinator's wall − device compute inside the call; ms, mean unless marked)");
-                    progress.Print(ServingTables.Hops(c.Runs));
-                }
+                // The silo's own container makes the device, so every provider the silo registers (CPU, CUDA) is here
+                // too. The host is built, not started: no ports, no cluster; it is gone before a quantize part starts its own.
+                using var host = SiloHostFactory.Build(new Dictionary<string, string?> { [DeviceSpec.Setting] = setting }, logging);
+                RequireProvider(setting, host.Services.GetServices<IComputeDeviceProvider>());
+                var slot = host.Services.GetRequiredService<DeviceRegistry>().Head;
+                var info = slot.Device.Info;
+                report = NewReport(info, BenchShapesJson.Of(chosen));
+                await RunKernels(slot, info, chosen, clock, selected, parse.GetValue(gptqIterations), report, cancellation);
             }
-            finally
+
+            if (quantizeRun is not null)
             {
+                var (result, headDevice, modelShapes) = await QuantizeBench.Run(quantizeRun, logging, Console.Out, cancellation);
+                report ??= NewReport(headDevice, modelShapes);
+                report.Quantize = result;
+            }
+
+            if (serving is not null)
+            {
+                // A silo of its own, started to serve through the cluster and stopped after.
+                using var host = SiloHostFactory.Build(new Dictionary<string, string?>
+                {
+                    [DeviceSpec.Setting] = setting,
+                    ["Silo:SiloPort"] = parse.GetValue(siloPort).ToString(),
+                    ["Silo:PrimarySiloPort"] = parse.GetValue(siloPort).ToString(),
+                    ["Silo:GatewayPort"] = parse.GetValue(gatewayPort).ToString(),
+                }, logging);
+                RequireProvider(setting, host.Services.GetServices<IComputeDeviceProvider>());
+                var info = host.Services.GetRequiredService<DeviceRegistry>().Head.Device.Info;
+                report ??= NewReport(info, BenchShapesJson.Of(chosen));
+                Console.WriteLine($"== bench on {info}");
+                var progress = new BenchProgress();
+                await host.StartAsync(cancellation);
+                try
+                {
+                    report.Cluster = await ClusterBench.Run(host, serving, progress, cancellation);
+                }
+                finally
+                {
+                    await host.StopAsync(CancellationToken.None);
+                }
+
+                var c = report.Cluster;
+                progress.Print($"== serving {c.Model} ({c.Weights}) through one silo: {c.Layers} layers in {c.Stages} stage(s) on {string.Join(", ", c.Devices)}; " +
+                    $"single process on {c.SingleProcessDevice}; greedy, {c.PromptTokens} prompt + up to {c.MaxTokens} new tokens per sequence, all sent at once");
+                progress.Print(ServingTables.Paths(c.Runs));
+                progress.Print("== Orleans cost per hop of a generation step (coordinator's wall − device compute inside the call; ms, mean unless marked)");
+                progress.Print(ServingTables.Hops(c.Runs));
                 progress.Clear();
             }
 
@@ -148,13 +182,33 @@ internal static class BenchCommand
             {
                 string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
                 Directory.CreateDirectory(folder!);
-                await File.WriteAllTextAsync(path, report.ToJson(), cancellation);
+                await File.WriteAllTextAsync(path, report!.ToJson(), cancellation);
                 Console.WriteLine($"results: {path}");
             }
 
             return 0;
         });
         return command;
+    }
+
+    private static readonly string[] KernelParts = ["gemm", "layer", "gptq"];
+
+    private static async Task RunKernels(ComputeDeviceSlot slot, DeviceInfo info, BenchmarkShapes chosen, BenchmarkClock clock, ISet<string> selected,
+        int gptqIterations, BenchReport report, CancellationToken cancellation)
+    {
+        Console.WriteLine($"== bench on {info}: {chosen.Name} shapes (hidden {chosen.Hidden}, intermediate {chosen.Intermediate}, " +
+            $"{chosen.Heads}/{chosen.KvHeads} heads × {chosen.HeadDim}); {clock.Warmup} warm-up + {clock.Iterations} timed calls each, ms per call");
+        var progress = new BenchProgress();
+
+        // On the device's worker, like all layer work: its stream, and for a CPU device its share of the cores.
+        try
+        {
+            await slot.Worker.Run(() => Run(slot.Device, chosen, clock, selected, gptqIterations, report, progress, cancellation));
+        }
+        finally
+        {
+            progress.Clear();
+        }
     }
 
     private static void Run(IComputeDevice device, BenchmarkShapes shapes, BenchmarkClock clock, ISet<string> parts, int gptqIterations,
@@ -241,6 +295,13 @@ internal static class BenchCommand
         }
     }
 
+    private static ClusterQuantizationMode Mode(string text) => text.ToLowerInvariant() switch
+    {
+        "layer-parallel" => ClusterQuantizationMode.LayerParallel,
+        "sequential" => ClusterQuantizationMode.Sequential,
+        _ => throw new ArgumentException($"--mode '{text}': expected layer-parallel or sequential"),
+    };
+
     private static IReadOnlyList<int>? Counts(string? text, string option)
     {
         if (text is null)
@@ -263,12 +324,9 @@ internal static class BenchCommand
         return counts.Count > 0 ? counts : throw new ArgumentException($"{option} '{text}': expected at least one number");
     }
 
-    /// <summary>The parts timed on the device itself, at <c>--shapes</c>.</summary>
-    private static readonly string[] s_deviceParts = ["gemm", "layer", "gptq"];
-
     private static HashSet<string> Parts(string text)
     {
-        string[] known = [.. s_deviceParts, "cluster"];
+        string[] known = [.. KernelParts, "quantize", "cluster"];
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p => p.ToLowerInvariant()).ToHashSet();
         var unknown = parts.Except(known).ToArray();
         if (unknown.Length > 0 || parts.Count == 0)

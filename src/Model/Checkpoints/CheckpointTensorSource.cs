@@ -1,0 +1,54 @@
+using OrleansQuant.Gpu;
+using OrleansQuant.Model.Inference;
+
+namespace OrleansQuant.Model.Checkpoints;
+
+/// <summary>A checkpoint's safetensors as a <see cref="ITensorSource"/>: each tensor read, shape-checked and uploaded.</summary>
+public sealed class CheckpointTensorSource(CheckpointReader checkpoint) : ITensorSource
+{
+    public string Origin => checkpoint.Directory;
+
+    public bool Contains(string name) => checkpoint.Contains(name);
+
+    public DeviceTensor LoadFloat32(string name, int rows, int columns, IComputeDevice device)
+    {
+        var entry = checkpoint.GetEntry(name);
+        long[] expected = rows == 1 && entry.Shape.Length == 1 ? [columns] : [rows, columns];
+        if (!entry.Shape.SequenceEqual(expected))
+        {
+            throw new ModelFormatException(checkpoint.Directory,
+                $"tensor '{name}' has shape [{string.Join(", ", entry.Shape)}]; the config implies [{string.Join(", ", expected)}]");
+        }
+
+        return device.UploadNew<float>(checkpoint.ReadFloat32(name), rows, columns);
+    }
+
+    public (DeviceTensor Weight, DeviceTensor Scales) LoadInt8(string prefix, int outputs, int inputs, IComputeDevice device)
+    {
+        string name = prefix + ".weight";
+        var entry = checkpoint.GetEntry(name);
+        if (entry.DType != TensorDType.I8 || !entry.Shape.SequenceEqual([outputs, inputs]))
+        {
+            throw new ModelFormatException(checkpoint.Directory,
+                $"tensor '{name}' is {entry.DType}[{string.Join(", ", entry.Shape)}]; a linear with a weight_scale needs I8[{outputs}, {inputs}]");
+        }
+
+        var scaleEntry = checkpoint.GetEntry(prefix + ".weight_scale");
+        if (scaleEntry.ElementCount != outputs || scaleEntry.Shape.Length is < 1 or > 2)
+        {
+            throw new ModelFormatException(checkpoint.Directory,
+                $"tensor '{prefix}.weight_scale' has shape [{string.Join(", ", scaleEntry.Shape)}]; per-channel int8 weights need [{outputs}, 1]");
+        }
+
+        var weight = device.UploadNew<sbyte>(checkpoint.ReadInt8(name), outputs, inputs);
+        try
+        {
+            return (weight, device.UploadVector<float>(checkpoint.ReadFloat32(prefix + ".weight_scale")));
+        }
+        catch
+        {
+            weight.Dispose();
+            throw;
+        }
+    }
+}
