@@ -66,5 +66,8 @@ internal sealed class FakeDevice(int ordinal) : IComputeDevice
     {
     }
 
+    public void SampleTokens(DeviceTensor logits, ReadOnlySpan<SamplingRow> rows, DeviceTensor ids, DeviceTensor logProbs) =>
+        throw new NotSupportedException();
+
     public void Dispose() => _inner.Dispose();
 }
