@@ -206,8 +206,10 @@ public interface IComputeDevice : IDisposable
     /// K = min(k, V) (k = 0: all V), whose weights sum to S_K.</item>
     /// <item>Top-p below 1 keeps the shortest prefix of those whose weight sum reaches P = (double)p · S_K (nucleus
     /// sampling, Holtzman et al. 2020). The kept tokens N sum to S_N.</item>
-    /// <item>With u the row's draw, r = min(⌊u · S_N⌋, S_N − 1) (in double); the token is the lowest id i in N with
-    /// Σ_{j ∈ N, j ≤ i} w_j &gt; r: the inverse CDF walked in id order, so a weight-0 token is never drawn (a row without weight, all −∞, gets the greedy token).</item>
+    /// <item>With u the row's draw, r = min(⌊u · S_N⌋, S_N − 1) (in double); the token is the first of N, in the
+    /// candidate order, at which the running weight sum exceeds r: the inverse CDF walked from the most likely token
+    /// down, as a host sampler over sorted probabilities walks it. A weight-0 token is never drawn; a row without
+    /// weight (all −∞) gets the greedy token.</item>
     /// </list>
     /// The distribution is the tempered softmax restricted to N, up to the weights' resolution of 2⁻³¹ of the maximum.
     /// </summary>

@@ -10,7 +10,7 @@ namespace OrleansQuant.Gpu.Tests;
 /// </summary>
 public sealed class CpuSamplingTests
 {
-    // Softmax: p(1) = p(4) ≈ 0.367, p(2) ≈ 0.223, p(0) ≈ 0.030, p(5) ≈ 0.011, p(3) ≈ 0.0015.
+    // Softmax: p(1) = p(4) ≈ 0.356, p(2) ≈ 0.216, p(0) ≈ 0.048, p(5) ≈ 0.018, p(3) ≈ 0.0065.
     private static readonly float[] s_logits = [1f, 3f, 2.5f, -1f, 3f, 0f];
 
     private readonly CpuDevice _device = new();
@@ -69,7 +69,7 @@ public sealed class CpuSamplingTests
     [Fact]
     public void TopPKeepsTheShortestPrefixReachingTheMass()
     {
-        // p(1) + p(4) ≈ 0.734 ≥ 0.7: only they remain, in equal shares.
+        // p(1) + p(4) ≈ 0.712 ≥ 0.7: only they remain, in equal shares.
         var counts = Counts(s_logits, draw => new SamplingRow(1f, 0, 0.7f, draw), 2000);
         Assert.Equal([1, 4], counts.Keys.Order());
         Assert.InRange(counts[1], 999, 1001);
@@ -82,21 +82,26 @@ public sealed class CpuSamplingTests
     [Fact]
     public void TopPAppliesToTheTopKSurvivors()
     {
-        // Top-k 3 leaves 1, 4, 2 (mass ≈ 0.957 of the whole); 0.75 of that is ≈ 0.718 < p(1) + p(4): id 2 is cut.
+        // Top-k 3 leaves 1, 4, 2 (mass ≈ 0.928 of the whole); 0.75 of that is ≈ 0.696 < p(1) + p(4): id 2 is cut.
         var counts = Counts(s_logits, draw => new SamplingRow(1f, 3, 0.75f, draw), 2000);
         Assert.Equal([1, 4], counts.Keys.Order());
-        // Without top-k, 0.75 of the whole is ≈ 0.75 > p(1) + p(4): id 2 stays.
+        // Without top-k, 0.75 of the whole is more than p(1) + p(4): id 2 stays.
         Assert.Equal([1, 2, 4], Counts(s_logits, draw => new SamplingRow(1f, 0, 0.75f, draw), 2000).Keys.Order());
     }
 
     [Fact]
-    public void TheDrawWalksTheKeptTokensInIdOrder()
+    public void TheDrawWalksTheKeptTokensFromTheMostLikelyDown()
     {
-        // u = 0 takes the first kept id with weight; u just below 1 the last.
-        Assert.Equal(0, SampleOne(s_logits, new SamplingRow(1f, 0, 1f, 0.0)));
-        Assert.Equal(5, SampleOne(s_logits, new SamplingRow(1f, 0, 1f, Math.BitDecrement(1.0))));
-        Assert.Equal(1, SampleOne(s_logits, new SamplingRow(1f, 2, 1f, 0.0)));
-        Assert.Equal(4, SampleOne(s_logits, new SamplingRow(1f, 2, 1f, Math.BitDecrement(1.0))));
+        // Candidate order 1, 4 (a tie: lower id first), 2, 0, 5, 3: u = 0 takes the first, u just below 1 the last kept.
+        double last = Math.BitDecrement(1.0);
+        Assert.Equal(1, SampleOne(s_logits, new SamplingRow(1f, 0, 1f, 0.0)));
+        Assert.Equal(3, SampleOne(s_logits, new SamplingRow(1f, 0, 1f, last)));
+        Assert.Equal(4, SampleOne(s_logits, new SamplingRow(1f, 2, 1f, last)));
+        Assert.Equal(2, SampleOne(s_logits, new SamplingRow(1f, 3, 1f, last)));
+        Assert.Equal(4, SampleOne(s_logits, new SamplingRow(1f, 0, 0.7f, last)));
+        // p(1) ≈ 0.356: draws on either side of it fall either side of the first boundary.
+        Assert.Equal(1, SampleOne(s_logits, new SamplingRow(1f, 0, 1f, 0.35)));
+        Assert.Equal(4, SampleOne(s_logits, new SamplingRow(1f, 0, 1f, 0.36)));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ namespace OrleansQuant.Gpu.Cpu;
 
 // Token sampling (IComputeDevice.SampleTokens): temperature → top-k → top-p (Holtzman et al. 2020) → inverse-CDF draw,
 // over integer weights so that the CUDA device, which finds the same thresholds by bisection, picks the same tokens.
-// This is the rule written out plainly: candidates sorted by (weight desc, id asc).
+// This is the rule written out plainly: candidates sorted by (weight desc, id asc), cut, and walked.
 public sealed partial class CpuDevice
 {
     public void SampleTokens(DeviceTensor logits, ReadOnlySpan<SamplingRow> rows, DeviceTensor ids, DeviceTensor logProbs)
@@ -50,15 +50,18 @@ public sealed partial class CpuDevice
     private static int? Draw(ReadOnlySpan<float> logits, float max, SamplingRow parameters)
     {
         int vocabulary = logits.Length;
-        uint[] weights = ArrayPool<uint>.Shared.Rent(vocabulary);
         ulong[] order = ArrayPool<ulong>.Shared.Rent(vocabulary);
         try
         {
+            // Candidates in the rule's order, weight descending then id ascending, by one primitive sort of
+            // (¬weight, id) keys.
+            var keys = order.AsSpan(0, vocabulary);
             ulong total = 0;
             for (int i = 0; i < vocabulary; i++)
             {
-                weights[i] = SamplingWeight(logits[i], max, parameters.Temperature);
-                total += weights[i];
+                uint weight = SamplingWeight(logits[i], max, parameters.Temperature);
+                keys[i] = ((ulong)(uint.MaxValue - weight) << 32) | (uint)i;
+                total += weight;
             }
 
             if (total == 0)
@@ -66,69 +69,45 @@ public sealed partial class CpuDevice
                 return null;
             }
 
-            // The kept tokens are all of weight above `threshold` and the `ties` lowest ids of weight equal to it.
-            uint threshold = 0;
-            long ties = vocabulary;
-            ulong kept = total;
-            int topK = parameters.TopK > 0 ? Math.Min(parameters.TopK, vocabulary) : vocabulary;
-            if (topK < vocabulary || parameters.TopP < 1f)
+            keys.Sort();
+            int length = parameters.TopK > 0 ? Math.Min(parameters.TopK, vocabulary) : vocabulary;
+            ulong kept = 0;
+            for (int i = 0; i < length; i++)
             {
-                // Ascending keys (weight descending, then id ascending) in one primitive sort.
-                var keys = order.AsSpan(0, vocabulary);
-                for (int i = 0; i < vocabulary; i++)
+                kept += Weight(keys[i]);
+            }
+
+            if (parameters.TopP < 1f)
+            {
+                double mass = (double)parameters.TopP * kept;
+                ulong cumulative = 0;
+                int nucleus = 0;
+                while ((double)cumulative < mass)
                 {
-                    keys[i] = ((ulong)(uint.MaxValue - weights[i]) << 32) | (uint)i;
+                    cumulative += Weight(keys[nucleus++]);
                 }
 
-                keys.Sort();
-                int length = topK;
-                kept = 0;
-                for (int i = 0; i < topK; i++)
-                {
-                    kept += weights[(int)(uint)keys[i]];
-                }
-
-                if (parameters.TopP < 1f)
-                {
-                    double mass = (double)parameters.TopP * kept;
-                    ulong cumulative = 0;
-                    length = 0;
-                    while ((double)cumulative < mass)
-                    {
-                        cumulative += weights[(int)(uint)keys[length++]];
-                    }
-
-                    kept = cumulative;
-                }
-
-                threshold = weights[(int)(uint)keys[length - 1]];
-                ties = 0;
-                for (int i = length - 1; i >= 0 && weights[(int)(uint)keys[i]] == threshold; i--)
-                {
-                    ties++;
-                }
+                (length, kept) = (nucleus, cumulative);
             }
 
             ulong target = Math.Min((ulong)Math.Floor(parameters.Draw * kept), kept - 1);
             ulong walked = 0;
-            long tieRank = 0;
-            for (int i = 0; i < vocabulary; i++)
+            for (int i = 0; i < length; i++)
             {
-                uint w = weights[i];
-                bool member = w > threshold || (w == threshold && tieRank++ < ties);
-                if (member && (walked += w) > target)
+                if ((walked += Weight(keys[i])) > target)
                 {
-                    return i;
+                    return (int)(uint)keys[i];
                 }
             }
 
-            throw new InvalidOperationException($"{nameof(SampleTokens)}: the walk passed {kept} without reaching {target}");
+            throw new InvalidOperationException($"{nameof(SampleTokens)}: the walk did not reach its target");
         }
         finally
         {
-            ArrayPool<uint>.Shared.Return(weights);
             ArrayPool<ulong>.Shared.Return(order);
         }
+
+        static uint Weight(ulong key) => uint.MaxValue - (uint)(key >> 32);
     }
 
     // 2^f on [−½, ½]: Taylor coefficients (ln 2)^k / k!, the same literals as sampling.cu.

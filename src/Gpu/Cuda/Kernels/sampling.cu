@@ -1,5 +1,5 @@
 // Token sampling, one block per row of logits (IComputeDevice.SampleTokens): temperature → top-k → top-p (nucleus
-// sampling, Holtzman et al. 2020) → an inverse-CDF draw walked in id order. Weights are integers made by exactly
+// sampling, Holtzman et al. 2020) → an inverse-CDF draw walked from the most likely token down. Weights are integers made by exactly
 // rounded float steps, so every sum is exact in any order and the thresholds found here by bisection are the ones the
 // CPU device finds by sorting: both devices pick the same token for the same logits and draw.
 #include "common.cuh"
@@ -252,34 +252,41 @@ extern "C" __global__ void __launch_bounds__(SAMPLING_THREADS) sample_tokens(con
             unsigned long long target = (unsigned long long)floor(p.draw * (double)kept);
             if (target > kept - 1) target = kept - 1;
 
-            // The walk in id order: each thread takes a contiguous run of ids; scans give it the ties and the kept
-            // weight before its run, and the one thread whose run holds the target walks it.
+            // The draw walks the kept tokens in the candidate order. The largest τ ≥ threshold whose kept tokens of
+            // weight ≥ τ sum past the target holds it (at τ = threshold all kept tokens do); `before` ends as the sum
+            // of those above τ, so the token is the rank-th lowest id of weight τ (all of them kept when τ > threshold,
+            // and rank < ties when τ = threshold).
+            unsigned long long lo = threshold, hi = SAMPLING_WEIGHT_END, before = 0;
+            while (hi - lo > 1)
+            {
+                unsigned long long mid = (lo + hi) >> 1;
+                unsigned long long sum = block_sum_u64(sum_from(w4, quads, (unsigned int)mid), scratch);
+                if (sum > target) lo = mid;
+                else { hi = mid; before = sum; }
+            }
+            unsigned int tau = (unsigned int)lo;
+            unsigned long long rank = tau > 0 ? (target - before) / tau : 0ull;
+
+            // The rank-th id of weight τ: each thread counts them in a contiguous run of ids, a scan gives it the count
+            // before its run, and the thread whose run holds the rank finds it.
             int run = (vocab + blockDim.x - 1) / blockDim.x;
             int first = sampling_imin((int)threadIdx.x * run, vocab), last = sampling_imin(first + run, vocab);
             if (threadIdx.x == 0) drawn = greedy;
-            // The weights were written in strided order by other threads; the scans' barriers also order these reads.
-            __syncthreads();
-            unsigned long long tiesHere = 0, blockTotal;
-            for (int i = first; i < last; i++) tiesHere += w[i] == threshold ? 1ull : 0ull;
-            unsigned long long tieRank = block_exclusive_scan_u64(tiesHere, scratch, &blockTotal);
-            unsigned long long keptHere = 0, rank = tieRank;
-            for (int i = first; i < last; i++)
+            unsigned long long here = 0, blockTotal;
+            for (int i = first; i < last; i++) here += w[i] == tau ? 1ull : 0ull;
+            unsigned long long start = block_exclusive_scan_u64(here, scratch, &blockTotal);
+            if (start <= rank && rank < start + here)
             {
-                unsigned int weight = w[i];
-                if (weight > threshold || (weight == threshold && rank++ < ties)) keptHere += weight;
-            }
-            unsigned long long walked = block_exclusive_scan_u64(keptHere, scratch, &blockTotal);
-            if (walked <= target && target < walked + keptHere)
-            {
-                rank = tieRank;
+                unsigned long long k = start;
                 for (int i = first; i < last; i++)
                 {
-                    unsigned int weight = w[i];
-                    if ((weight > threshold || (weight == threshold && rank++ < ties)) && (walked += weight) > target)
+                    if (w[i] != tau) continue;
+                    if (k == rank)
                     {
                         drawn = i;
                         break;
                     }
+                    k++;
                 }
             }
             __syncthreads();
