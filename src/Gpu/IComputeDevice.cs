@@ -198,10 +198,10 @@ public interface IComputeDevice : IDisposable
     /// Greedy (temperature 0): the lowest id whose logit is m, as <c>torch.argmax</c>. Otherwise, so that every device
     /// picks the same token for the same logits and draw:
     /// <list type="number">
-    /// <item>Each token gets an integer weight w = ⌊2³¹·E((x − m) / T)⌋ ∈ [0, 2³¹], E the exponential in float32 steps
-    /// that are each exactly rounded: t = z·log₂e; t &lt; −32 or NaN gives 0; else n = round-half-even(t), f = t − n,
-    /// E = 2ⁿ·P(f), P the degree-6 Taylor polynomial of 2^f by fused multiply-adds. Weights are integers, so every sum
-    /// below is exact whatever its order.</item>
+    /// <item>Each token gets an integer weight w = ⌊2³¹·E(z)⌋ ∈ [0, 2³¹], z = (x − m) / T, E the exponential in float32
+    /// steps that are each exactly rounded: t = z·log₂e; t &lt; −32 or NaN gives 0; else n = round-half-even(t),
+    /// f = t − n, E = 2ⁿ·P(f), P the degree-6 Taylor polynomial of 2^f by fused multiply-adds. Weights are integers, so
+    /// every sum below is exact whatever its order.</item>
     /// <item>Candidates in order of descending weight, the lower id first on equal weight. Top-k keeps the first
     /// K = min(k, V) (k = 0: all V), whose weights sum to S_K.</item>
     /// <item>Top-p below 1 keeps the shortest prefix of those whose weight sum reaches P = (double)p · S_K (nucleus
