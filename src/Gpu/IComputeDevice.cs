@@ -209,6 +209,34 @@ public interface IComputeDevice : IDisposable
     /// </summary>
     void FillNormal(DeviceTensor x, ulong seed, float std);
 
+    // ---- Sampling: the lm_head's rows become tokens on the device; only ids and log-probabilities come back.
+
+    /// <summary>
+    /// Picks one token per row of <paramref name="logits"/> (Float32 <c>[R, V]</c>, finite or −∞) with that row's
+    /// <paramref name="rows"/>[r] (R of them, host values, each checked by <see cref="SamplingRow.Validate"/>); writes
+    /// the token to <paramref name="ids"/> (Int32 <c>[1, R]</c>) and its log-probability under the unscaled softmax to
+    /// <paramref name="logProbs"/> (Float32 <c>[1, R]</c>): (x[id] − m) − ln Σⱼ exp(x[j] − m), m the row's maximum,
+    /// whatever the temperature (float rounding of exp/ln may differ between devices in the last digits).
+    /// Greedy (temperature 0): the lowest id whose logit is m, as <c>torch.argmax</c>. Otherwise, so that every device
+    /// picks the same token for the same logits and draw:
+    /// <list type="number">
+    /// <item>Each token gets an integer weight w = ⌊2³¹·E(z)⌋ ∈ [0, 2³¹], z = (x − m) / T, E the exponential in float32
+    /// steps that are each exactly rounded: t = z·log₂e; t &lt; −32 or NaN gives 0; else n = round-half-even(t),
+    /// f = t − n, E = 2ⁿ·P(f), P the degree-6 Taylor polynomial of 2^f by fused multiply-adds. Weights are integers, so
+    /// every sum below is exact whatever its order.</item>
+    /// <item>Candidates in order of descending weight, the lower id first on equal weight. Top-k keeps the first
+    /// K = min(k, V) (k = 0: all V), whose weights sum to S_K.</item>
+    /// <item>Top-p below 1 keeps the shortest prefix of those whose weight sum reaches P = (double)p · S_K (nucleus
+    /// sampling, Holtzman et al. 2020). The kept tokens N sum to S_N.</item>
+    /// <item>With u the row's draw, r = min(⌊u · S_N⌋, S_N − 1) (in double); the token is the first of N, in the
+    /// candidate order, at which the running weight sum exceeds r: the inverse CDF walked from the most likely token
+    /// down, as a host sampler over sorted probabilities walks it. A weight-0 token is never drawn; a row without
+    /// weight (all −∞) gets the greedy token.</item>
+    /// </list>
+    /// The distribution is the tempered softmax restricted to N, up to the weights' resolution of 2⁻³¹ of the maximum.
+    /// </summary>
+    void SampleTokens(DeviceTensor logits, ReadOnlySpan<SamplingRow> rows, DeviceTensor ids, DeviceTensor logProbs);
+
     /// <summary>Waits until every kernel issued so far has finished.</summary>
     void Synchronize();
 }

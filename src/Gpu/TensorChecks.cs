@@ -116,4 +116,29 @@ internal static class TensorChecks
             throw new ArgumentOutOfRangeException(nameof(start), $"{call}: block [{start}, {start + width}) outside the {columns} columns");
         }
     }
+
+    /// <summary>The arguments of <see cref="IComputeDevice.SampleTokens"/>, as its contract states them, every row's parameters included.</summary>
+    public static void RequireSampling(DeviceTensor logits, ReadOnlySpan<SamplingRow> rows, DeviceTensor ids, DeviceTensor logProbs)
+    {
+        const string call = nameof(IComputeDevice.SampleTokens);
+        RequireType(logits, TensorType.Float32, call + " logits");
+        RequireType(ids, TensorType.Int32, call + " ids");
+        RequireType(logProbs, TensorType.Float32, call + " log-probabilities");
+        if (rows.Length != logits.Rows)
+        {
+            throw new ArgumentException($"{call}: {rows.Length} sampling rows for {logits}");
+        }
+
+        if (logits.Columns == 0)
+        {
+            throw new ArgumentException($"{call}: logits {logits} have no vocabulary");
+        }
+
+        RequireShape(ids, 1, logits.Rows, call + " ids");
+        RequireShape(logProbs, 1, logits.Rows, call + " log-probabilities");
+        for (int r = 0; r < rows.Length; r++)
+        {
+            rows[r].Validate(r);
+        }
+    }
 }

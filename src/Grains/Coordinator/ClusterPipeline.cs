@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OrleansQuant.Contracts;
+using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Placement;
 using OrleansQuant.Model;
 using OrleansQuant.Model.Engine;
@@ -60,11 +61,12 @@ internal sealed class ClusterPipeline : ILayerPipeline
         return new PayloadHidden(output);
     }
 
-    public async Task<StepLogits> Logits(int[] tokens, PipelineStep step, int[] rows, CancellationToken cancellation)
+    public async Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, CancellationToken cancellation)
     {
         var input = await _head.Embed(tokens);
         var (output, versions) = await Run(input, step, 0, LayerCount - 1, rows);
-        return new StepLogits(await _head.Logits(output), versions);
+        var (ids, logProbs) = await _head.Sample(output, sampling);
+        return new StepSamples(ids, logProbs, versions);
     }
 
     public Task EndSequences(IReadOnlyList<long> sequences) =>

@@ -32,12 +32,18 @@ internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head, H
         return new ActivationPayload(hidden.Rows, hidden.Columns, hidden.ToArray<float>(), null);
     });
 
-    /// <summary>Logits <c>[rows, vocab]</c> of every row of the last stage's output (it returns only the sampled rows).</summary>
-    public Task<float[]> Logits(ActivationPayload hidden) => Timed(HopRecorder.Head, () =>
+    /// <summary>
+    /// One token per row of the last stage's output (it returns only the sampled rows), sampled on the head's device with
+    /// <paramref name="sampling"/>[row]: the coordinator receives ids and log-probabilities, never logits.
+    /// </summary>
+    public Task<(int[] Ids, float[] LogProbs)> Sample(ActivationPayload hidden, SamplingRow[] sampling) => Timed(HopRecorder.Head, () =>
     {
         using var tensor = slot.Device.UploadNew<float>(
             hidden.Values ?? throw new InvalidOperationException("the last layer returned a handle, not values"), hidden.Rows, hidden.Columns);
-        return Head.Logits(tensor, Enumerable.Range(0, hidden.Rows).ToArray());
+        var ids = new int[hidden.Rows];
+        var logProbs = new float[hidden.Rows];
+        Head.Sample(tensor, Enumerable.Range(0, hidden.Rows).ToArray(), sampling, ids, logProbs);
+        return (ids, logProbs);
     });
 
     /// <summary>Runs <paramref name="work"/> on the head's device stream (e.g. writing its tensors).</summary>

@@ -77,13 +77,13 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
 
     private async Task Step(LaneMember[] members, long[] ended)
     {
-        var (tokens, versions) = await GenerationStep.Run(pipeline, members.Select(m => m.Sequence).ToArray(), ended);
+        var samples = await GenerationStep.Run(pipeline, members.Select(m => m.Sequence).ToArray(), ended);
         pipeline.Hops.Step();
         for (int i = 0; i < members.Length; i++)
         {
             var sequence = members[i].Sequence;
             string? finish = sequence.Finish?.ToString().ToLowerInvariant();
-            members[i].Output.Writer.TryWrite(new GeneratedToken(sequence.Generated.Count - 1, tokens[i], tokenizer.DecodeToken(tokens[i]), finish, versions));
+            members[i].Output.Writer.TryWrite(new GeneratedToken(sequence.Generated.Count - 1, samples.Ids[i], tokenizer.DecodeToken(samples.Ids[i]), finish, samples.LayerVersions));
             if (finish is not null)
             {
                 Leave(members[i], error: null);

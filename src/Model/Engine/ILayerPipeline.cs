@@ -1,3 +1,5 @@
+using OrleansQuant.Gpu;
+
 namespace OrleansQuant.Model.Engine;
 
 /// <summary>
@@ -19,8 +21,12 @@ public interface ILayerPipeline
     /// <summary>Runs layers <c>[first, last]</c> over <paramref name="input"/>, which is left as it was; the caller disposes both.</summary>
     Task<Hidden> Forward(Hidden input, PipelineStep step, int first, int last, CancellationToken cancellation);
 
-    /// <summary>Embeds <paramref name="tokens"/>, runs every layer, and returns the logits of <paramref name="rows"/>.</summary>
-    Task<StepLogits> Logits(int[] tokens, PipelineStep step, int[] rows, CancellationToken cancellation);
+    /// <summary>
+    /// Embeds <paramref name="tokens"/>, runs every layer, and samples one token from each of <paramref name="rows"/> with
+    /// the matching <paramref name="sampling"/> row on the head's device (<see cref="Inference.OutputHead.Sample"/>);
+    /// only the tokens and their log-probabilities come back, never logits.
+    /// </summary>
+    Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, CancellationToken cancellation);
 
     /// <summary>Frees finished sequences' KV caches in every layer.</summary>
     Task EndSequences(IReadOnlyList<long> sequences);

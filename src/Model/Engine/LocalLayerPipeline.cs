@@ -46,11 +46,14 @@ public sealed class LocalLayerPipeline : ILayerPipeline, IDisposable
         }
     }
 
-    public Task<StepLogits> Logits(int[] tokens, PipelineStep step, int[] rows, CancellationToken cancellation)
+    public Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, CancellationToken cancellation)
     {
         using var hidden = _model.Head.Embed(tokens);
         Run(hidden, step, 0, _layers.Length - 1);
-        return Task.FromResult(new StepLogits(_model.Head.Logits(hidden, rows), _layers.Select(l => l.Layer.Version).ToArray()));
+        var ids = new int[rows.Length];
+        var logProbs = new float[rows.Length];
+        _model.Head.Sample(hidden, rows, sampling, ids, logProbs);
+        return Task.FromResult(new StepSamples(ids, logProbs, _layers.Select(l => l.Layer.Version).ToArray()));
     }
 
     public Task EndSequences(IReadOnlyList<long> sequences)

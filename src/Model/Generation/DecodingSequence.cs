@@ -1,22 +1,24 @@
+using OrleansQuant.Gpu;
 using OrleansQuant.Model.Inference;
 
 namespace OrleansQuant.Model.Generation;
 
 /// <summary>
-/// One sequence being generated, wherever it runs: its prompt and tokens so far, its sampler, and when it stops.
+/// One sequence being generated, wherever it runs: its prompt and tokens so far, its sampling stream, and when it stops.
 /// Its first step carries the whole prompt (prefill), every later step its last token (decode).
 /// </summary>
 public sealed class DecodingSequence
 {
     private readonly List<int> _generated = new();
-    private readonly TokenSampler _sampler;
+    private readonly List<float> _logProbs = new();
+    private readonly SamplingStream _sampling;
 
     public DecodingSequence(long id, GenerationRequest request)
     {
         request.Validate();
         Id = id;
         Request = request;
-        _sampler = new TokenSampler(request.Sampling);
+        _sampling = new SamplingStream(request.Sampling);
     }
 
     public long Id { get; }
@@ -24,6 +26,9 @@ public sealed class DecodingSequence
     public GenerationRequest Request { get; }
 
     public IReadOnlyList<int> Generated => _generated;
+
+    /// <summary>Each generated token's log-probability under the model's unscaled softmax.</summary>
+    public IReadOnlyList<float> LogProbs => _logProbs;
 
     public FinishReason? Finish { get; private set; }
 
@@ -36,11 +41,14 @@ public sealed class DecodingSequence
             ? (new SequenceChunk(Id, 0, Request.PromptIds.Count), Request.PromptIds)
             : (new SequenceChunk(Id, Request.PromptIds.Count + _generated.Count - 1, 1), [_generated[^1]]);
 
-    /// <summary>Samples the next token from its logits row; returns it, and sets <see cref="Finish"/> when it was the last.</summary>
-    public int Accept(ReadOnlySpan<float> logits)
+    /// <summary>How the device is to sample this sequence's next token (takes a draw from its stream unless greedy).</summary>
+    public SamplingRow NextSampling() => _sampling.Next();
+
+    /// <summary>Takes the token the device sampled; sets <see cref="Finish"/> when it was the last.</summary>
+    public void Accept(int token, float logProb)
     {
-        int token = _sampler.Next(logits);
         _generated.Add(token);
+        _logProbs.Add(logProb);
         if (Request.StopIds.Contains(token))
         {
             Finish = FinishReason.Stop;
@@ -49,7 +57,5 @@ public sealed class DecodingSequence
         {
             Finish = FinishReason.Length;
         }
-
-        return token;
     }
 }

@@ -26,7 +26,7 @@ public sealed class Generator
             while (live.Count > 0)
             {
                 // The local pipeline completes synchronously.
-                var (tokens, _) = GenerationStep.Run(_pipeline, live, ended.ToArray()).GetAwaiter().GetResult();
+                var tokens = GenerationStep.Run(_pipeline, live, ended.ToArray()).GetAwaiter().GetResult().Ids;
                 ended.Clear();
                 for (int i = 0; i < live.Count; i++)
                 {

@@ -49,8 +49,38 @@ public sealed class OutputHead : IDisposable
         return hidden;
     }
 
-    /// <summary>Logits <c>[rows.Length, vocab]</c> of the chosen rows of the final residual stream.</summary>
+    /// <summary>
+    /// Logits <c>[rows.Length, vocab]</c> of the chosen rows of the final residual stream, on the host: for evaluation
+    /// (perplexity, KL), which needs every token's probability. Generation uses <see cref="Sample"/>.
+    /// </summary>
     public float[] Logits(DeviceTensor hidden, ReadOnlySpan<int> rows)
+    {
+        using var logits = DeviceLogits(hidden, rows);
+        return logits.ToArray<float>();
+    }
+
+    /// <summary>
+    /// One token per chosen row of the final residual stream: final norm, lm_head and sampling
+    /// (<see cref="IComputeDevice.SampleTokens"/>) all on the head's device, with <paramref name="sampling"/>[i] for
+    /// row i; only <paramref name="ids"/> and <paramref name="logProbs"/> (under the unscaled softmax) come back.
+    /// </summary>
+    public void Sample(DeviceTensor hidden, ReadOnlySpan<int> rows, ReadOnlySpan<SamplingRow> sampling, Span<int> ids, Span<float> logProbs)
+    {
+        if (sampling.Length != rows.Length || ids.Length != rows.Length || logProbs.Length != rows.Length)
+        {
+            throw new ArgumentException($"{rows.Length} rows to sample, but {sampling.Length} sampling rows, {ids.Length} id and {logProbs.Length} log-probability slots");
+        }
+
+        using var logits = DeviceLogits(hidden, rows);
+        using var chosen = _device.Allocate(TensorType.Int32, 1, rows.Length);
+        using var probabilities = _device.Allocate(TensorType.Float32, 1, rows.Length);
+        _device.SampleTokens(logits, sampling, chosen, probabilities);
+        _device.Download(chosen, ids);
+        _device.Download(probabilities, logProbs);
+    }
+
+    /// <summary>lm_head(norm(hidden[rows])) <c>[rows.Length, vocab]</c>, left on the device.</summary>
+    private DeviceTensor DeviceLogits(DeviceTensor hidden, ReadOnlySpan<int> rows)
     {
         using var selected = _device.Allocate(TensorType.Float32, rows.Length, Config.HiddenSize);
         for (int i = 0; i < rows.Length; i++)
@@ -60,9 +90,17 @@ public sealed class OutputHead : IDisposable
 
         using var normed = _device.Allocate(TensorType.Float32, rows.Length, Config.HiddenSize);
         _device.RmsNorm(selected, FinalNorm, _eps, normed);
-        using var logits = _device.Allocate(TensorType.Float32, rows.Length, Config.VocabSize);
-        _device.MatMul(normed, LmHead, null, logits);
-        return logits.ToArray<float>();
+        var logits = _device.Allocate(TensorType.Float32, rows.Length, Config.VocabSize);
+        try
+        {
+            _device.MatMul(normed, LmHead, null, logits);
+            return logits;
+        }
+        catch
+        {
+            logits.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()

@@ -71,7 +71,10 @@ public sealed class DemoOrderingTests(DemoQuantization demo, ITestOutputHelper o
         var rtn = demo.Results["RTN"];
         Assert.True(sq.LayerError < gptq.LayerError && gptq.LayerError < rtn.LayerError,
             $"layer W8A8 error: SQ+GPTQ {sq.LayerError:E3}, GPTQ {gptq.LayerError:E3}, RTN {rtn.LayerError:E3}");
-        Assert.True(sq.Quality.MeanKlDivergence < gptq.Quality.MeanKlDivergence && gptq.Quality.MeanKlDivergence < rtn.Quality.MeanKlDivergence,
+        // End to end, smoothing is what matters on this model: GPTQ alone against RTN is within the noise of which
+        // tokens the model drew (KL 1.24 vs 1.31, 1.15 vs 1.14 and 1.31 vs 1.27 for three sets of self-drawn samples),
+        // so their order is asserted on the layer error above, which the same calibration data decides.
+        Assert.True(sq.Quality.MeanKlDivergence < gptq.Quality.MeanKlDivergence && sq.Quality.MeanKlDivergence < rtn.Quality.MeanKlDivergence,
             $"KL: SQ+GPTQ {sq.Quality.MeanKlDivergence:E3}, GPTQ {gptq.Quality.MeanKlDivergence:E3}, RTN {rtn.Quality.MeanKlDivergence:E3}");
     }
 
