@@ -78,7 +78,7 @@ public sealed class BenchCommandTests
     [Theory]
     [InlineData("--shapes", "llama3-70b", "--shapes 'llama3-70b' is not known; expected one of llama3-8b, tiny")]
     [InlineData("--tokens", "16,0", "--tokens '16,0': expected positive whole numbers separated by commas")]
-    [InlineData("--parts", "gemm,attention", "--parts 'gemm,attention': expected some of gemm, layer, gptq, cluster")]
+    [InlineData("--parts", "gemm,attention", "--parts 'gemm,attention': expected some of gemm, layer, gptq, quantize, cluster")]
     [InlineData("--context", "4", "--context 4 leaves no prompt before 3 warm-up and 2 timed decode steps")]
     public async Task BadInputIsOneLineAndExitCode2(string option, string value, string message)
     {
