@@ -71,10 +71,10 @@ internal sealed unsafe class CublasLtGemm64 : CublasLtSession<CublasLtGemm64.Sha
         {
             var plan = new Plan
             {
-                Desc = CreateDesc(),
-                A = s.TransA ? CreateLayout(s.K, s.M, s.Lda) : CreateLayout(s.M, s.K, s.Lda),
-                B = s.TransB ? CreateLayout(s.Columns, s.K, s.Ldb) : CreateLayout(s.K, s.Columns, s.Ldb),
-                C = CreateLayout(s.M, s.Columns, s.Ldc),
+                Desc = CreateFp64Desc(),
+                A = s.TransA ? CreateFp64Layout(s.K, s.M, s.Lda) : CreateFp64Layout(s.M, s.K, s.Lda),
+                B = s.TransB ? CreateFp64Layout(s.Columns, s.K, s.Ldb) : CreateFp64Layout(s.K, s.Columns, s.Ldb),
+                C = CreateFp64Layout(s.M, s.Columns, s.Ldc),
             };
             try
             {
@@ -86,21 +86,13 @@ internal sealed unsafe class CublasLtGemm64 : CublasLtSession<CublasLtGemm64.Sha
                 SetAlignment(preference, CublasLt.PreferenceMinAlignmentC, s.AlignC);
                 SetAlignment(preference, CublasLt.PreferenceMinAlignmentD, s.AlignC);
 
-                CublasLt.HeuristicResult best;
-                int found = 0;
-                int status = CublasLt.cublasLtMatmulAlgoGetHeuristic(handle, plan.Desc.DangerousGetHandle(), plan.A.DangerousGetHandle(),
-                    plan.B.DangerousGetHandle(), plan.C.DangerousGetHandle(), plan.C.DangerousGetHandle(), preference, 1, &best, &found);
-                if (status != 0 || found == 0)
+                if (!TryFirstChoice(handle, plan.Desc, plan.A, plan.B, plan.C, preference, $"fp64 {s}", out var algorithm, out string? refusal))
                 {
                     plan.Dispose();
-                    return new Plan
-                    {
-                        Refusal = $"cublasLtMatmulAlgoGetHeuristic offered no fp64 algorithm for {s}"
-                            + (status != 0 ? $": {CublasLt.StatusName(status)}" : ""),
-                    };
+                    return new Plan { Refusal = refusal };
                 }
 
-                plan.Algorithm = best.Algo;
+                plan.Algorithm = algorithm;
                 return plan;
             }
             catch
@@ -113,21 +105,6 @@ internal sealed unsafe class CublasLtGemm64 : CublasLtSession<CublasLtGemm64.Sha
         private static void SetAlignment(nint preference, int attribute, uint bytes) =>
             CublasLt.Check(CublasLt.cublasLtMatmulPreferenceSetAttribute(preference, attribute, &bytes, sizeof(uint)),
                 $"{nameof(CublasLt.cublasLtMatmulPreferenceSetAttribute)}(MIN_ALIGNMENT {attribute})");
-
-        private static MatmulDescHandle CreateDesc()
-        {
-            nint desc;
-            CublasLt.Check(CublasLt.cublasLtMatmulDescCreate(&desc, CublasLt.Compute64F, CublasLt.R64F), nameof(CublasLt.cublasLtMatmulDescCreate));
-            return new MatmulDescHandle(desc);
-        }
-
-        private static MatrixLayoutHandle CreateLayout(int rows, int columns, int leadingDimension)
-        {
-            nint layout;
-            CublasLt.Check(CublasLt.cublasLtMatrixLayoutCreate(&layout, CublasLt.R64F, (ulong)rows, (ulong)columns, leadingDimension),
-                nameof(CublasLt.cublasLtMatrixLayoutCreate));
-            return new MatrixLayoutHandle(layout);
-        }
 
         public void Dispose()
         {

@@ -97,10 +97,10 @@ internal sealed unsafe class CublasLtGram : CublasLtSession<(int Tokens, int Row
         {
             var plan = new Plan
             {
-                Desc = CreateDesc(),
-                A = CreateLayout(rows, tokens, leading),
-                B = CreateLayout(columns, tokens, leading),
-                C = CreateLayout(rows, columns, leading),
+                Desc = CreateFp64Desc(),
+                A = CreateFp64Layout(rows, tokens, leading),
+                B = CreateFp64Layout(columns, tokens, leading),
+                C = CreateFp64Layout(rows, columns, leading),
             };
             try
             {
@@ -108,21 +108,14 @@ internal sealed unsafe class CublasLtGram : CublasLtSession<(int Tokens, int Row
                 using var preferenceHandle = CreatePreference();
                 nint preference = preferenceHandle.DangerousGetHandle();
 
-                CublasLt.HeuristicResult best;
-                int found = 0;
-                int status = CublasLt.cublasLtMatmulAlgoGetHeuristic(handle, plan.Desc.DangerousGetHandle(), plan.A.DangerousGetHandle(),
-                    plan.B.DangerousGetHandle(), plan.C.DangerousGetHandle(), plan.C.DangerousGetHandle(), preference, 1, &best, &found);
-                if (status != 0 || found == 0)
+                if (!TryFirstChoice(handle, plan.Desc, plan.A, plan.B, plan.C, preference, $"the fp64 Gram panel T={tokens}, {rows}×{columns}, ld {leading}",
+                        out var algorithm, out string? refusal))
                 {
                     plan.Dispose();
-                    return new Plan
-                    {
-                        Refusal = $"cublasLtMatmulAlgoGetHeuristic offered no algorithm for the fp64 Gram panel T={tokens}, {rows}×{columns}, ld {leading}"
-                            + (status != 0 ? $": {CublasLt.StatusName(status)}" : ""),
-                    };
+                    return new Plan { Refusal = refusal };
                 }
 
-                plan.Algorithm = best.Algo;
+                plan.Algorithm = algorithm;
                 return plan;
             }
             catch
@@ -130,21 +123,6 @@ internal sealed unsafe class CublasLtGram : CublasLtSession<(int Tokens, int Row
                 plan.Dispose();
                 throw;
             }
-        }
-
-        private static MatmulDescHandle CreateDesc()
-        {
-            nint desc;
-            CublasLt.Check(CublasLt.cublasLtMatmulDescCreate(&desc, CublasLt.Compute64F, CublasLt.R64F), nameof(CublasLt.cublasLtMatmulDescCreate));
-            return new MatmulDescHandle(desc);
-        }
-
-        private static MatrixLayoutHandle CreateLayout(int rows, int columns, int leadingDimension)
-        {
-            nint layout;
-            CublasLt.Check(CublasLt.cublasLtMatrixLayoutCreate(&layout, CublasLt.R64F, (ulong)rows, (ulong)columns, leadingDimension),
-                nameof(CublasLt.cublasLtMatrixLayoutCreate));
-            return new MatrixLayoutHandle(layout);
         }
 
         public void Dispose()

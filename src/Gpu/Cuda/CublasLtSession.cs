@@ -61,6 +61,23 @@ internal abstract unsafe class CublasLtSession<TKey, TPlan> : IDisposable
             nameof(CublasLt.cublasLtMatmulDescSetAttribute) + "(TRANSB)");
     }
 
+    /// <summary>A float64 matmul descriptor (CUBLAS_COMPUTE_64F, float64 scale): the Gram and GPTQ's products.</summary>
+    protected static MatmulDescHandle CreateFp64Desc()
+    {
+        nint desc;
+        CublasLt.Check(CublasLt.cublasLtMatmulDescCreate(&desc, CublasLt.Compute64F, CublasLt.R64F), nameof(CublasLt.cublasLtMatmulDescCreate));
+        return new MatmulDescHandle(desc);
+    }
+
+    /// <summary>A column-major float64 matrix layout.</summary>
+    protected static MatrixLayoutHandle CreateFp64Layout(int rows, int columns, int leadingDimension)
+    {
+        nint layout;
+        CublasLt.Check(CublasLt.cublasLtMatrixLayoutCreate(&layout, CublasLt.R64F, (ulong)rows, (ulong)columns, leadingDimension),
+            nameof(CublasLt.cublasLtMatrixLayoutCreate));
+        return new MatrixLayoutHandle(layout);
+    }
+
     /// <summary>A heuristic preference that allows algorithms up to the session's workspace.</summary>
     protected static MatmulPreferenceHandle CreatePreference()
     {
@@ -79,6 +96,29 @@ internal abstract unsafe class CublasLtSession<TKey, TPlan> : IDisposable
             handle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// cuBLASLt's first-choice algorithm for the product D = C = op(A)·op(B) that <paramref name="desc"/> describes, or false
+    /// with the refusal (naming <paramref name="what"/> and cuBLASLt's status) when it offers none.
+    /// </summary>
+    protected static bool TryFirstChoice(nint handle, MatmulDescHandle desc, MatrixLayoutHandle a, MatrixLayoutHandle b, MatrixLayoutHandle c,
+        nint preference, string what, out CublasLt.Algorithm algorithm, out string? refusal)
+    {
+        CublasLt.HeuristicResult best;
+        int found = 0;
+        int status = CublasLt.cublasLtMatmulAlgoGetHeuristic(handle, desc.DangerousGetHandle(), a.DangerousGetHandle(),
+            b.DangerousGetHandle(), c.DangerousGetHandle(), c.DangerousGetHandle(), preference, 1, &best, &found);
+        if (status != 0 || found == 0)
+        {
+            algorithm = default;
+            refusal = $"cublasLtMatmulAlgoGetHeuristic offered no algorithm for {what}" + (status != 0 ? $": {CublasLt.StatusName(status)}" : "");
+            return false;
+        }
+
+        algorithm = best.Algo;
+        refusal = null;
+        return true;
     }
 
     public void Dispose()

@@ -38,4 +38,17 @@ public sealed record DemoModelSpec(
     /// <summary>Hidden channels carrying the outliers, spread over the width and the same in every layer, as in trained models.</summary>
     public int[] OutlierChannels =>
         Enumerable.Range(0, OutlierGains.Count).Select(i => (int)((i * 2L + 1) * Config.HiddenSize / (2 * OutlierGains.Count)) + 3).ToArray();
+
+    /// <summary>The outlier gain of every hidden channel: <see cref="OutlierGains"/> on <see cref="OutlierChannels"/>, 0 elsewhere.</summary>
+    public float[] OutlierGainPerChannel()
+    {
+        var gains = new float[Config.HiddenSize];
+        var channels = OutlierChannels;
+        for (int i = 0; i < channels.Length; i++)
+        {
+            gains[channels[i]] = OutlierGains[i];
+        }
+
+        return gains;
+    }
 }

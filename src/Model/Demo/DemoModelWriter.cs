@@ -21,7 +21,7 @@ public static class DemoModelWriter
         var writer = new CheckpointWriter();
         int hidden = config.HiddenSize, query = config.NumAttentionHeads * config.HeadDim;
         int kv = config.NumKeyValueHeads * config.HeadDim, intermediate = config.IntermediateSize;
-        var gains = OutlierGainPerChannel(spec);
+        var gains = spec.OutlierGainPerChannel();
 
         // Logits of a unit-RMS hidden state then spread with a standard deviation of about 3: peaked like a trained model's.
         float embeddingStd = 3f / MathF.Sqrt(hidden);
@@ -120,18 +120,6 @@ public static class DemoModelWriter
         }
 
         return head;
-    }
-
-    private static float[] OutlierGainPerChannel(DemoModelSpec spec)
-    {
-        var gains = new float[spec.Config.HiddenSize];
-        var channels = spec.OutlierChannels;
-        for (int i = 0; i < channels.Length; i++)
-        {
-            gains[channels[i]] = spec.OutlierGains[i];
-        }
-
-        return gains;
     }
 
     // Gains near 1, except the outlier channels, which carry their large gain into every linear that reads the norm.

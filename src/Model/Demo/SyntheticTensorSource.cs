@@ -25,7 +25,7 @@ internal sealed partial class SyntheticTensorSource(DemoModelSpec spec) : ITenso
         Bias,
     }
 
-    private readonly float[] _outlierGains = OutlierGainPerChannel(spec);
+    private readonly float[] _outlierGains = spec.OutlierGainPerChannel();
 
     public string Origin => SyntheticModels.Prefix + spec.Name;
 
@@ -151,18 +151,6 @@ internal sealed partial class SyntheticTensorSource(DemoModelSpec spec) : ITenso
             "mlp.down_proj.weight" => (Kind.BranchWeight, hidden, c.IntermediateSize),
             _ => null,
         };
-    }
-
-    private static float[] OutlierGainPerChannel(DemoModelSpec spec)
-    {
-        var gains = new float[spec.Config.HiddenSize];
-        var channels = spec.OutlierChannels;
-        for (int i = 0; i < channels.Length; i++)
-        {
-            gains[channels[i]] = spec.OutlierGains[i];
-        }
-
-        return gains;
     }
 
     [GeneratedRegex(@"^model\.layers\.(\d+)\.(.+)$")]
