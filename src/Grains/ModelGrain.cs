@@ -21,7 +21,8 @@ namespace OrleansQuant.Grains;
 /// </summary>
 [Reentrant]
 [KeepAlive]
-public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, ILogger<ModelGrain> logger) : Grain, IModelGrain, IServingTimesGrain
+public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, ActivationStore activations, ILocalSiloDetails silo, ILogger<ModelGrain> logger)
+    : Grain, IModelGrain, IServingTimesGrain
 {
     private readonly JobBoard _jobs = new(logger);
     private LoadedModel? _model;
@@ -44,7 +45,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, ILo
             throw new ArgumentOutOfRangeException(nameof(request), $"MaxDevices must be ≥ 1; got {request.MaxDevices}");
         }
 
-        _load = _jobs.Start("load", async job => _model = await ModelLoader.Load(Name, request, job, grains, devices, logger));
+        _load = _jobs.Start("load", async job => _model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger));
         return Task.FromResult(_load.Info());
     }
 

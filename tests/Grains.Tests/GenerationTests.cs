@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 using OrleansQuant.Contracts;
+using OrleansQuant.Grains.Devices;
 using OrleansQuant.Gpu;
 using OrleansQuant.Gpu.Cpu;
 using OrleansQuant.Model.Demo;
@@ -27,6 +30,34 @@ public sealed class GenerationTests(ClusterFixture fixture)
         for (int i = 0; i < s_prompts.Length; i++)
         {
             Assert.Equal(expected[i].GeneratedIds, cluster[i]);
+        }
+    }
+
+    [Fact]
+    public async Task OnOneDeviceTheEmbeddingAndTheLastHiddenStateCrossAsHandlesAndNoneIsLeftBehind()
+    {
+        // One device for every layer: where it is the coordinator's head device, the embedding goes to layer 0 and the
+        // last layer's output to the head as parked device tensors; elsewhere as values. Either way the ids are the
+        // single-process engine's and every parked activation is taken.
+        var stores = fixture.Cluster.Silos.OfType<InProcessSiloHandle>().Select(s => s.SiloHost.Services.GetRequiredService<ActivationStore>()).ToArray();
+        var before = stores.Select(s => s.Parked).ToArray();
+        var sdk = fixture.Sdk;
+        await sdk.LoadAsync("generate-one-device", "tiny", maxDevices: 1);
+        int[][] prompts = [[0, 86, 106, 90], [0, 87]];
+        var cluster = await Task.WhenAll(prompts.Select(p => ClusterCalls.Collect(sdk.Model("generate-one-device"), p, 6)));
+
+        using var device = new CpuDevice();
+        using var local = CausalLanguageModel.Load(ModelDirectory.Resolve("tiny"), device);
+        var expected = new Generator(local).Generate(prompts.Select(p => new GenerationRequest(p, 6, SamplingOptions.Greedy, local.Config.EosTokenIds)).ToArray());
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(expected[i].GeneratedIds, cluster[i]);
+        }
+
+        // Earlier tests' cancelled steps may still hold parked tensors until they expire; this one adds none.
+        for (int i = 0; i < stores.Length; i++)
+        {
+            Assert.True(stores[i].Parked <= before[i], $"silo {i} holds {stores[i].Parked} parked activations, {before[i]} before the generations");
         }
     }
 

@@ -63,17 +63,21 @@ internal sealed class ClusterPipeline : ILayerPipeline
 
     public async Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, CancellationToken cancellation)
     {
-        var input = await _head.Embed(tokens);
-        var (output, versions) = await Run(input, step, 0, LayerCount - 1, rows);
-        var (ids, logProbs) = await _head.Sample(output, sampling);
+        // Where layer 0 or the last layer shares the head's device, the activation crosses as a handle, not via the host.
+        int last = LayerCount - 1;
+        bool keepLast = _head.SharesDevice(Plan[last].Silo, Plan[last].Device);
+        var input = await _head.Embed(tokens, park: _head.SharesDevice(Plan[0].Silo, Plan[0].Device));
+        var (output, versions) = await Run(input, step, 0, last, rows, keepLast);
+        var (ids, logProbs) = await _head.Sample(output, rows, sampling);
         return new StepSamples(ids, logProbs, versions);
     }
 
     public Task EndSequences(IReadOnlyList<long> sequences) =>
         sequences.Count == 0 ? Task.CompletedTask : Task.WhenAll(Layers.Select(l => l.EndSequences(sequences)));
 
+    /// <param name="keepLast">leave the last layer's output on its device (the head shares it) instead of returning rows.</param>
     private async Task<(ActivationPayload Output, IReadOnlyList<int> Versions)> Run(
-        ActivationPayload input, PipelineStep step, int first, int last, int[]? returnRows)
+        ActivationPayload input, PipelineStep step, int first, int last, int[]? returnRows, bool keepLast = false)
     {
         var chunks = step.Batch.Chunks.Select(c => new ChunkDescriptor(c.SequenceId, c.StartPosition, c.Length)).ToArray();
         var current = input;
@@ -81,10 +85,10 @@ internal sealed class ClusterPipeline : ILayerPipeline
         foreach (var (from, through) in Calls(step, first, last))
         {
             // Split off inside a stage, the output stays on the device for the next call there.
-            bool keep = through < last && SameDevice(through, through + 1);
+            bool keep = through < last ? SameDevice(through, through + 1) : keepLast;
             long called = Stopwatch.GetTimestamp();
             var result = await Layers[from].Forward(new StageStep(chunks, current, step.Ended, through, step.Observe,
-                step.Weights == WeightSet.Pending, through == last ? returnRows : null, keep));
+                step.Weights == WeightSet.Pending, through == last && !keep ? returnRows : null, keep));
             Hops.Record(HopRecorder.Stage, Stopwatch.GetElapsedTime(called), result.Compute, through - from + 1);
             current = result.Hidden;
             versions.AddRange(result.Versions);

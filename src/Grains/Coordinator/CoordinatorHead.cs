@@ -10,39 +10,56 @@ namespace OrleansQuant.Grains.Coordinator;
 /// <summary>
 /// The model's ends at the coordinator: token embedding before layer 0, final norm and lm_head after the last layer.
 /// They run on a device of the coordinator's silo, on that device's stream, so the grain's thread stays free to schedule.
-/// Each call is a hop of the step, timed into <paramref name="hops"/>.
+/// Each call is a hop of the step, timed into <paramref name="hops"/>. When the first or last layer lives on the head's
+/// device, the activation between them stays there: parked in the silo's <see cref="ActivationStore"/> and passed as a
+/// handle, as consecutive layers on one device pass theirs.
 /// </summary>
-internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head, HopRecorder hops) : IDisposable
+internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head, HeadSite site, HopRecorder hops) : IDisposable
 {
     public OutputHead Head { get; } = head;
 
-    public static async Task<CoordinatorHead> Load(string directory, ComputeDeviceSlot slot, HopRecorder hops)
+    /// <summary>Whether a layer placed on <paramref name="silo"/>'s device <paramref name="device"/> shares the head's device.</summary>
+    public bool SharesDevice(string silo, int device) => silo == site.Silo && device == slot.Device.Info.Ordinal;
+
+    public static async Task<CoordinatorHead> Load(string directory, ComputeDeviceSlot slot, HeadSite site, HopRecorder hops)
     {
         var head = await slot.Worker.Run(() =>
         {
             using var checkpoint = ModelSource.Open(directory);
             return checkpoint.LoadHead(slot.Device);
         });
-        return new CoordinatorHead(slot, head, hops);
+        return new CoordinatorHead(slot, head, site, hops);
     }
 
-    public Task<ActivationPayload> Embed(int[] tokens) => Timed(HopRecorder.Embed, () =>
+    /// <summary>The token embeddings of a step: parked on the head's device when <paramref name="park"/> (layer 0 is there), else values.</summary>
+    public Task<ActivationPayload> Embed(int[] tokens, bool park = false) => Timed(HopRecorder.Embed, () =>
     {
-        using var hidden = Head.Embed(tokens);
-        return new ActivationPayload(hidden.Rows, hidden.Columns, hidden.ToArray<float>(), null);
+        var hidden = Head.Embed(tokens);
+        if (park)
+        {
+            return new ActivationPayload(hidden.Rows, hidden.Columns, null, site.Activations.Park(site.Silo, slot.Device.Info.Ordinal, hidden));
+        }
+
+        using (hidden)
+        {
+            return new ActivationPayload(hidden.Rows, hidden.Columns, hidden.ToArray<float>(), null);
+        }
     });
 
     /// <summary>
-    /// One token per row of the last stage's output (it returns only the sampled rows), sampled on the head's device with
-    /// <paramref name="sampling"/>[row]: the coordinator receives ids and log-probabilities, never logits.
+    /// One token per sampled row of the last stage's output, sampled on the head's device with <paramref name="sampling"/>[i]:
+    /// the coordinator receives ids and log-probabilities, never logits. The output is either the sampled rows' values
+    /// (the last stage selected them) or a handle to the whole step on this device, whose <paramref name="rows"/> are sampled.
     /// </summary>
-    public Task<(int[] Ids, float[] LogProbs)> Sample(ActivationPayload hidden, SamplingRow[] sampling) => Timed(HopRecorder.Head, () =>
+    public Task<(int[] Ids, float[] LogProbs)> Sample(ActivationPayload hidden, int[] rows, SamplingRow[] sampling) => Timed(HopRecorder.Head, () =>
     {
-        using var tensor = slot.Device.UploadNew<float>(
-            hidden.Values ?? throw new InvalidOperationException("the last layer returned a handle, not values"), hidden.Rows, hidden.Columns);
-        var ids = new int[hidden.Rows];
-        var logProbs = new float[hidden.Rows];
-        Head.Sample(tensor, Enumerable.Range(0, hidden.Rows).ToArray(), sampling, ids, logProbs);
+        using var tensor = hidden.Handle is { } handle
+            ? site.Activations.Take(handle)
+            : slot.Device.UploadNew<float>(hidden.Values ?? throw new ArgumentException("activation payload has neither values nor a handle"), hidden.Rows, hidden.Columns);
+        var selected = hidden.Handle is null ? Enumerable.Range(0, hidden.Rows).ToArray() : rows;
+        var ids = new int[selected.Length];
+        var logProbs = new float[selected.Length];
+        Head.Sample(tensor, selected, sampling, ids, logProbs);
         return (ids, logProbs);
     });
 

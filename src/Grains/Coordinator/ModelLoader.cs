@@ -16,7 +16,8 @@ namespace OrleansQuant.Grains.Coordinator;
 /// </summary>
 internal static class ModelLoader
 {
-    public static async Task<LoadedModel> Load(string name, LoadModelRequest request, ModelJob job, IGrainFactory grains, DeviceRegistry devices, ILogger logger)
+    public static async Task<LoadedModel> Load(string name, LoadModelRequest request, ModelJob job, IGrainFactory grains, DeviceRegistry devices, HeadSite site,
+        ILogger logger)
     {
         string directory = ModelDirectory.Resolve(request.Model);
         ModelConfig config;
@@ -50,7 +51,7 @@ internal static class ModelLoader
         }));
 
         var hops = new HopRecorder();
-        var head = await CoordinatorHead.Load(directory, devices.Head, hops);
+        var head = await CoordinatorHead.Load(directory, devices.Head, site, hops);
         var pipeline = new ClusterPipeline(name, config, plan, head, grains, hops);
         logger.LogInformation("Model {Model} loaded from {Directory}: {Layers} layers over {Devices} devices", name, directory, plan.Count, pipeline.DeviceCount);
         return new LoadedModel(directory, config, tokenizer, new ChatPromptEncoder(tokenizer), head, pipeline,
