@@ -50,7 +50,7 @@ public sealed record CopyResult(
     [property: JsonPropertyName("ms")] double Ms,
     [property: JsonPropertyName("gb_per_s")] double GigabytesPerSecond);
 
-/// <summary>GPTQ of one linear <c>[rows, columns]</c> (host code, <see cref="Threads"/> threads), its Hessian from <see cref="CalibrationTokens"/> random rows.</summary>
+/// <summary>GPTQ of one linear <c>[rows, columns]</c> on a device (a CPU device's <see cref="Threads"/> threads), its Hessian from <see cref="CalibrationTokens"/> random rows.</summary>
 public sealed record GptqResult(
     [property: JsonPropertyName("op")] string Op,
     [property: JsonPropertyName("rows")] int Rows,

@@ -264,7 +264,7 @@ internal static class BenchCommand
                 report.Gptq.Add(GptqBenchmarks.Run(device, shape, shapes.GptqTokens, gptqIterations));
             }
 
-            progress.Print("== GPTQ of one linear (host code on the device's threads; block 128, damp 0.01)");
+            progress.Print("== GPTQ of one linear on the device (its quantization kernels, float64; block 128, damp 0.01)");
             progress.Print(BenchTables.Gptq(report.Gptq));
         }
     }
