@@ -149,7 +149,18 @@ public sealed class LayerGrain(
     {
         var (layer, slot, _) = Loaded();
         var previous = _calibration;
-        _calibration = await slot.Worker.Run(() => new LayerCalibration(layer.Index, layer.Config, layer.Device));
+        _calibration = await slot.Worker.Run(() =>
+        {
+            // Statistics are the largest thing a layer allocates: first give back a KV pool that self-calibration grew
+            // (17 GB over an 8B model's layers), unless sequences are still being served.
+            long freed = layer.TrimKvCache();
+            if (freed > 0)
+            {
+                logger.LogDebug("Layer {Layer} gave {Bytes} bytes of idle KV cache back before calibration", layer.Index, freed);
+            }
+
+            return new LayerCalibration(layer.Index, layer.Config, layer.Device);
+        });
         if (previous is null)
         {
             return;

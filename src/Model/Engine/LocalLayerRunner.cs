@@ -33,6 +33,9 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDispos
         var previous = Calibration;
         Calibration = null;
         previous?.Dispose();
+
+        // Statistics are the largest thing a layer allocates: first give back a KV pool that sampling grew.
+        Layer.TrimKvCache();
         Calibration = new LayerCalibration(Index, Layer.Config, Layer.Device);
         return Task.CompletedTask;
     }

@@ -125,6 +125,9 @@ public sealed class DecoderLayer : IDisposable
     public void ReserveKvCache(int sequences, int positions) =>
         _cache.EnsureCapacity(checked(sequences * KvCacheSize.Blocks(positions)));
 
+    /// <summary>Gives the KV pool back to the device when no sequence is live (see <see cref="PagedKvCache.Trim"/>); the bytes freed.</summary>
+    public long TrimKvCache() => _cache.Trim();
+
     /// <summary>Forgets a finished sequence's keys and values: its blocks go back to the pool.</summary>
     public void EndSequence(long sequenceId) => _cache.End(sequenceId);
 

@@ -22,9 +22,7 @@ internal sealed class PagedKvCache : IDisposable
     {
         _device = device;
         _width = width;
-        Keys = device.Allocate(TensorType.Float32, InitialBlocks * KvCacheSize.BlockSize, width);
-        Values = device.Allocate(TensorType.Float32, InitialBlocks * KvCacheSize.BlockSize, width);
-        Free(0, InitialBlocks);
+        (Keys, Values) = FreshPool();
     }
 
     /// <summary>The key pool <c>[blocks × BlockSize, kvWidth]</c>; replaced by a larger one when the pool grows.</summary>
@@ -80,6 +78,27 @@ internal sealed class PagedKvCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// Gives a pool grown for sequences that have all ended back to the device, down to a fresh pool's size; a no-op
+    /// while any sequence is live. The pool never shrinks on its own (serving reuses it), so the many long sequences
+    /// of self-calibration would otherwise keep their high-water mark through calibration.
+    /// </summary>
+    /// <returns>the bytes given back.</returns>
+    public long Trim()
+    {
+        if (_sequences.Count > 0 || CapacityBlocks <= InitialBlocks)
+        {
+            return 0;
+        }
+
+        long before = PoolBytes;
+        Keys.Dispose();
+        Values.Dispose();
+        _free.Clear();
+        (Keys, Values) = FreshPool();
+        return before - PoolBytes;
+    }
+
     /// <summary>Returns a finished sequence's blocks to the pool.</summary>
     public void End(long sequenceId)
     {
@@ -117,6 +136,14 @@ internal sealed class PagedKvCache : IDisposable
         _device.CopyRows(pool, 0, grown, 0, pool.Rows);
         pool.Dispose();
         return grown;
+    }
+
+    private (DeviceTensor Keys, DeviceTensor Values) FreshPool()
+    {
+        var keys = _device.Allocate(TensorType.Float32, InitialBlocks * KvCacheSize.BlockSize, _width);
+        var values = _device.Allocate(TensorType.Float32, InitialBlocks * KvCacheSize.BlockSize, _width);
+        Free(0, InitialBlocks);
+        return (keys, values);
     }
 
     /// <summary>Puts blocks <c>[first, end)</c> on the free list, lowest on top.</summary>

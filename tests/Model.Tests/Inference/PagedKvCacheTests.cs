@@ -35,6 +35,34 @@ public sealed class PagedKvCacheTests
     }
 
     [Fact]
+    public void TrimGivesAnIdlePoolBackAndLeavesALiveOneAlone()
+    {
+        using var device = new CpuDevice();
+        using var cache = new PagedKvCache(device, Width);
+        long fresh = cache.PoolBytes;
+        cache.Extend(1, 200);
+        cache.Extend(2, 100);
+        long grown = cache.PoolBytes;
+        Assert.True(grown > fresh);
+
+        cache.End(1);
+        Assert.Equal(0, cache.Trim()); // sequence 2 still holds blocks
+        Assert.Equal(grown, cache.PoolBytes);
+        Assert.Equal(100, cache.Length(2));
+
+        cache.End(2);
+        Assert.Equal(grown - fresh, cache.Trim());
+        Assert.Equal(fresh, cache.PoolBytes);
+        Assert.Equal(0, cache.Trim());
+
+        // The fresh pool serves as a new one does: blocks from 0, growing when full.
+        cache.Extend(3, 40);
+        Assert.Equal([0, 1, 2], cache.BlocksOf(3));
+        cache.Extend(4, 40);
+        Assert.Equal(8, cache.CapacityBlocks);
+    }
+
+    [Fact]
     public void GrowingThePoolKeepsEveryCachedRowInPlace()
     {
         using var device = new CpuDevice();
