@@ -14,7 +14,7 @@ namespace OrleansQuant.Grains.Coordinator;
 internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer tokenizer, ILogger logger)
 {
     private readonly List<LaneMember> _members = new();
-    private readonly List<long> _ended = new();
+    private readonly List<LaneMember> _ended = new();
     private Task? _loop;
 
     public IReadOnlyList<LaneMember> Members => _members;
@@ -50,10 +50,13 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
                 _ended.Clear();
                 try
                 {
-                    await Step(members, ended);
+                    await Step(members, ended.Select(m => m.Sequence.Id).ToArray());
+                    Released(ended);
                 }
                 catch (Exception error)
                 {
+                    // The frees this step carried may not have happened: they go with the next step or on their own.
+                    _ended.AddRange(ended);
                     logger.LogWarning(error, "Generation step failed; ending {Count} sequences", members.Length);
                     foreach (var member in members)
                     {
@@ -71,7 +74,24 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
 
             var finished = _ended.ToArray();
             _ended.Clear();
-            await pipeline.EndSequences(finished);
+            try
+            {
+                await pipeline.EndSequences(finished.Select(m => m.Sequence.Id).ToArray());
+            }
+            finally
+            {
+                // Whoever waits for the memory must not wait forever on a failed call (whose blocks then stay held
+                // until the layer unloads).
+                Released(finished);
+            }
+        }
+    }
+
+    private static void Released(IEnumerable<LaneMember> members)
+    {
+        foreach (var member in members)
+        {
+            member.MarkReleased();
         }
     }
 
@@ -95,6 +115,6 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
     {
         member.Output.Writer.TryComplete(error);
         _members.Remove(member);
-        _ended.Add(member.Sequence.Id);
+        _ended.Add(member);
     }
 }

@@ -18,6 +18,9 @@ internal sealed class GenerationScheduler(ClusterPipeline pipeline, ModelTokeniz
 
     public int ActiveSequences => _lanes.Sum(l => l.Members.Count);
 
+    /// <summary>Each layer's KV-cache budget in bytes: a new sequence is admitted while its prompt fits beside the live ones.</summary>
+    public long KvBudgetBytes => kvBudgetBytes;
+
     /// <summary>Puts a request into the lane with the fewest sequences; its tokens come out of the returned member.</summary>
     public LaneMember Admit(GenerationRequest request)
     {

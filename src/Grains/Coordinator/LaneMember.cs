@@ -17,4 +17,14 @@ internal sealed class LaneMember(DecodingSequence sequence)
     public void Abandon() => Abandoned = true;
 
     public Channel<GeneratedToken> Output { get; } = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true });
+
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes once the layers have been told to free this sequence's KV cache (with the lane's next step, or on their
+    /// own when the lane ran dry), which can be after its last token: what waits to reuse that memory awaits this.
+    /// </summary>
+    public Task Released => _released.Task;
+
+    public void MarkReleased() => _released.TrySetResult();
 }

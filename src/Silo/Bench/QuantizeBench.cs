@@ -63,16 +63,15 @@ internal static class QuantizeBench
 {
     private const string Name = "bench";
 
-    /// <summary>Sequences drawn at once by self-calibration: ClusterSelfCalibration.Wave, which sizes the sampling KV caches.</summary>
-    private const int ClusterSelfCalibrationWave = 32;
-
     /// <returns>the run's times and memory; device 0 of its silo and the model's shapes, which the bench report's header names.</returns>
     public static async Task<(QuantizeBenchResult Result, DeviceInfo HeadDevice, BenchShapesJson Shapes)> Run(QuantizeBenchOptions options, CliLogging logging, TextWriter output, CancellationToken cancellation)
     {
         new CalibrationOptions(options.Samples, options.MaxTokens).Validate();
         string model = ModelDirectory.Resolve(options.Model);
         var config = ConfigOf(model);
-        var estimate = QuantizeMemoryEstimate.Of(config, options.Samples, options.MaxTokens, ClusterSelfCalibrationWave);
+        // The load below asks for the default KV budget, which sizes the self-calibration waves.
+        int wave = SelfCalibration.Wave(config, options.MaxTokens, new LoadModelRequest(model).KvCacheBudgetBytes);
+        var estimate = QuantizeMemoryEstimate.Of(config, options.Samples, options.MaxTokens, wave);
         string mode = options.Mode == ClusterQuantizationMode.Sequential ? "sequential" : "layer-parallel";
         output.WriteLine($"== quantize {model} end to end on {options.Devices}: {config.NumHiddenLayers} layers, self-calibration " +
             $"{options.Samples} × {options.MaxTokens} tokens, {mode}");
