@@ -56,16 +56,12 @@ public static class GptqBenchmarks
         using var transposed = device.UploadNew<float>(RandomValues.Uniform((long)columns * tokens, 1, seed), columns, tokens);
         using var product = device.Allocate(TensorType.Float32, columns, columns);
         device.MatMul(transposed, transposed, null, product);
-        var gram = device.Allocate(TensorType.Float64, columns, columns);
-        device.Convert(product, gram);
-        return gram;
+        return DeviceCopies.Widen(device, product);
     }
 
     private static DeviceTensor Weights(IComputeDevice device, int rows, int columns, int seed)
     {
         using var floats = device.UploadNew<float>(RandomValues.Uniform((long)rows * columns, 1 / MathF.Sqrt(columns), seed), rows, columns);
-        var weights = device.Allocate(TensorType.Float64, rows, columns);
-        device.Convert(floats, weights);
-        return weights;
+        return DeviceCopies.Widen(device, floats);
     }
 }

@@ -41,8 +41,7 @@ public sealed class LayerBenchmarks : IDisposable
                 fp[slot] = new FloatLinear(floats, bias: null);
 
                 // Round-to-nearest on the device, from a double copy of the same weights.
-                using var wide = device.Allocate(TensorType.Float64, rows, columns);
-                device.Convert(floats, wide);
+                using var wide = DeviceCopies.Widen(device, floats);
                 var q = RoundToNearest.Quantize(device, wide);
                 w8a8[slot] = new Int8Linear(q.Values, q.Scales, bias: null);
             }

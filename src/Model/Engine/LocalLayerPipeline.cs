@@ -1,5 +1,6 @@
 using OrleansQuant.Gpu;
 using OrleansQuant.Model.Inference;
+using OrleansQuant.Model.Quantization;
 
 namespace OrleansQuant.Model.Engine;
 
@@ -32,8 +33,7 @@ public sealed class LocalLayerPipeline : ILayerPipeline, IDisposable
     {
         var source = ((LocalHidden)input).Tensor;
         var device = _model.Device;
-        var output = device.Allocate(source.Type, source.Rows, source.Columns);
-        device.CopyRows(source, 0, output, 0, source.Rows);
+        var output = DeviceCopies.Copy(device, source);
         try
         {
             Run(output, step, first, last);

@@ -9,22 +9,12 @@ namespace OrleansQuant.Model.Quantization;
 internal static class DeviceCopies
 {
     /// <summary>A Float32 tensor of the same shape holding <paramref name="source"/> (Float64) rounded to nearest.</summary>
-    public static DeviceTensor Narrow(IComputeDevice device, DeviceTensor source)
-    {
-        var narrow = device.Allocate(TensorType.Float32, source.Rows, source.Columns);
-        try
-        {
-            device.Convert(source, narrow);
-            return narrow;
-        }
-        catch
-        {
-            narrow.Dispose();
-            throw;
-        }
-    }
+    public static DeviceTensor Narrow(IComputeDevice device, DeviceTensor source) => Converted(device, source, TensorType.Float32);
 
-    /// <summary>A copy of <paramref name="source"/> (a bias, a norm gain) that the new layer owns.</summary>
+    /// <summary>A Float64 tensor of the same shape holding <paramref name="source"/> (Float32) exactly: where quantization maths starts.</summary>
+    public static DeviceTensor Widen(IComputeDevice device, DeviceTensor source) => Converted(device, source, TensorType.Float64);
+
+    /// <summary>A copy of <paramref name="source"/> (a bias, a norm gain, a hidden state) that the caller owns.</summary>
     public static DeviceTensor Copy(IComputeDevice device, DeviceTensor source)
     {
         var copy = device.Allocate(source.Type, source.Rows, source.Columns);
@@ -36,6 +26,21 @@ internal static class DeviceCopies
         catch
         {
             copy.Dispose();
+            throw;
+        }
+    }
+
+    private static DeviceTensor Converted(IComputeDevice device, DeviceTensor source, TensorType type)
+    {
+        var converted = device.Allocate(type, source.Rows, source.Columns);
+        try
+        {
+            device.Convert(source, converted);
+            return converted;
+        }
+        catch
+        {
+            converted.Dispose();
             throw;
         }
     }

@@ -101,7 +101,7 @@ public static class LayerQuantizer
                 {
                     samples ??= scope.Add(UploadRows(device, rows, source.InputFeatures));
                     servedInverse ??= smoothing is null ? null : scope.Add(device.UploadVector<float>(Array.ConvertAll(smoothing, s => (float)(1 / s))));
-                    using (var unsmoothed = SmoothQuant.SmoothedWeights(device, source.Weight, null))
+                    using (var unsmoothed = DeviceCopies.Widen(device, source.Weight))
                     using (var baseline = RoundToNearest.Quantize(device, unsmoothed))
                     {
                         baselineError = W8A8Error.Relative(device, samples, source.Weight, baseline, null);

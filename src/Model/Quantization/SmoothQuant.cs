@@ -49,10 +49,9 @@ public static class SmoothQuant
     /// <summary>W·diag(s) in double: a fresh Float64 copy of the Float32 <paramref name="weights"/>, scaled when <paramref name="scales"/> is given.</summary>
     public static DeviceTensor SmoothedWeights(IComputeDevice device, DeviceTensor weights, DeviceTensor? scales)
     {
-        var result = device.Allocate(TensorType.Float64, weights.Rows, weights.Columns);
+        var result = DeviceCopies.Widen(device, weights);
         try
         {
-            device.Convert(weights, result);
             if (scales is not null)
             {
                 device.ScaleColumns(result, scales);
