@@ -518,32 +518,7 @@ public sealed class CudaQuantizationTests(CudaFixture devices, ITestOutputHelper
         }
 
         var w = Enumerable.Range(0, rows * n).Select(_ => (random.NextDouble() * 2 - 1) / Math.Sqrt(n)).ToArray();
-        var h = new double[n * n];
-        for (int t = 0; t < tokens; t++)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                double xi = x[t * n + i];
-                if (xi == 0)
-                {
-                    continue;
-                }
-
-                for (int j = i; j < n; j++)
-                {
-                    h[i * n + j] += xi * x[t * n + j];
-                }
-            }
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = i; j < n; j++)
-            {
-                h[i * n + j] *= 2.0 / tokens;
-                h[j * n + i] = h[i * n + j];
-            }
-        }
+        var h = HostHessian(x, tokens, n);
 
         var (expected, expectedScales) = HostGptq((double[])w.Clone(), (double[])h.Clone(), rows, n, 128, 0.01, actOrder: true);
         var (codes, scales) = GptqWithOps(gpu, gpu.UploadNew<double>(w, rows, n), gpu.UploadNew<double>(h, n, n), 128, 0.01, actOrder: true);
