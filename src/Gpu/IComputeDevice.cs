@@ -34,13 +34,21 @@ public interface IComputeDevice : IDisposable
     /// <summary>Copies <paramref name="rows"/> whole rows between tensors of the same width and type.</summary>
     void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows);
 
-    /// <summary>output[t] = table[ids[t]]; ids is Int32 <c>[1, T]</c> on this device.</summary>
+    /// <summary>
+    /// output[t] = table[ids[t]]; ids is Int32 <c>[1, T]</c> on this device, table Float32 or BFloat16 (widened exactly),
+    /// output Float32.
+    /// </summary>
     void Embed(DeviceTensor ids, DeviceTensor table, DeviceTensor output);
 
     /// <summary>output = x / sqrt(mean(x²) + eps) * weight, per row (Zhang and Sennrich 2019).</summary>
     void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output);
 
-    /// <summary>output = x · weightᵀ (+ bias): x <c>[T, in]</c>, weight <c>[out, in]</c>, output <c>[T, out]</c>.</summary>
+    /// <summary>
+    /// output = x · weightᵀ (+ bias): x Float32 <c>[T, in]</c>, weight <c>[out, in]</c>, bias Float32 <c>[1, out]</c>, output
+    /// Float32 <c>[T, out]</c>. A Float32 weight multiplies in float32. A BFloat16 weight multiplies x rounded to bf16
+    /// (to nearest, ties to even), with exact products summed in float32: what a bf16 model's linear computes in
+    /// PyTorch (bf16 operands, fp32 accumulation), except that the output is not rounded to bf16.
+    /// </summary>
     void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output);
 
     /// <summary>
@@ -108,15 +116,18 @@ public interface IComputeDevice : IDisposable
     void AddInPlace(DeviceTensor x, DeviceTensor y);
 
     /// <summary>
-    /// Calibration, SmoothQuant's half: absMax[0, c] = max(absMax[0, c], max over t of |x[t, c]|). x Float32
-    /// <c>[T, n]</c>, absMax Float32 <c>[1, n]</c> (exact: a max of floats is a float).
+    /// Calibration, SmoothQuant's half: absMax[0, c] = max(absMax[0, c], max over t of |x[t, c]|). x Float32 or BFloat16
+    /// <c>[T, n]</c> (the input as the linears that read it see it), absMax Float32 <c>[1, n]</c> (exact: a max of
+    /// floats is a float). Also a weight's column maxima, for the smoothing scales.
     /// </summary>
     void AccumulateAbsMax(DeviceTensor x, DeviceTensor absMax);
 
     /// <summary>
-    /// Calibration, GPTQ's half: gram += xᵀ·x, accumulated in double. x Float32 <c>[T, n]</c>, gram Float64
-    /// <c>[n, n]</c>. Only the upper triangle (column ≥ row) is defined afterwards; a device may leave anything below
-    /// the diagonal. Activations never leave the device for this.
+    /// Calibration, GPTQ's half: gram += xᵀ·x. x Float32 or BFloat16 <c>[T, n]</c>, gram Float64 <c>[n, n]</c>. A Float32
+    /// x is accumulated in double. A BFloat16 x (the input of bf16 linears, as they see it) may be summed in float32
+    /// within one call — its products are exact in float32, as in llm-compressor's <c>inp.float()</c> Hessian — and
+    /// each call's sums are added to the double ones. Only the upper triangle (column ≥ row) is defined afterwards; a
+    /// device may leave anything below the diagonal. Activations never leave the device for this.
     /// </summary>
     void AccumulateGram(DeviceTensor x, DeviceTensor gram);
 
@@ -125,8 +136,9 @@ public interface IComputeDevice : IDisposable
     // "Square" means Float64 [n, n]. Weight rows are output channels, as everywhere.
 
     /// <summary>
-    /// Element type conversion between tensors of one shape: Float32 → Float64 (exact) and Float64 → Float32
-    /// (round to nearest even), the widening GPTQ's double-precision work starts with and the narrowing it ends with.
+    /// Element type conversion between tensors of one shape, among Float32, Float64 and BFloat16: widening is exact,
+    /// narrowing rounds to nearest, ties to even (Float64 → BFloat16 in one rounding). The widening GPTQ's
+    /// double-precision work starts with, the narrowing it ends with, and a linear input rounded as bf16 linears see it.
     /// </summary>
     void Convert(DeviceTensor source, DeviceTensor destination);
 

@@ -16,10 +16,9 @@ public sealed partial class CpuDevice
 
     public void AccumulateAbsMax(DeviceTensor x, DeviceTensor absMax)
     {
-        RequireType(x, TensorType.Float32, nameof(AccumulateAbsMax) + " x");
+        RequireFloatInput(x, nameof(AccumulateAbsMax));
         RequireType(absMax, TensorType.Float32, nameof(AccumulateAbsMax) + " absMax");
         RequireShape(absMax, 1, x.Columns, nameof(AccumulateAbsMax) + " absMax");
-        var values = Own(x).Span<float>();
         var maxima = Own(absMax).Span<float>();
         int n = x.Columns;
         if (n == 0)
@@ -33,7 +32,16 @@ public sealed partial class CpuDevice
         var magnitudes = scratch.AsSpan(0, n);
         for (int t = 0; t < x.Rows; t++)
         {
-            TensorPrimitives.Abs(values.Slice(t * n, n), magnitudes);
+            if (x.Type == TensorType.BFloat16)
+            {
+                BFloat16.Widen(Own(x).Span<BFloat16>().Slice(t * n, n), magnitudes);
+                TensorPrimitives.Abs(magnitudes, magnitudes);
+            }
+            else
+            {
+                TensorPrimitives.Abs(Own(x).Span<float>().Slice(t * n, n), magnitudes);
+            }
+
             TensorPrimitives.Max(maxima, magnitudes, maxima);
         }
 
@@ -42,10 +50,9 @@ public sealed partial class CpuDevice
 
     public void AccumulateGram(DeviceTensor x, DeviceTensor gram)
     {
-        RequireType(x, TensorType.Float32, nameof(AccumulateGram) + " x");
+        RequireFloatInput(x, nameof(AccumulateGram));
         RequireType(gram, TensorType.Float64, nameof(AccumulateGram) + " gram");
         RequireShape(gram, x.Columns, x.Columns, nameof(AccumulateGram) + " gram");
-        float[] values = Own(x).Array<float>();
         double[] sums = Own(gram).Array<double>();
         int n = x.Columns, tokens = x.Rows;
         if (n == 0 || tokens == 0)
@@ -78,11 +85,7 @@ public sealed partial class CpuDevice
             for (int first = 0; first < tokens; first += chunk)
             {
                 count = Math.Min(chunk, tokens - first);
-                var source = values.AsSpan(first * n, count * n);
-                for (int k = 0; k < source.Length; k++)
-                {
-                    rows[k] = source[k];
-                }
+                Widen(x, first * n, rows.AsSpan(0, count * n));
 
                 Parallel.For(0, n, _parallel, accumulateRow);
             }
@@ -90,6 +93,35 @@ public sealed partial class CpuDevice
         finally
         {
             ArrayPool<double>.Shared.Return(rows);
+        }
+    }
+
+    /// <summary>Elements [start, start + destination.Length) of a Float32 or BFloat16 tensor, widened exactly to double.</summary>
+    private void Widen(DeviceTensor x, int start, Span<double> destination)
+    {
+        if (x.Type == TensorType.BFloat16)
+        {
+            var source = Own(x).Span<BFloat16>().Slice(start, destination.Length);
+            for (int k = 0; k < destination.Length; k++)
+            {
+                destination[k] = source[k].ToSingle();
+            }
+        }
+        else
+        {
+            var source = Own(x).Span<float>().Slice(start, destination.Length);
+            for (int k = 0; k < destination.Length; k++)
+            {
+                destination[k] = source[k];
+            }
+        }
+    }
+
+    private static void RequireFloatInput(DeviceTensor x, string call)
+    {
+        if (x.Type is not (TensorType.Float32 or TensorType.BFloat16))
+        {
+            throw new ArgumentException($"{call} x: expected Float32 or BFloat16, got {x}");
         }
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class CpuDevice
     {
         var tokens = Indices(ids, nameof(Embed) + " ids");
         RequireShape(output, tokens.Length, table.Columns, nameof(Embed));
-        var rows = Own(table).Span<float>();
+        RequireType(output, TensorType.Float32, nameof(Embed) + " output");
         var result = Own(output).Span<float>();
         int width = table.Columns;
         for (int t = 0; t < tokens.Length; t++)
@@ -19,7 +19,18 @@ public sealed partial class CpuDevice
                 throw new ArgumentOutOfRangeException(nameof(ids), $"token id {tokens[t]} at position {t} is outside the vocabulary of {table.Rows}");
             }
 
-            rows.Slice(tokens[t] * width, width).CopyTo(result.Slice(t * width, width));
+            var row = result.Slice(t * width, width);
+            switch (table.Type)
+            {
+                case TensorType.Float32:
+                    Own(table).Span<float>().Slice(tokens[t] * width, width).CopyTo(row);
+                    break;
+                case TensorType.BFloat16:
+                    BFloat16.Widen(Own(table).Span<BFloat16>().Slice(tokens[t] * width, width), row);
+                    break;
+                default:
+                    throw new ArgumentException($"{nameof(Embed)} table: expected Float32 or BFloat16, got {table}");
+            }
         }
     }
 

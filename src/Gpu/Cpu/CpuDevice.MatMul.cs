@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace OrleansQuant.Gpu.Cpu;
@@ -18,36 +19,85 @@ public sealed partial class CpuDevice
             RequireShape(bias, 1, outputs, nameof(MatMul) + " bias");
         }
 
-        float[] input = Own(x).Array<float>(), w = Own(weight).Array<float>(), result = Own(output).Array<float>();
+        RequireType(x, TensorType.Float32, nameof(MatMul) + " x");
+        RequireType(output, TensorType.Float32, nameof(MatMul) + " output");
+        bool bf16 = weight.Type == TensorType.BFloat16;
+        if (!bf16)
+        {
+            RequireType(weight, TensorType.Float32, nameof(MatMul) + " weight");
+        }
+
+        float[] input = Own(x).Array<float>(), result = Own(output).Array<float>();
+        float[]? w = bf16 ? null : Own(weight).Array<float>();
+        BFloat16[]? wBf16 = bf16 ? Own(weight).Array<BFloat16>() : null;
         float[]? b = bias is null ? null : Own(bias).Array<float>();
         int weightTiles = (outputs + WeightRowsPerTile - 1) / WeightRowsPerTile;
         int tokenTiles = (tokens + TokensPerTile - 1) / TokensPerTile;
+        float[]? rounded = null;
+        if (bf16)
+        {
+            // A bf16 linear sees its input rounded to bf16; products of two bf16 values are exact in float.
+            rounded = ArrayPool<float>.Shared.Rent(tokens * inner);
+            for (int i = 0; i < tokens * inner; i++)
+            {
+                rounded[i] = BFloat16.Round(input[i]);
+            }
+
+            input = rounded;
+        }
 
         void Tile(int tile)
         {
             int n0 = tile % weightTiles * WeightRowsPerTile, n1 = Math.Min(n0 + WeightRowsPerTile, outputs);
             int t0 = tile / weightTiles * TokensPerTile, t1 = Math.Min(t0 + TokensPerTile, tokens);
+            float[] rows = w ?? ArrayPool<float>.Shared.Rent((n1 - n0) * inner);
+            int rowBase = w is null ? n0 : 0;
+            if (wBf16 is not null)
+            {
+                BFloat16.Widen(wBf16.AsSpan(n0 * inner, (n1 - n0) * inner), rows.AsSpan(0, (n1 - n0) * inner));
+            }
+
             for (int t = t0; t < t1; t++)
             {
                 var row = input.AsSpan(t * inner, inner);
                 int o = t * outputs;
                 for (int n = n0; n < n1; n++)
                 {
-                    result[o + n] = TensorPrimitives.Dot(row, w.AsSpan(n * inner, inner)) + (b is null ? 0f : b[n]);
+                    result[o + n] = TensorPrimitives.Dot(row, rows.AsSpan((n - rowBase) * inner, inner)) + (b is null ? 0f : b[n]);
                 }
+            }
+
+            if (w is null)
+            {
+                ArrayPool<float>.Shared.Return(rows);
             }
         }
 
-        if ((long)tokens * inner * outputs < 1 << 18)
+        try
         {
-            for (int tile = 0; tile < weightTiles * tokenTiles; tile++)
+            Run();
+        }
+        finally
+        {
+            if (rounded is not null)
             {
-                Tile(tile);
+                ArrayPool<float>.Shared.Return(rounded);
             }
         }
-        else
+
+        void Run()
         {
-            Parallel.For(0, weightTiles * tokenTiles, _parallel, Tile);
+            if ((long)tokens * inner * outputs < 1 << 18)
+            {
+                for (int tile = 0; tile < weightTiles * tokenTiles; tile++)
+                {
+                    Tile(tile);
+                }
+            }
+            else
+            {
+                Parallel.For(0, weightTiles * tokenTiles, _parallel, Tile);
+            }
         }
     }
 }

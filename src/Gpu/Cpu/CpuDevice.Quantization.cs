@@ -15,40 +15,65 @@ public sealed partial class CpuDevice
     public void Convert(DeviceTensor source, DeviceTensor destination)
     {
         RequireShape(destination, source.Rows, source.Columns, nameof(Convert) + " destination");
-        int width = source.Columns;
         switch (source.Type, destination.Type)
         {
             case (TensorType.Float32, TensorType.Float64):
-            {
-                float[] from = Own(source).Array<float>();
-                double[] to = Own(destination).Array<double>();
-                ForEachRow(source.Rows, width, r =>
+                ConvertRows<float, double>(source, destination, static (from, to) =>
                 {
-                    for (int c = r * width, end = c + width; c < end; c++)
+                    for (int c = 0; c < from.Length; c++)
                     {
                         to[c] = from[c];
                     }
                 });
                 break;
-            }
-
             case (TensorType.Float64, TensorType.Float32):
-            {
-                double[] from = Own(source).Array<double>();
-                float[] to = Own(destination).Array<float>();
-                ForEachRow(source.Rows, width, r =>
+                ConvertRows<double, float>(source, destination, static (from, to) =>
                 {
-                    for (int c = r * width, end = c + width; c < end; c++)
+                    for (int c = 0; c < from.Length; c++)
                     {
                         to[c] = (float)from[c];
                     }
                 });
                 break;
-            }
-
+            case (TensorType.Float32, TensorType.BFloat16):
+                ConvertRows<float, BFloat16>(source, destination, static (from, to) => BFloat16.Narrow(from, to));
+                break;
+            case (TensorType.BFloat16, TensorType.Float32):
+                ConvertRows<BFloat16, float>(source, destination, static (from, to) => BFloat16.Widen(from, to));
+                break;
+            case (TensorType.BFloat16, TensorType.Float64):
+                ConvertRows<BFloat16, double>(source, destination, static (from, to) =>
+                {
+                    for (int c = 0; c < from.Length; c++)
+                    {
+                        to[c] = from[c].ToSingle();
+                    }
+                });
+                break;
+            case (TensorType.Float64, TensorType.BFloat16):
+                ConvertRows<double, BFloat16>(source, destination, static (from, to) =>
+                {
+                    for (int c = 0; c < from.Length; c++)
+                    {
+                        to[c] = BFloat16.FromDouble(from[c]);
+                    }
+                });
+                break;
             default:
-                throw new ArgumentException($"{nameof(Convert)}: expected Float32 → Float64 or Float64 → Float32, got {source} → {destination}");
+                throw new ArgumentException($"{nameof(Convert)}: expected two of Float32, Float64 and BFloat16, got {source} → {destination}");
         }
+    }
+
+    private delegate void RowConversion<TFrom, TTo>(ReadOnlySpan<TFrom> from, Span<TTo> to);
+
+    private void ConvertRows<TFrom, TTo>(DeviceTensor source, DeviceTensor destination, RowConversion<TFrom, TTo> convert)
+        where TFrom : unmanaged
+        where TTo : unmanaged
+    {
+        TFrom[] from = Own(source).Array<TFrom>();
+        TTo[] to = Own(destination).Array<TTo>();
+        int width = source.Columns;
+        ForEachRow(source.Rows, width, r => convert(from.AsSpan(r * width, width), to.AsSpan(r * width, width)));
     }
 
     public void ScaleColumns(DeviceTensor x, DeviceTensor scales)

@@ -73,24 +73,26 @@ public sealed partial class CpuDevice : IComputeDevice
         switch (source.Type)
         {
             case TensorType.Float32:
-                Own(source).Span<float>().Slice(sourceRow * width, rows * width)
-                    .CopyTo(Own(destination).Span<float>().Slice(destinationRow * width));
+                Copy<float>();
                 break;
             case TensorType.Int8:
-                Own(source).Span<sbyte>().Slice(sourceRow * width, rows * width)
-                    .CopyTo(Own(destination).Span<sbyte>().Slice(destinationRow * width));
+                Copy<sbyte>();
                 break;
             case TensorType.Int32:
-                Own(source).Span<int>().Slice(sourceRow * width, rows * width)
-                    .CopyTo(Own(destination).Span<int>().Slice(destinationRow * width));
+                Copy<int>();
                 break;
             case TensorType.Float64:
-                Own(source).Span<double>().Slice(sourceRow * width, rows * width)
-                    .CopyTo(Own(destination).Span<double>().Slice(destinationRow * width));
+                Copy<double>();
+                break;
+            case TensorType.BFloat16:
+                Copy<BFloat16>();
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(source), source.Type, $"{nameof(CopyRows)}: unknown tensor type");
         }
+
+        void Copy<T>() where T : unmanaged =>
+            Own(source).Span<T>().Slice(sourceRow * width, rows * width).CopyTo(Own(destination).Span<T>().Slice(destinationRow * width));
     }
 
     /// <summary>Kernels run synchronously on the calling thread (fanned out over cores), so there is nothing to wait for.</summary>

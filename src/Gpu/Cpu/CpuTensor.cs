@@ -22,6 +22,7 @@ public sealed class CpuTensor : DeviceTensor
             TensorType.Int8 => new sbyte[length],
             TensorType.Int32 => new int[length],
             TensorType.Float64 => new double[length],
+            TensorType.BFloat16 => new BFloat16[length],
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown tensor type"),
         };
     }

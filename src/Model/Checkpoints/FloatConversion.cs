@@ -1,6 +1,6 @@
-using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using OrleansQuant.Gpu;
 
 namespace OrleansQuant.Model.Checkpoints;
 
@@ -11,20 +11,9 @@ namespace OrleansQuant.Model.Checkpoints;
 /// </summary>
 public static class FloatConversion
 {
-    public static ushort ToBFloat16Bits(float value)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        if (float.IsNaN(value))
-        {
-            // Truncation could turn a NaN with only low mantissa bits into infinity; force a quiet NaN instead.
-            return (ushort)((bits >> 16) | 0x0040);
-        }
+    public static ushort ToBFloat16Bits(float value) => BFloat16.RoundBits(value);
 
-        uint roundingBias = 0x7FFFu + ((bits >> 16) & 1u);
-        return (ushort)((bits + roundingBias) >> 16);
-    }
-
-    public static float FromBFloat16Bits(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+    public static float FromBFloat16Bits(ushort bits) => new BFloat16(bits).ToSingle();
 
     public static ushort ToHalfBits(float value) => BitConverter.HalfToUInt16Bits((Half)value);
 
@@ -48,7 +37,7 @@ public static class FloatConversion
                 TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(source), destination);
                 break;
             case TensorDType.BF16:
-                BFloat16ToFloat32(MemoryMarshal.Cast<byte, ushort>(source), MemoryMarshal.Cast<float, uint>(destination));
+                BFloat16.Widen(MemoryMarshal.Cast<byte, BFloat16>(source), destination);
                 break;
             default:
                 throw new ArgumentException($"{dtype.ToSafeTensorsName()} is not a floating-point dtype", nameof(dtype));
@@ -68,38 +57,12 @@ public static class FloatConversion
                 TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<byte, Half>(bytes.AsSpan()));
                 break;
             case TensorDType.BF16:
-                var words = MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan());
-                for (int i = 0; i < values.Length; i++)
-                {
-                    words[i] = ToBFloat16Bits(values[i]);
-                }
-
+                BFloat16.Narrow(values, MemoryMarshal.Cast<byte, BFloat16>(bytes.AsSpan()));
                 break;
             default:
                 throw new ArgumentException($"{dtype.ToSafeTensorsName()} is not a floating-point dtype", nameof(dtype));
         }
 
         return bytes;
-    }
-
-    // BF16 is the top half of an F32, so widening is a shift; vectorised because whole checkpoints go through here.
-    private static void BFloat16ToFloat32(ReadOnlySpan<ushort> source, Span<uint> destination)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            int step = Vector<ushort>.Count;
-            for (; i <= source.Length - step; i += step)
-            {
-                Vector.Widen(new Vector<ushort>(source[i..]), out Vector<uint> low, out Vector<uint> high);
-                (low << 16).CopyTo(destination[i..]);
-                (high << 16).CopyTo(destination[(i + Vector<uint>.Count)..]);
-            }
-        }
-
-        for (; i < source.Length; i++)
-        {
-            destination[i] = (uint)source[i] << 16;
-        }
     }
 }
