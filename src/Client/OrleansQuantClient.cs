@@ -33,10 +33,11 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
     /// Loads a checkpoint directory (readable by every silo) or a demo model name under <paramref name="name"/>, and
     /// waits for the load job, reporting each layer as it lands. A load of the same model already running is joined.
     /// </summary>
+    /// <param name="dtype">what full-precision weights are stored as: auto (bfloat16 on GPUs), float32 or bfloat16.</param>
     public async Task<ModelStatus> LoadAsync(string name, string model, long kvCacheBudgetBytes = 1L << 30,
-        IProgress<JobEvent>? progress = null, int? maxDevices = null, CancellationToken cancellation = default)
+        IProgress<JobEvent>? progress = null, int? maxDevices = null, CancellationToken cancellation = default, string dtype = "auto")
     {
-        var job = await Model(name).StartLoad(new LoadModelRequest(model, kvCacheBudgetBytes, maxDevices));
+        var job = await Model(name).StartLoad(new LoadModelRequest(model, kvCacheBudgetBytes, maxDevices, dtype));
         await CompleteAsync(name, job, progress, cancellation);
         return await StatusAsync(name);
     }

@@ -1,8 +1,12 @@
 namespace OrleansQuant.Contracts;
 
-/// <summary>What a layer grain needs to load its own tensors: the checkpoint directory, its index and device.</summary>
+/// <summary>
+/// What a layer grain needs to load its own tensors: the checkpoint directory, its index and device, and what its
+/// full-precision weights are stored as (<see cref="LoadModelRequest.DType"/>).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record LayerLoadRequest(
     [property: Id(0)] string Directory,
     [property: Id(1)] int Layer,
-    [property: Id(2)] int Device);
+    [property: Id(2)] int Device,
+    [property: Id(3)] string DType = "auto");

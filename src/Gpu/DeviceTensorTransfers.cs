@@ -20,6 +20,25 @@ public static class DeviceTensorTransfers
         }
     }
 
+    /// <summary>
+    /// A new <paramref name="type"/> tensor (Float32, or BFloat16 rounded on the host, as <c>tensor.to(torch.bfloat16)</c>)
+    /// holding <paramref name="values"/>.
+    /// </summary>
+    public static DeviceTensor UploadFloats(this IComputeDevice device, ReadOnlySpan<float> values, int rows, int columns, TensorType type)
+    {
+        switch (type)
+        {
+            case TensorType.Float32:
+                return device.UploadNew(values, rows, columns);
+            case TensorType.BFloat16:
+                var rounded = new BFloat16[values.Length];
+                BFloat16.Narrow(values, rounded);
+                return device.UploadNew<BFloat16>(rounded, rows, columns);
+            default:
+                throw new ArgumentException($"floats can be stored as Float32 or BFloat16, not {type}", nameof(type));
+        }
+    }
+
     /// <summary>A vector <c>[1, n]</c> (norm gains, biases, per-channel scales).</summary>
     public static DeviceTensor UploadVector<T>(this IComputeDevice device, ReadOnlySpan<T> values) where T : unmanaged =>
         device.UploadNew(values, 1, values.Length);

@@ -19,6 +19,9 @@ public interface IModelSource : IDisposable
     /// <summary>The compressed-tensors quantization_config of a quantized checkpoint; null for full precision.</summary>
     CompressedTensorsConfig? Quantization { get; }
 
+    /// <summary>What full-precision weights are stored as on the devices they load onto.</summary>
+    WeightPrecision Precision { get; }
+
     /// <summary>Embedding, final norm and (untied) lm_head, at full precision.</summary>
     OutputHead LoadHead(IComputeDevice device);
 

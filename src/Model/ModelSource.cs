@@ -1,5 +1,6 @@
 using OrleansQuant.Model.Checkpoints;
 using OrleansQuant.Model.Demo;
+using OrleansQuant.Model.Inference;
 
 namespace OrleansQuant.Model;
 
@@ -10,11 +11,12 @@ public static class ModelSource
     /// A synthetic model for <c>synthetic:NAME</c> (<see cref="SyntheticModels"/>), otherwise the checkpoint directory
     /// at <paramref name="location"/>, its config.json read and checked.
     /// </summary>
-    public static IModelSource Open(string location)
+    /// <param name="precision">what full-precision weights are stored as (<see cref="WeightPrecision.Auto"/>: bf16 on GPUs).</param>
+    public static IModelSource Open(string location, WeightPrecision precision = WeightPrecision.Auto)
     {
         ArgumentException.ThrowIfNullOrEmpty(location);
         return SyntheticModels.IsSynthetic(location)
-            ? new SyntheticModel(SyntheticModels.ByName(location))
-            : ModelCheckpoint.Open(location);
+            ? new SyntheticModel(SyntheticModels.ByName(location)) { Precision = precision }
+            : ModelCheckpoint.Open(location, precision);
     }
 }

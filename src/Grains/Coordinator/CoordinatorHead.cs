@@ -21,11 +21,11 @@ internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head, H
     /// <summary>Whether a layer placed on <paramref name="silo"/>'s device <paramref name="device"/> shares the head's device.</summary>
     public bool SharesDevice(string silo, int device) => silo == site.Silo && device == slot.Device.Info.Ordinal;
 
-    public static async Task<CoordinatorHead> Load(string directory, ComputeDeviceSlot slot, HeadSite site, HopRecorder hops)
+    public static async Task<CoordinatorHead> Load(string directory, WeightPrecision precision, ComputeDeviceSlot slot, HeadSite site, HopRecorder hops)
     {
         var head = await slot.Worker.Run(() =>
         {
-            using var checkpoint = ModelSource.Open(directory);
+            using var checkpoint = ModelSource.Open(directory, precision);
             return checkpoint.LoadHead(slot.Device);
         });
         return new CoordinatorHead(slot, head, site, hops);

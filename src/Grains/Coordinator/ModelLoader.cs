@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using OrleansQuant.Contracts;
 using OrleansQuant.Grains.Devices;
 using OrleansQuant.Grains.Placement;
+using OrleansQuant.Model.Inference;
 using OrleansQuant.Model;
 using OrleansQuant.Model.Checkpoints;
 using OrleansQuant.Model.Demo;
@@ -20,8 +21,9 @@ internal static class ModelLoader
         ILogger logger)
     {
         string directory = ModelDirectory.Resolve(request.Model);
+        var precision = WeightPrecisions.Parse(request.DType);
         ModelConfig config;
-        using (var checkpoint = ModelSource.Open(directory))
+        using (var checkpoint = ModelSource.Open(directory, precision))
         {
             // Config and quantization_config are checked here, once, before any layer is placed.
             config = checkpoint.Config;
@@ -37,7 +39,7 @@ internal static class ModelLoader
         job.Report(new JobEvent("load", 0, plan.Count, 0));
         var controls = plan.Select(p => grains.GetGrain<ILayerControlGrain>($"{name}/{p.Layer}")).ToArray();
         await Task.WhenAll(plan.Select(p => SiloTargetPlacement.TargetSilo(p.Silo, () =>
-            controls[p.Layer].StartLoad(new LayerLoadRequest(directory, p.Layer, p.Device)))));
+            controls[p.Layer].StartLoad(new LayerLoadRequest(directory, p.Layer, p.Device, precision.Name())))));
         int loaded = 0;
         await Task.WhenAll(controls.Select(async (control, layer) =>
         {
@@ -51,7 +53,7 @@ internal static class ModelLoader
         }));
 
         var hops = new HopRecorder();
-        var head = await CoordinatorHead.Load(directory, devices.Head, site, hops);
+        var head = await CoordinatorHead.Load(directory, precision, devices.Head, site, hops);
         var pipeline = new ClusterPipeline(name, config, plan, head, grains, hops);
         logger.LogInformation("Model {Model} loaded from {Directory}: {Layers} layers over {Devices} devices", name, directory, plan.Count, pipeline.DeviceCount);
         return new LoadedModel(directory, config, tokenizer, new ChatPromptEncoder(tokenizer), head, pipeline,

@@ -61,7 +61,7 @@ public sealed class LayerGrain(
         {
             var layer = await slot.Worker.Run(() =>
             {
-                using var checkpoint = ModelSource.Open(request.Directory);
+                using var checkpoint = ModelSource.Open(request.Directory, WeightPrecisions.Parse(request.DType));
                 return new DecoderLayer(request.Layer, checkpoint.Config, checkpoint.LoadLayer(request.Layer, slot.Device), slot.Device);
             });
             _loaded = new LoadedLayer(layer, slot, request.Device);
@@ -79,7 +79,7 @@ public sealed class LayerGrain(
         if (step.Observe)
         {
             // Its statistics are device memory, allocated in the device's stream order like everything else.
-            _calibration ??= await slot.Worker.Run(() => new LayerCalibration(layer.Index, layer.Config, layer.Device));
+            _calibration ??= await slot.Worker.Run(() => LayerCalibration.For(layer));
             _state = LayerState.Calibrating;
         }
 
@@ -159,7 +159,7 @@ public sealed class LayerGrain(
                 logger.LogDebug("Layer {Layer} gave {Bytes} bytes of idle KV cache back before calibration", layer.Index, freed);
             }
 
-            return new LayerCalibration(layer.Index, layer.Config, layer.Device);
+            return LayerCalibration.For(layer);
         });
         if (previous is null)
         {

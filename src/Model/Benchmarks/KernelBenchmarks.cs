@@ -32,7 +32,7 @@ public static class KernelBenchmarks
 
             // Weights once per op, reused at every token count: the float ones for MatMul, random int8 codes with
             // per-channel scales for the W8A8 linear (pre-quantized, as a served layer holds them).
-            using var floatWeight = device.UploadNew<float>(RandomValues.Uniform((long)n * k, 1 / MathF.Sqrt(k), seed + o), n, k);
+            using var floatWeight = device.UploadFloats(RandomValues.Uniform((long)n * k, 1 / MathF.Sqrt(k), seed + o), n, k, WeightPrecision.Auto.StorageOn(device));
             using var linear = new Int8Linear(
                 device.UploadNew<sbyte>(RandomValues.Int8((long)n * k, seed + 100 + o), n, k),
                 device.UploadVector<float>(RandomValues.Uniform(n, 1e-3f, seed + 200 + o).Select(s => Math.Abs(s) + 1e-4f).ToArray()),

@@ -37,7 +37,8 @@ public sealed class LayerBenchmarks : IDisposable
                 var slot = LinearSlot.All[s];
                 var (rows, columns) = Shape(slot, shapes);
                 var weights = RandomValues.Uniform((long)rows * columns, 1 / MathF.Sqrt(columns), seed + s);
-                var floats = device.UploadNew<float>(weights, rows, columns);
+                // The full-precision layer is stored as a served model would be on this device (bf16 on a GPU).
+                var floats = device.UploadFloats(weights, rows, columns, WeightPrecision.Auto.StorageOn(device));
                 fp[slot] = new FloatLinear(floats, bias: null);
 
                 // Round-to-nearest on the device, from a double copy of the same weights.

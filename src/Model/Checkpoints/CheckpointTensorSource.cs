@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using OrleansQuant.Gpu;
 using OrleansQuant.Model.Inference;
 
@@ -10,7 +11,7 @@ public sealed class CheckpointTensorSource(CheckpointReader checkpoint) : ITenso
 
     public bool Contains(string name) => checkpoint.Contains(name);
 
-    public DeviceTensor LoadFloat32(string name, int rows, int columns, IComputeDevice device)
+    public DeviceTensor LoadFloat(string name, int rows, int columns, TensorType type, IComputeDevice device)
     {
         var entry = checkpoint.GetEntry(name);
         long[] expected = rows == 1 && entry.Shape.Length == 1 ? [columns] : [rows, columns];
@@ -20,7 +21,10 @@ public sealed class CheckpointTensorSource(CheckpointReader checkpoint) : ITenso
                 $"tensor '{name}' has shape [{string.Join(", ", entry.Shape)}]; the config implies [{string.Join(", ", expected)}]");
         }
 
-        return device.UploadNew<float>(checkpoint.ReadFloat32(name), rows, columns);
+        // A bf16 checkpoint's bytes go to a bf16 tensor as they are; other dtypes are widened, and rounded if need be, on the host.
+        return type == TensorType.BFloat16 && entry.DType == TensorDType.BF16
+            ? device.UploadNew(MemoryMarshal.Cast<byte, BFloat16>(checkpoint.GetBytes(name)), rows, columns)
+            : device.UploadFloats(checkpoint.ReadFloat32(name), rows, columns, type);
     }
 
     public (DeviceTensor Weight, DeviceTensor Scales) LoadInt8(string prefix, int outputs, int inputs, IComputeDevice device)

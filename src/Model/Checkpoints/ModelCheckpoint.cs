@@ -18,8 +18,9 @@ public sealed class ModelCheckpoint : IModelSource
 
     private readonly CheckpointReader _tensors;
 
-    private ModelCheckpoint(string directory, ModelConfig config, CompressedTensorsConfig? quantization, CheckpointReader tensors)
+    private ModelCheckpoint(string directory, ModelConfig config, CompressedTensorsConfig? quantization, CheckpointReader tensors, WeightPrecision precision)
     {
+        Precision = precision;
         Directory = directory;
         Config = config;
         Quantization = quantization;
@@ -32,11 +33,13 @@ public sealed class ModelCheckpoint : IModelSource
 
     public ModelConfig Config { get; }
 
+    public WeightPrecision Precision { get; }
+
     /// <summary>The checkpoint's compressed-tensors quantization_config; null for an unquantized checkpoint.</summary>
     public CompressedTensorsConfig? Quantization { get; }
 
     /// <summary>Reads and validates config.json and its quantization_config, then opens the tensors without reading any.</summary>
-    public static ModelCheckpoint Open(string directory)
+    public static ModelCheckpoint Open(string directory, WeightPrecision precision = WeightPrecision.Auto)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         string configPath = Path.Combine(directory, ConfigFile);
@@ -55,7 +58,7 @@ public sealed class ModelCheckpoint : IModelSource
         var quantization = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true }) is JsonObject json
             ? CompressedTensorsConfig.FromConfigJson(json, configPath)
             : null;
-        return new ModelCheckpoint(directory, config, quantization, CheckpointReader.Open(directory));
+        return new ModelCheckpoint(directory, config, quantization, CheckpointReader.Open(directory), precision);
     }
 
     /// <summary>Embedding, final norm and (untied) lm_head, at full precision.</summary>
@@ -78,6 +81,6 @@ public sealed class ModelCheckpoint : IModelSource
     private WeightLoader Loader(IComputeDevice device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        return new WeightLoader(_tensors, device);
+        return new WeightLoader(_tensors, device, Precision);
     }
 }

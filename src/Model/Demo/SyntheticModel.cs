@@ -19,6 +19,8 @@ public sealed class SyntheticModel(DemoModelSpec spec) : IModelSource
 
     public CompressedTensorsConfig? Quantization => null;
 
+    public WeightPrecision Precision { get; init; }
+
     public OutputHead LoadHead(IComputeDevice device) => OutputHead.Load(Loader(device), Config);
 
     public DecoderLayerWeights LoadLayer(int layer, IComputeDevice device)
@@ -40,6 +42,6 @@ public sealed class SyntheticModel(DemoModelSpec spec) : IModelSource
     private WeightLoader Loader(IComputeDevice device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        return new WeightLoader(_tensors, device);
+        return new WeightLoader(_tensors, device, Precision);
     }
 }

@@ -31,7 +31,7 @@ internal sealed partial class SyntheticTensorSource(DemoModelSpec spec) : ITenso
 
     public bool Contains(string name) => Describe(name) is not null;
 
-    public DeviceTensor LoadFloat32(string name, int rows, int columns, IComputeDevice device)
+    public DeviceTensor LoadFloat(string name, int rows, int columns, TensorType type, IComputeDevice device)
     {
         var (kind, expectedRows, expectedColumns) = Describe(name)
             ?? throw new ModelFormatException(Origin, $"tensor '{name}' is not part of a synthetic {spec.Config.Architecture} with this config");
@@ -45,12 +45,36 @@ internal sealed partial class SyntheticTensorSource(DemoModelSpec spec) : ITenso
         {
             Kind.FinalNorm => device.UploadNew<float>(NormGains(seed, outliers: false), 1, columns),
             Kind.LayerNorm => device.UploadNew<float>(NormGains(seed, outliers: true), 1, columns),
-            _ => Normal(device, kind, rows, columns, seed),
+            _ => Stored(device, Normal(device, kind, rows, columns, seed), type),
         };
     }
 
     public (DeviceTensor Weight, DeviceTensor Scales) LoadInt8(string prefix, int outputs, int inputs, IComputeDevice device) =>
         throw new ModelFormatException(Origin, $"a synthetic model is full precision; it has no int8 '{prefix}.weight'");
+
+    /// <summary>A Float32 matrix as <paramref name="type"/>: rounded to bf16 on its device (the float copy freed) when asked.</summary>
+    private static DeviceTensor Stored(IComputeDevice device, DeviceTensor values, TensorType type)
+    {
+        if (type == TensorType.Float32)
+        {
+            return values;
+        }
+
+        using (values)
+        {
+            var stored = device.AllocateScratch(type, values.Rows, values.Columns);
+            try
+            {
+                device.Convert(values, stored);
+                return stored;
+            }
+            catch
+            {
+                stored.Dispose();
+                throw;
+            }
+        }
+    }
 
     /// <summary>The seed of one tensor: the model's seed and the tensor's name, mixed so that neighbouring names differ in every bit.</summary>
     internal ulong Seed(string name)

@@ -36,7 +36,7 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDispos
 
         // Statistics are the largest thing a layer allocates: first give back a KV pool that sampling grew.
         Layer.TrimKvCache();
-        Calibration = new LayerCalibration(Index, Layer.Config, Layer.Device);
+        Calibration = LayerCalibration.For(Layer);
         return Task.CompletedTask;
     }
 

@@ -33,9 +33,10 @@ public sealed class CausalLanguageModel : IDisposable
     /// Loads a Hugging Face checkpoint directory, or generates a synthetic model (<c>synthetic:NAME</c>), onto
     /// <paramref name="device"/>, reporting each layer as it lands.
     /// </summary>
-    public static CausalLanguageModel Load(string directory, IComputeDevice device, IProgress<LoadProgress>? progress = null)
+    public static CausalLanguageModel Load(string directory, IComputeDevice device, IProgress<LoadProgress>? progress = null,
+        WeightPrecision precision = WeightPrecision.Auto)
     {
-        using var checkpoint = ModelSource.Open(directory);
+        using var checkpoint = ModelSource.Open(directory, precision);
         var config = checkpoint.Config;
         var clock = Stopwatch.StartNew();
         var head = checkpoint.LoadHead(device);

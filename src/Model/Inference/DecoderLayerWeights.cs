@@ -85,6 +85,13 @@ public sealed class DecoderLayerWeights : IDisposable
         return new LinearForms(float32, int8);
     }
 
+    /// <summary>
+    /// The type of this layer's full-precision linear weights (Float32 or BFloat16: all of a layer's are stored alike);
+    /// Float32 when every linear is int8.
+    /// </summary>
+    public TensorType FloatWeightType =>
+        LinearSlot.All.Select(slot => slot.Get(this)).OfType<FloatLinear>().Select(linear => linear.Weight.Type).FirstOrDefault(TensorType.Float32);
+
     public long ByteLength =>
         InputNorm.ByteLength + PostAttentionNorm.ByteLength + QueryProjection.ByteLength + KeyProjection.ByteLength
         + ValueProjection.ByteLength + OutputProjection.ByteLength + GateProjection.ByteLength

@@ -14,11 +14,11 @@ public interface ITensorSource
     bool Contains(string name);
 
     /// <summary>
-    /// A Float32 tensor <c>[rows, columns]</c> on <paramref name="device"/>; a 1-D tensor of <paramref name="columns"/>
-    /// elements when <paramref name="rows"/> is 1. Throws <see cref="ModelFormatException"/> naming the tensor when the
-    /// source holds it in another shape.
+    /// A <paramref name="type"/> (Float32 or BFloat16) tensor <c>[rows, columns]</c> on <paramref name="device"/>; a 1-D
+    /// tensor of <paramref name="columns"/> elements when <paramref name="rows"/> is 1. Throws
+    /// <see cref="ModelFormatException"/> naming the tensor when the source holds it in another shape.
     /// </summary>
-    DeviceTensor LoadFloat32(string name, int rows, int columns, IComputeDevice device);
+    DeviceTensor LoadFloat(string name, int rows, int columns, TensorType type, IComputeDevice device);
 
     /// <summary>
     /// A W8A8 linear as compressed-tensors stores it: int8 <c>{prefix}.weight</c> <c>[outputs, inputs]</c> and its

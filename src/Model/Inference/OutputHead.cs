@@ -33,10 +33,10 @@ public sealed class OutputHead : IDisposable
 
     public static OutputHead Load(WeightLoader loader, ModelConfig config)
     {
-        var embedding = loader.Load("model.embed_tokens.weight", config.VocabSize, config.HiddenSize);
+        var embedding = loader.LoadMatrix("model.embed_tokens.weight", config.VocabSize, config.HiddenSize);
         var norm = loader.LoadVector("model.norm.weight", config.HiddenSize);
         // Some tied checkpoints still carry lm_head.weight; the config decides, as in transformers.
-        var head = config.TieWordEmbeddings ? embedding : loader.Load("lm_head.weight", config.VocabSize, config.HiddenSize);
+        var head = config.TieWordEmbeddings ? embedding : loader.LoadMatrix("lm_head.weight", config.VocabSize, config.HiddenSize);
         return new OutputHead(config, embedding, norm, head, loader.Device);
     }
 

@@ -11,28 +11,34 @@ public sealed class WeightLoader
 {
     private readonly ITensorSource _source;
 
-    public WeightLoader(ITensorSource source, IComputeDevice device)
+    /// <param name="precision">what full-precision matrices (linear weights, embedding, lm_head) are stored as on <paramref name="device"/>.</param>
+    public WeightLoader(ITensorSource source, IComputeDevice device, WeightPrecision precision = WeightPrecision.Auto)
     {
         _source = source;
         Device = device;
+        WeightType = precision.StorageOn(device);
     }
 
-    public WeightLoader(CheckpointReader checkpoint, IComputeDevice device)
-        : this(new CheckpointTensorSource(checkpoint), device)
+    public WeightLoader(CheckpointReader checkpoint, IComputeDevice device, WeightPrecision precision = WeightPrecision.Auto)
+        : this(new CheckpointTensorSource(checkpoint), device, precision)
     {
     }
 
     public IComputeDevice Device { get; }
 
+    /// <summary>Float32 or BFloat16: the type of full-precision matrices loaded here.</summary>
+    public TensorType WeightType { get; }
+
     public bool Contains(string name) => _source.Contains(name);
 
-    /// <summary>A matrix <c>[rows, columns]</c>, or a vector when <paramref name="rows"/> is 1 and the tensor is 1-D.</summary>
-    public DeviceTensor Load(string name, int rows, int columns) => _source.LoadFloat32(name, rows, columns, Device);
+    /// <summary>A full-precision matrix <c>[rows, columns]</c> (a linear's weight, the embedding) as <see cref="WeightType"/>.</summary>
+    public DeviceTensor LoadMatrix(string name, int rows, int columns) => _source.LoadFloat(name, rows, columns, WeightType, Device);
 
-    public DeviceTensor LoadVector(string name, int length) => Load(name, 1, length);
+    /// <summary>A Float32 vector <c>[1, length]</c> (norm gains and biases stay float32 whatever the weights are).</summary>
+    public DeviceTensor LoadVector(string name, int length) => _source.LoadFloat(name, 1, length, TensorType.Float32, Device);
 
     public FloatLinear LoadLinear(string prefix, int outputs, int inputs, bool bias) =>
-        new(Load(prefix + ".weight", outputs, inputs), bias ? LoadVector(prefix + ".bias", outputs) : null);
+        new(LoadMatrix(prefix + ".weight", outputs, inputs), bias ? LoadVector(prefix + ".bias", outputs) : null);
 
     /// <summary>
     /// A linear as a compressed-tensors W8A8 checkpoint stores it (int8 <c>weight</c> plus <c>weight_scale</c>

@@ -8,10 +8,10 @@ namespace OrleansQuant.Model.Quantization;
 /// </summary>
 internal static class DeviceCopies
 {
-    /// <summary>A Float32 tensor of the same shape holding <paramref name="source"/> (Float64) rounded to nearest.</summary>
-    public static DeviceTensor Narrow(IComputeDevice device, DeviceTensor source) => Converted(device, source, TensorType.Float32);
+    /// <summary>A <paramref name="type"/> (Float32 or BFloat16) tensor of the same shape holding <paramref name="source"/> (Float64) rounded to nearest.</summary>
+    public static DeviceTensor Narrow(IComputeDevice device, DeviceTensor source, TensorType type = TensorType.Float32) => Converted(device, source, type);
 
-    /// <summary>A Float64 tensor of the same shape holding <paramref name="source"/> (Float32) exactly: where quantization maths starts.</summary>
+    /// <summary>A Float64 tensor of the same shape holding <paramref name="source"/> (Float32 or BFloat16) exactly: where quantization maths starts.</summary>
     public static DeviceTensor Widen(IComputeDevice device, DeviceTensor source) => Converted(device, source, TensorType.Float64);
 
     /// <summary>A copy of <paramref name="source"/> (a bias, a norm gain, a hidden state) that the caller owns.</summary>

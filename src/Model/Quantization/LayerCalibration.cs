@@ -27,7 +27,8 @@ public sealed class LayerCalibration : ILinearInputObserver, IDisposable
     private readonly List<int> _entering = new(SampleRows);
     private readonly Comparison<int> _byWinner;
 
-    public LayerCalibration(int layer, ModelConfig config, IComputeDevice device)
+    /// <param name="inputType">what the layer's full-precision linears see their inputs as (see <see cref="LinearInputStatistics"/>).</param>
+    public LayerCalibration(int layer, ModelConfig config, IComputeDevice device, TensorType inputType = TensorType.Float32)
     {
         Layer = layer;
         _device = device;
@@ -43,7 +44,7 @@ public sealed class LayerCalibration : ILinearInputObserver, IDisposable
                          (LinearInput.Mlp, config.HiddenSize), (LinearInput.MlpDown, config.IntermediateSize),
                      })
             {
-                _statistics[input] = new LinearInputStatistics(device, width);
+                _statistics[input] = new LinearInputStatistics(device, width, inputType);
                 _samples[input] = [];
                 _seen[input] = 0;
             }
@@ -54,6 +55,10 @@ public sealed class LayerCalibration : ILinearInputObserver, IDisposable
             throw;
         }
     }
+
+    /// <summary>Empty statistics for <paramref name="layer"/>, taken of its inputs as its full-precision linears see them.</summary>
+    public static LayerCalibration For(DecoderLayer layer) =>
+        new(layer.Index, layer.Config, layer.Device, layer.Weights.FloatWeightType);
 
     public int Layer { get; }
 

@@ -86,7 +86,7 @@ public static class LayerQuantizer
             using var weights = SmoothQuant.SmoothedWeights(device, source.Weight, scales);
             if (!recipe.Quantizes(module))
             {
-                built[slot] = FloatCopy(device, weights, source.Bias);
+                built[slot] = FloatCopy(device, weights, source.Weight.Type, source.Bias);
                 continue;
             }
 
@@ -206,10 +206,10 @@ public static class LayerQuantizer
         return SmoothQuant.SmoothedNorm(device, gains, inverse);
     }
 
-    /// <summary>A linear kept in full precision: the smoothed weights rounded back to float, with its own bias.</summary>
-    private static FloatLinear FloatCopy(IComputeDevice device, DeviceTensor weights, DeviceTensor? bias)
+    /// <summary>A linear kept in full precision: the smoothed weights rounded back to the source's type, with its own bias.</summary>
+    private static FloatLinear FloatCopy(IComputeDevice device, DeviceTensor weights, TensorType type, DeviceTensor? bias)
     {
-        var narrow = DeviceCopies.Narrow(device, weights);
+        var narrow = DeviceCopies.Narrow(device, weights, type);
         try
         {
             return new FloatLinear(narrow, bias is null ? null : DeviceCopies.Copy(device, bias));

@@ -13,11 +13,18 @@ public sealed class LinearInputStatistics : IDisposable
     private readonly IComputeDevice _device;
     private readonly DeviceTensor _absMax;
     private readonly DeviceTensor _sumOfOuterProducts;
+    private readonly TensorType _inputType;
 
     /// <summary>Zeroed statistics for <paramref name="channels"/> inputs on <paramref name="device"/> (fresh tensors are zero).</summary>
-    public LinearInputStatistics(IComputeDevice device, int channels)
+    /// <param name="inputType">
+    /// BFloat16 when the linears reading this input have bf16 weights: they see the input rounded to bf16, so the
+    /// statistics are taken of that (as llm-compressor's are of a bf16 model's inputs), and the Gram matrix is a
+    /// tensor-core product on a GPU.
+    /// </param>
+    public LinearInputStatistics(IComputeDevice device, int channels, TensorType inputType = TensorType.Float32)
     {
         _device = device;
+        _inputType = inputType;
         Channels = channels;
         _absMax = device.Allocate(TensorType.Float32, 1, channels);
         try
@@ -54,9 +61,24 @@ public sealed class LinearInputStatistics : IDisposable
             throw new ArgumentException($"{activations} does not have the {Channels} channels of this input", nameof(activations));
         }
 
-        _device.AccumulateAbsMax(activations, _absMax);
-        _device.AccumulateGram(activations, _sumOfOuterProducts);
+        if (_inputType != activations.Type)
+        {
+            using var seen = _device.AllocateScratch(_inputType, activations.Rows, activations.Columns);
+            _device.Convert(activations, seen);
+            AccumulateAs(seen);
+        }
+        else
+        {
+            AccumulateAs(activations);
+        }
+
         Tokens += activations.Rows;
+    }
+
+    private void AccumulateAs(DeviceTensor input)
+    {
+        _device.AccumulateAbsMax(input, _absMax);
+        _device.AccumulateGram(input, _sumOfOuterProducts);
     }
 
     /// <summary>

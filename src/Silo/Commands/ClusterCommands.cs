@@ -38,8 +38,9 @@ internal static class ClusterCommands
     private static Command Load()
     {
         var model = new Option<string>("--model") { Description = "Checkpoint directory every silo can read, or a demo model name", Required = true };
-        return WithClient(new Command("load", "Load a model across the cluster") { model }, async (parse, client, name, cancellation) =>
-            Console.WriteLine(Reports.PlacementTable(await client.LoadAsync(name, parse.GetValue(model)!).WaitAsync(cancellation))));
+        var dtype = DTypeOption.Create();
+        return WithClient(new Command("load", "Load a model across the cluster") { model, dtype }, async (parse, client, name, cancellation) =>
+            Console.WriteLine(Reports.PlacementTable(await client.LoadAsync(name, parse.GetValue(model)!, dtype: parse.GetValue(dtype)!).WaitAsync(cancellation))));
     }
 
     private static Command Quantize()

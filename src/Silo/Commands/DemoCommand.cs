@@ -28,9 +28,10 @@ internal static class DemoCommand
         var prompt = new Option<string>("--prompt") { Description = "Prompt to continue", DefaultValueFactory = _ => "The meaning of life is" };
         var siloPort = new Option<int>("--silo-port") { Description = "Local silo port", DefaultValueFactory = _ => 11211 };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "Local gateway port", DefaultValueFactory = _ => 30100 };
+        var dtype = DTypeOption.Create();
         var command = new Command("demo", "Load, quantize (layer-parallel), serve and evaluate a model on a local silo")
         {
-            model, devices, samples, maxTokens, prompt, siloPort, gatewayPort,
+            model, devices, samples, maxTokens, prompt, siloPort, gatewayPort, dtype,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -55,7 +56,7 @@ internal static class DemoCommand
                 {
                     loading.Update($"  {e.Done}/{e.Total} layers loaded at {e.ElapsedSeconds:F1}s");
                 }
-            }), cancellation: cancellation).WaitAsync(cancellation);
+            }), cancellation: cancellation, dtype: parse.GetValue(dtype)!).WaitAsync(cancellation);
             loading.Finish();
             int placed = status.Layers.Select(l => (l.Silo, l.Device)).Distinct().Count();
             Console.WriteLine($"{status.Layers.Count} layers, one grain each, in contiguous ranges over {placed} device(s):");
