@@ -12,10 +12,22 @@ public sealed unsafe partial class CudaDevice
     private const int PrefillThreads = 256;
     private const int PrefillTileRows = 64;
     private const int PrefillTileKeys = 64;
+
+    // flash_prefill.cu: tiles of 64 rows (16 per warp) × 64 keys on 4 warps, K and V staged as bf16 rows of D + 8.
+    private const int TensorCoreThreads = 128;
+    private const int TensorCoreTileRows = 64;
+    private const int TensorCoreTileKeys = 64;
     private const float Log2E = 1.44269504088896340736f;
 
     /// <summary>The attention kernel the last <see cref="PagedAttention"/> ran, with its grid (for tests and benchmarks).</summary>
     public string LastAttentionPath { get; private set; } = "";
+
+    /// <summary>
+    /// Whether prefill chunks (head dim 64/128, group 1/2/4/8) run on tensor cores (flash_prefill.cu: bf16 products,
+    /// fp32 accumulation and softmax; within bf16 rounding of the fp32 kernel) rather than the fp32 SIMT paged_prefill.
+    /// On by default (used on compute capability 8.0 and later); off to compare the two in tests and benchmarks.
+    /// </summary>
+    public bool TensorCorePrefill { get; set; } = true;
 
     public void WriteKvCache(DeviceTensor keys, DeviceTensor values, DeviceTensor slots, DeviceTensor keyCache, DeviceTensor valueCache)
     {
@@ -98,12 +110,15 @@ public sealed unsafe partial class CudaDevice
         // A mixed step: the prefill kernel takes the chunks of more than one row, the decode kernel the single rows
         // (each kernel skips the other's sequences on the device). One sequence with several rows needs no decode pass.
         int skipDecodeRows = sequences > 1 ? 1 : 0;
-        int tokensPerTile = PrefillTileRows / group;
+        bool tensorCores = TensorCorePrefill && ComputeCapability.Major >= 8; // bf16 mma.sync needs Ampere or later
+        int tileRows = tensorCores ? TensorCoreTileRows : PrefillTileRows, tokensPerTile = tileRows / group;
         uint tiles = (uint)((batch.MaxQueryLength + tokensPerTile - 1) / tokensPerTile);
-        uint prefillShared = (uint)(((PrefillTileRows + PrefillTileKeys) * (headDim + 4) + PrefillTileRows * (PrefillTileKeys + 4)) * sizeof(float));
-        string prefill = $"paged_prefill_d{headDim}_g{group}";
+        uint prefillShared = tensorCores
+            ? (uint)(2 * TensorCoreTileKeys * (headDim + 8) * sizeof(ushort)) // K and V tiles in bf16 (Q staged in K's)
+            : (uint)(((PrefillTileRows + PrefillTileKeys) * (headDim + 4) + PrefillTileRows * (PrefillTileKeys + 4)) * sizeof(float));
+        string prefill = tensorCores ? $"paged_prefill_mma_d{headDim}_g{group}" : $"paged_prefill_d{headDim}_g{group}";
         void** arguments = stackalloc void*[] { &q, &k, &v, &o, &starts, &lengths, &tables, &maxBlocks, &blockSize, &kvHeads, &window, &scaleLog2, &skipDecodeRows };
-        Launch(prefill, tiles, (uint)kvHeads, (uint)sequences, PrefillThreads, 1, prefillShared, arguments);
+        Launch(prefill, tiles, (uint)kvHeads, (uint)sequences, tensorCores ? (uint)TensorCoreThreads : PrefillThreads, 1, prefillShared, arguments);
         string path = $"{prefill}[{tiles}×{kvHeads}×{sequences}]";
         if (skipDecodeRows == 1)
         {

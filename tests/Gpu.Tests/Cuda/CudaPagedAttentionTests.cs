@@ -231,7 +231,7 @@ public sealed class CudaPagedAttentionTests(CudaFixture devices, ITestOutputHelp
     }
 
     /// <summary>Sequences laid out in a pool of cache blocks handed out in random order (vLLM's block tables).</summary>
-    private sealed record PagedLayout(int[] QueryStarts, int[] ContextLengths, int[] BlockTables, int MaxBlocks, int TotalBlocks, int BlockSize)
+    internal sealed record PagedLayout(int[] QueryStarts, int[] ContextLengths, int[] BlockTables, int MaxBlocks, int TotalBlocks, int BlockSize)
     {
         public static PagedLayout Create(Random random, (int Query, int Context)[] specs, int blockSize, int spareBlocks)
         {
