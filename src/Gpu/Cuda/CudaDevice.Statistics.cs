@@ -76,7 +76,7 @@ public sealed unsafe partial class CudaDevice
             return;
         }
 
-        // The own kernel sums a bf16 x in double too: within the contract, which only allows float sums.
+        // The own kernel sums a bf16 x in double, as a Float32 one: the contract allows float sums, it does not ask for them.
         LastGramPath = "own kernel: " + refusal;
         uint tiles = (uint)((n + 15) / 16);
         void** arguments = stackalloc void*[] { &input, &target, &tokens, &n };
