@@ -12,14 +12,14 @@ namespace OrleansQuant.Gpu.Cuda;
 /// <item>TN, row-major D (int8 only): <c>y (T×N, CUBLASLT_ORDER_ROW) = op(A) · B</c> with A = x as K×T (opA = T) and
 /// B = w as K×N (opB = N): the roles of x and w swapped, which changes the tiles the heuristic offers at small T.</item>
 /// </list>
-/// A plan (descriptors, layouts, the heuristic's candidates) is made once per shape. Float GEMMs take the heuristic's
-/// first algorithm. Int8 GEMMs ask for up to <see cref="CandidatesPerVariant"/> per variant and, on the first call of a shape,
-/// time each on the call's own buffers with CUDA events and keep the fastest with the workspace it needs; the winner
-/// is remembered per (N, K, T rounded up to a power of two), so a new token count in a tuned range only re-checks
-/// the winner (cublasLtMatmulAlgoCheck) instead of timing again. Every candidate computes the same exact int32 sums,
+/// A plan (descriptors, layouts, the heuristic's candidates) is made once per operand type and shape. Float GEMMs
+/// (fp32, bf16) take the heuristic's first algorithm. Int8 GEMMs ask for up to <see cref="CandidatesPerVariant"/> per
+/// variant and, on the first call of a shape, time each on the call's own buffers with CUDA events and keep the fastest
+/// with the workspace it needs; the winner is remembered per (N, K, T rounded up to a power of two), so a new token
+/// count in a tuned range only re-checks the winner (cublasLtMatmulAlgoCheck) instead of timing again. Every candidate computes the same exact int32 sums,
 /// so the choice changes speed, never results. The first call of a shape waits for the stream (the timing).
 /// </summary>
-internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int Tokens, int Outputs, int Inner), CublasLtMatmul.Plan>
+internal sealed unsafe class CublasLtMatmul : CublasLtSession<(GemmOperands Operands, int Tokens, int Outputs, int Inner), CublasLtMatmul.Plan>
 {
     private const int CandidatesPerVariant = 16;
     private const int TimedRuns = 8;
@@ -37,14 +37,15 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
 
     /// <summary>
     /// Queues the GEMM; false with the reason when cuBLASLt offers no algorithm for this shape, so the caller runs its
-    /// own kernel. Int8 is int8 × int8 → int32 (CUBLAS_COMPUTE_32I); float is fp32 (CUBLAS_COMPUTE_32F, no TF32).
+    /// own kernel. Int8 is int8 × int8 → int32 (CUBLAS_COMPUTE_32I); float is fp32 (CUBLAS_COMPUTE_32F, no TF32); bf16 is
+    /// bf16 × bf16 → fp32 (CUBLAS_COMPUTE_32F on tensor cores: exact products, fp32 sums).
     /// </summary>
-    public bool TryRun(bool int8, int tokens, int outputs, int inner, ulong x, ulong w, ulong y, out string? refusal)
+    public bool TryRun(GemmOperands operands, int tokens, int outputs, int inner, ulong x, ulong w, ulong y, out string? refusal)
     {
         Plan plan;
         lock (Gate)
         {
-            var key = (int8, tokens, outputs, inner);
+            var key = (operands, tokens, outputs, inner);
             if (!Plans.TryGetValue(key, out plan!))
             {
                 if (Plans.Count >= MaxPlans)
@@ -52,7 +53,7 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
                     ClearPlans();
                 }
 
-                plan = Plan.Make(Handle.DangerousGetHandle(), int8, tokens, outputs, inner);
+                plan = Plan.Make(Handle.DangerousGetHandle(), operands, tokens, outputs, inner);
                 Plans[key] = plan;
             }
 
@@ -61,7 +62,7 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
                 Choose(plan, x, w, y);
             }
 
-            if (int8)
+            if (plan.Int8)
             {
                 LastInt8Choice = plan.Report;
             }
@@ -72,7 +73,7 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
         {
             Device.MakeCurrent();
             CublasLt.Check(Launch(plan, plan.Variant, plan.Algorithm, plan.WorkspaceNeeded, x, w, y),
-                $"{nameof(CublasLt.cublasLtMatmul)}({(int8 ? "int8" : "fp32")}, T={tokens}, N={outputs}, K={inner})");
+                $"{nameof(CublasLt.cublasLtMatmul)}({Name(operands)}, T={tokens}, N={outputs}, K={inner})");
         }
 
         return refusal is null;
@@ -180,6 +181,13 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
         _winners[bucket] = (chosen.Variant, chosen.Result.Algo, report);
     }
 
+    private static string Name(GemmOperands operands) => operands switch
+    {
+        GemmOperands.Int8 => "int8",
+        GemmOperands.BFloat16 => "bf16",
+        _ => "fp32",
+    };
+
     private static string Describe(int variant, CublasLt.Algorithm algorithm)
     {
         return $"{(variant == 0 ? "TN" : "TN row-major D")}, algo {Config(algorithm, CublasLt.AlgoConfigId)}, tile {Config(algorithm, CublasLt.AlgoConfigTileId)}, "
@@ -214,7 +222,9 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
 
     internal sealed class Plan : IDisposable
     {
-        public bool Int8 { get; private init; }
+        public GemmOperands Operands { get; private init; }
+
+        public bool Int8 => Operands == GemmOperands.Int8;
 
         public int Tokens { get; private init; }
 
@@ -249,9 +259,10 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
             Report = reason;
         }
 
-        public static Plan Make(nint handle, bool int8, int tokens, int outputs, int inner)
+        public static Plan Make(nint handle, GemmOperands operands, int tokens, int outputs, int inner)
         {
-            var plan = new Plan { Int8 = int8, Tokens = tokens, Outputs = outputs, Inner = inner };
+            bool int8 = operands == GemmOperands.Int8;
+            var plan = new Plan { Operands = operands, Tokens = tokens, Outputs = outputs, Inner = inner };
             // cuBLASLt's documented IMMA conditions for the regular (non-COL32) order: TN, m and k multiples of 4,
             // leading dimensions multiples of 4 (here lda = ldb = K, ldc = N).
             if (int8 && (inner % 4 != 0 || outputs % 4 != 0))
@@ -270,7 +281,7 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
 
                 if (plan.Candidates.Count == 0)
                 {
-                    plan.Refuse($"cublasLtMatmulAlgoGetHeuristic offered no algorithm for {(int8 ? "int8" : "fp32")} T={tokens}, N={outputs}, K={inner}"
+                    plan.Refuse($"cublasLtMatmulAlgoGetHeuristic offered no algorithm for {Name(operands)} T={tokens}, N={outputs}, K={inner}"
                         + (firstStatus != 0 ? $": {CublasLt.StatusName(firstStatus)}" : ""));
                 }
 
@@ -286,7 +297,13 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
         /// <summary>Makes one variant's descriptors and adds the heuristic's algorithms for it; the heuristic's status.</summary>
         private int AddVariant(nint handle, int variant)
         {
-            int element = Int8 ? CublasLt.R8I : CublasLt.R32F, result = Int8 ? CublasLt.R32I : CublasLt.R32F;
+            int element = Operands switch
+            {
+                GemmOperands.Int8 => CublasLt.R8I,
+                GemmOperands.BFloat16 => CublasLt.R16BF,
+                _ => CublasLt.R32F,
+            };
+            int result = Int8 ? CublasLt.R32I : CublasLt.R32F;
             var layouts = variant == 0
                 ? new Layouts
                 {
@@ -320,29 +337,6 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(bool Int8, int To
             }
 
             return status;
-        }
-
-        private static MatmulDescHandle CreateDesc(int compute, int scale)
-        {
-            nint desc;
-            CublasLt.Check(CublasLt.cublasLtMatmulDescCreate(&desc, compute, scale), nameof(CublasLt.cublasLtMatmulDescCreate));
-            return new MatmulDescHandle(desc);
-        }
-
-        private static MatrixLayoutHandle CreateLayout(int type, int rows, int columns, int leadingDimension, bool rowMajor = false)
-        {
-            nint layout;
-            CublasLt.Check(CublasLt.cublasLtMatrixLayoutCreate(&layout, type, (ulong)rows, (ulong)columns, leadingDimension),
-                nameof(CublasLt.cublasLtMatrixLayoutCreate));
-            var handle = new MatrixLayoutHandle(layout);
-            if (rowMajor)
-            {
-                int order = CublasLt.OrderRow;
-                CublasLt.Check(CublasLt.cublasLtMatrixLayoutSetAttribute(layout, CublasLt.LayoutOrder, &order, sizeof(int)),
-                    nameof(CublasLt.cublasLtMatrixLayoutSetAttribute) + "(ORDER)");
-            }
-
-            return handle;
         }
 
         public void Dispose()

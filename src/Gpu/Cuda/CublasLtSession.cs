@@ -62,20 +62,35 @@ internal abstract unsafe class CublasLtSession<TKey, TPlan> : IDisposable
     }
 
     /// <summary>A float64 matmul descriptor (CUBLAS_COMPUTE_64F, float64 scale): the Gram and GPTQ's products.</summary>
-    protected static MatmulDescHandle CreateFp64Desc()
+    protected static MatmulDescHandle CreateFp64Desc() => CreateDesc(CublasLt.Compute64F, CublasLt.R64F);
+
+    /// <summary>A column-major float64 matrix layout.</summary>
+    protected static MatrixLayoutHandle CreateFp64Layout(int rows, int columns, int leadingDimension) =>
+        CreateLayout(CublasLt.R64F, rows, columns, leadingDimension);
+
+    /// <summary>A matmul descriptor of a compute type (cublasComputeType_t) and a scale type (cudaDataType_t).</summary>
+    protected static MatmulDescHandle CreateDesc(int compute, int scale)
     {
         nint desc;
-        CublasLt.Check(CublasLt.cublasLtMatmulDescCreate(&desc, CublasLt.Compute64F, CublasLt.R64F), nameof(CublasLt.cublasLtMatmulDescCreate));
+        CublasLt.Check(CublasLt.cublasLtMatmulDescCreate(&desc, compute, scale), nameof(CublasLt.cublasLtMatmulDescCreate));
         return new MatmulDescHandle(desc);
     }
 
-    /// <summary>A column-major float64 matrix layout.</summary>
-    protected static MatrixLayoutHandle CreateFp64Layout(int rows, int columns, int leadingDimension)
+    /// <summary>A matrix layout of one cudaDataType_t, column-major unless <paramref name="rowMajor"/>.</summary>
+    protected static MatrixLayoutHandle CreateLayout(int type, int rows, int columns, int leadingDimension, bool rowMajor = false)
     {
         nint layout;
-        CublasLt.Check(CublasLt.cublasLtMatrixLayoutCreate(&layout, CublasLt.R64F, (ulong)rows, (ulong)columns, leadingDimension),
+        CublasLt.Check(CublasLt.cublasLtMatrixLayoutCreate(&layout, type, (ulong)rows, (ulong)columns, leadingDimension),
             nameof(CublasLt.cublasLtMatrixLayoutCreate));
-        return new MatrixLayoutHandle(layout);
+        var handle = new MatrixLayoutHandle(layout);
+        if (rowMajor)
+        {
+            int order = CublasLt.OrderRow;
+            CublasLt.Check(CublasLt.cublasLtMatrixLayoutSetAttribute(layout, CublasLt.LayoutOrder, &order, sizeof(int)),
+                nameof(CublasLt.cublasLtMatrixLayoutSetAttribute) + "(ORDER)");
+        }
+
+        return handle;
     }
 
     /// <summary>A heuristic preference that allows algorithms up to the session's workspace.</summary>

@@ -10,11 +10,18 @@ public sealed unsafe partial class CudaDevice
         RequireType(ids, TensorType.Int32, nameof(Embed) + " ids");
         RequireShape(ids, 1, ids.Columns, nameof(Embed) + " ids");
         RequireShape(output, ids.Columns, table.Columns, nameof(Embed));
+        RequireType(output, TensorType.Float32, nameof(Embed) + " output");
+        string kernel = table.Type switch
+        {
+            TensorType.Float32 => "embed_gather",
+            TensorType.BFloat16 => "embed_gather_bf16",
+            _ => throw new ArgumentException($"{nameof(Embed)} table: expected Float32 or BFloat16, got {table}"),
+        };
         // Ids stay on the device, so one outside the vocabulary cannot be reported here: its row comes out NaN.
         ulong tablePointer = rows.Pointer, idsPointer = tokens.Pointer, outputPointer = target.Pointer;
         int width = table.Columns, vocabulary = table.Rows;
         void** arguments = stackalloc void*[] { &tablePointer, &idsPointer, &outputPointer, &width, &vocabulary };
-        Launch("embed_gather", (uint)ids.Columns, 1, RowThreads, 0, arguments);
+        Launch(kernel, (uint)ids.Columns, 1, RowThreads, 0, arguments);
     }
 
     public void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output)

@@ -90,6 +90,6 @@ public sealed unsafe partial class CudaDevice
             return;
         }
 
-        Gemm(int8: true, tokens, outputs, inner, x, w, y, "gemm_int8_nt", path => LastInt8GemmPath = path);
+        Gemm(GemmOperands.Int8, tokens, outputs, inner, x, w, y, "gemm_int8_nt", path => LastInt8GemmPath = path);
     }
 }

@@ -32,7 +32,11 @@ public sealed unsafe partial class CudaDevice
         {
             (TensorType.Float32, TensorType.Float64) => "float_to_double",
             (TensorType.Float64, TensorType.Float32) => "double_to_float",
-            _ => throw new ArgumentException($"{call}: converts Float32 to Float64 or Float64 to Float32, not {source.Type} to {destination.Type}"),
+            (TensorType.Float32, TensorType.BFloat16) => "float_to_bfloat16",
+            (TensorType.BFloat16, TensorType.Float32) => "bfloat16_to_float",
+            (TensorType.BFloat16, TensorType.Float64) => "bfloat16_to_double",
+            (TensorType.Float64, TensorType.BFloat16) => "double_to_bfloat16",
+            _ => throw new ArgumentException($"{call}: converts between two of Float32, Float64 and BFloat16, not {source.Type} to {destination.Type}"),
         };
         if (count > 0)
         {

@@ -2,12 +2,19 @@ namespace OrleansQuant.Gpu.Cuda;
 
 public sealed unsafe partial class CudaDevice
 {
-    // Panels start on 256-byte boundaries (cuBLASLt's default assumed alignment) only if their width is a multiple of 32 doubles.
+    // Panels start on 256-byte boundaries (cuBLASLt's default assumed alignment) only if their width is a multiple of
+    // 32 doubles (of 128 bf16 values for a bf16 x).
     private const int GramPanelAlignment = 32;
+    private const int GramPanelAlignmentBf16 = 128;
 
     private CublasLtGram? _gram;
 
-    /// <summary>How the last <see cref="AccumulateGram"/> ran: "cublasLt fp64, P panels", or "own kernel: " and why.</summary>
+    // A bf16 x's float32 Gram sums, [n, n], kept across calls (calibration makes thousands, at n up to 14336: 822 MB)
+    // and grown when a wider x comes; freed with the device.
+    private ulong _gramPartial;
+    private long _gramPartialElements;
+
+    /// <summary>How the last <see cref="AccumulateGram"/> ran: "cublasLt fp64 (or bf16), P panels", or "own kernel: " and why.</summary>
     public string LastGramPath { get; private set; } = "none yet";
 
     /// <summary>Tests: the Gram matrix on this backend's own kernel instead of cuBLASLt.</summary>
@@ -28,7 +35,7 @@ public sealed unsafe partial class CudaDevice
 
     public void AccumulateAbsMax(DeviceTensor x, DeviceTensor absMax)
     {
-        RequireType(x, TensorType.Float32, nameof(AccumulateAbsMax) + " x");
+        RequireFloatInput(x, nameof(AccumulateAbsMax));
         RequireType(absMax, TensorType.Float32, nameof(AccumulateAbsMax) + " absMax");
         RequireShape(absMax, 1, x.Columns, nameof(AccumulateAbsMax) + " absMax");
         ulong input = Own(x, nameof(AccumulateAbsMax)).Pointer, target = Own(absMax, nameof(AccumulateAbsMax)).Pointer;
@@ -45,12 +52,12 @@ public sealed unsafe partial class CudaDevice
         int rowsPerBlock = (int)((rows + chunks - 1) / chunks);
         chunks = (rows + rowsPerBlock - 1) / rowsPerBlock;
         void** arguments = stackalloc void*[] { &input, &target, &rows, &columns, &rowsPerBlock };
-        Launch("column_abs_max", (uint)columnBlocks, (uint)chunks, RowThreads, 0, arguments);
+        Launch(x.Type == TensorType.BFloat16 ? "column_abs_max_bf16" : "column_abs_max", (uint)columnBlocks, (uint)chunks, RowThreads, 0, arguments);
     }
 
     public void AccumulateGram(DeviceTensor x, DeviceTensor gram)
     {
-        RequireType(x, TensorType.Float32, nameof(AccumulateGram) + " x");
+        RequireFloatInput(x, nameof(AccumulateGram));
         RequireType(gram, TensorType.Float64, nameof(AccumulateGram) + " gram");
         RequireShape(gram, x.Columns, x.Columns, nameof(AccumulateGram) + " gram");
         ulong input = Own(x, nameof(AccumulateGram)).Pointer, target = Own(gram, nameof(AccumulateGram)).Pointer;
@@ -60,41 +67,94 @@ public sealed unsafe partial class CudaDevice
             return;
         }
 
+        bool bf16 = x.Type == TensorType.BFloat16;
         string? refusal = CublasLtUnavailable is { } missing ? $"cuBLASLt unavailable: {missing}"
             : ForceOwnGramKernel ? "forced by a test"
             : null;
-        if (refusal is null && TryGramOnCublasLt(input, target, tokens, n, out refusal))
+        if (refusal is null && (bf16 ? TryBf16GramOnCublasLt(input, target, tokens, n, out refusal) : TryGramOnCublasLt(input, target, tokens, n, out refusal)))
         {
             return;
         }
 
+        // The own kernel sums a bf16 x in double, as a Float32 one: the contract allows float sums, it does not ask for them.
         LastGramPath = "own kernel: " + refusal;
         uint tiles = (uint)((n + 15) / 16);
         void** arguments = stackalloc void*[] { &input, &target, &tokens, &n };
-        Launch("gram_f64_tiled", tiles, tiles, 16, 16, 0, arguments);
+        Launch(bf16 ? "gram_f64_tiled_bf16" : "gram_f64_tiled", tiles, tiles, 16, 16, 0, arguments);
+    }
+
+    /// <summary>
+    /// A bf16 x's Gram on tensor cores: xᵀx with exact products and fp32 sums (as llm-compressor's <c>inp.float()</c>
+    /// Hessian) into the kept float32 partial, whose upper triangle one kernel then adds to the double gram.
+    /// </summary>
+    private bool TryBf16GramOnCublasLt(ulong input, ulong target, int tokens, int n, out string? refusal)
+    {
+        _gram ??= new CublasLtGram(this);
+        int panels = GramPanelCount(n, GramPanelAlignmentBf16);
+        if (!_gram.TryPlan(bf16: true, tokens, n, panels, out var plans, out refusal))
+        {
+            return false;
+        }
+
+        long elements = (long)n * n;
+        if (elements > _gramPartialElements)
+        {
+            // Stream-ordered: the old partial is freed after the work queued on it.
+            Free(_gramPartial);
+            _gramPartial = 0;
+            _gramPartialElements = 0;
+            _gramPartial = Alloc(elements * sizeof(float));
+            _gramPartialElements = elements;
+        }
+
+        _gram.Run(plans, tokens, n, input, _gramPartial);
+        ulong partial = _gramPartial;
+        void** arguments = stackalloc void*[] { &partial, &target, &n };
+        Launch("gram_add_upper_f32", (uint)((n + RowThreads - 1) / RowThreads), (uint)n, RowThreads, 0, arguments);
+        LastGramPath = $"cublasLt bf16, {panels} panel{(panels == 1 ? "" : "s")}";
+        return true;
+    }
+
+    /// <summary>
+    /// The panels the Gram GEMM is split into: <see cref="GramPanels"/>, or the measured choice, halved until each panel
+    /// is a multiple of <paramref name="alignment"/> columns.
+    /// </summary>
+    private int GramPanelCount(int n, int alignment)
+    {
+        // H200, T = 4096, fp64: n = 4096 in 2.27 ms as one GEMM, 1.48 ms in 4 panels, 1.41 ms in 8; n = 14336 in 26.6,
+        // 18.2, 15.9 ms. (bf16 takes the same choice, unmeasured.)
+        int panels = GramPanels > 0 ? GramPanels : n >= 2048 ? 8 : 1;
+        while (panels > 1 && n % (panels * alignment) != 0)
+        {
+            panels /= 2;
+        }
+
+        return panels;
+    }
+
+    private static void RequireFloatInput(DeviceTensor x, string call)
+    {
+        if (x.Type is not (TensorType.Float32 or TensorType.BFloat16))
+        {
+            throw new ArgumentException($"{call} x: expected Float32 or BFloat16, got {x}");
+        }
     }
 
     /// <summary>x to double in row chunks (into a stream-ordered scratch tensor), then cuBLASLt's fp64 GEMM with β = 1 per chunk.</summary>
     private bool TryGramOnCublasLt(ulong input, ulong target, int tokens, int n, out string? refusal)
     {
         _gram ??= new CublasLtGram(this);
-        // H200, T = 4096: n = 4096 in 2.27 ms as one GEMM, 1.48 ms in 4 panels, 1.41 ms in 8; n = 14336 in 26.6, 18.2, 15.9 ms.
-        int panels = GramPanels > 0 ? GramPanels : n >= 2048 ? 8 : 1;
-        while (panels > 1 && n % (panels * GramPanelAlignment) != 0)
-        {
-            panels /= 2;
-        }
-
+        int panels = GramPanelCount(n, GramPanelAlignment);
         int chunkRows = (int)Math.Clamp(GramScratchElements / n, 1, tokens);
         // Every plan this call needs exists before anything is queued, so a refusal leaves gram untouched.
         int lastRows = tokens % chunkRows;
-        if (!_gram.TryPlan(chunkRows, n, panels, out var plans, out refusal))
+        if (!_gram.TryPlan(bf16: false, chunkRows, n, panels, out var plans, out refusal))
         {
             return false;
         }
 
         CublasLtGram.Plan[]? lastPlans = null;
-        if (lastRows != 0 && !_gram.TryPlan(lastRows, n, panels, out lastPlans, out refusal))
+        if (lastRows != 0 && !_gram.TryPlan(bf16: false, lastRows, n, panels, out lastPlans, out refusal))
         {
             return false;
         }

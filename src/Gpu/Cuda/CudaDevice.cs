@@ -191,6 +191,7 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         Driver.cuStreamSynchronize(Stream);
         _cublasLt?.Dispose();
         _gram?.Dispose();
+        Free(_gramPartial);
         _gemm64?.Dispose();
         _solver?.Dispose();
         _disposed = true;

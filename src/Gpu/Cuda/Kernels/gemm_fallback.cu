@@ -1,5 +1,8 @@
 // GEMMs for when cuBLASLt is missing or refuses a shape: y[t, n] = sum_k x[t, k] * w[n, k] (weights [out, in]).
 // 16 x 16 output tiles, the inner dimension staged through shared memory. Correct first; cuBLASLt is the fast path.
+// A bf16 weight multiplies x rounded to bf16 (the caller's scratch copy): exact products, float sums.
+#include "bfloat16.cuh"
+
 #define TILE 16
 
 extern "C" __global__ void gemm_int8_nt(const signed char* x, const signed char* w, int* y, int tokens, int outputs, int inner)
@@ -22,7 +25,11 @@ extern "C" __global__ void gemm_int8_nt(const signed char* x, const signed char*
     if (t < tokens && n < outputs) y[(long long)t * outputs + n] = sum;
 }
 
-extern "C" __global__ void gemm_f32_nt(const float* x, const float* w, float* y, int tokens, int outputs, int inner)
+__device__ __forceinline__ float gemm_value(const float* p, long long i) { return p[i]; }
+__device__ __forceinline__ float gemm_value(const bf16_bits* p, long long i) { return bf16_to_float(p[i]); }
+
+template <typename T>
+__device__ __forceinline__ void gemm_float_nt(const T* x, const T* w, float* y, int tokens, int outputs, int inner)
 {
     __shared__ float xs[TILE][TILE + 1];
     __shared__ float ws[TILE][TILE + 1];
@@ -32,12 +39,22 @@ extern "C" __global__ void gemm_f32_nt(const float* x, const float* w, float* y,
     for (int k0 = 0; k0 < inner; k0 += TILE)
     {
         int k = k0 + threadIdx.x;
-        xs[threadIdx.y][threadIdx.x] = t < tokens && k < inner ? x[(long long)t * inner + k] : 0.0f;
-        ws[threadIdx.y][threadIdx.x] = wRow < outputs && k < inner ? w[(long long)wRow * inner + k] : 0.0f;
+        xs[threadIdx.y][threadIdx.x] = t < tokens && k < inner ? gemm_value(x, (long long)t * inner + k) : 0.0f;
+        ws[threadIdx.y][threadIdx.x] = wRow < outputs && k < inner ? gemm_value(w, (long long)wRow * inner + k) : 0.0f;
         __syncthreads();
         for (int kk = 0; kk < TILE; kk++) sum += xs[threadIdx.y][kk] * ws[threadIdx.x][kk];
         __syncthreads();
     }
 
     if (t < tokens && n < outputs) y[(long long)t * outputs + n] = sum;
+}
+
+extern "C" __global__ void gemm_f32_nt(const float* x, const float* w, float* y, int tokens, int outputs, int inner)
+{
+    gemm_float_nt(x, w, y, tokens, outputs, inner);
+}
+
+extern "C" __global__ void gemm_bf16_nt(const bf16_bits* x, const bf16_bits* w, float* y, int tokens, int outputs, int inner)
+{
+    gemm_float_nt(x, w, y, tokens, outputs, inner);
 }

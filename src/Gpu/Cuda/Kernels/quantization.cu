@@ -3,7 +3,8 @@
 // Products and quotients that the contract spells out are written with __dmul_rn/__dsub_rn/__ddiv_rn, so no
 // multiply-add is fused and results equal a host's plain IEEE double arithmetic bit for bit.
 
-// y = (float)x, round to nearest even (Float32 → Float64 is float_to_double in statistics.cu).
+// y = (float)x, round to nearest even (Float32 → Float64 is float_to_double in statistics.cu; bfloat16 conversions are
+// in bfloat16.cu).
 extern "C" __global__ void double_to_float(const double* x, float* y, long long count)
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)

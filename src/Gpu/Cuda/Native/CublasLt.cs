@@ -15,6 +15,7 @@ internal static unsafe partial class CublasLt
     public const int R64F = 1;
     public const int R8I = 3;
     public const int R32I = 10;
+    public const int R16BF = 14;
 
     // cublasLtMatmulDescAttributes_t
     public const int DescTransA = 3;
