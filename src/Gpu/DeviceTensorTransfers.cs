@@ -43,6 +43,22 @@ public static class DeviceTensorTransfers
     public static DeviceTensor UploadVector<T>(this IComputeDevice device, ReadOnlySpan<T> values) where T : unmanaged =>
         device.UploadNew(values, 1, values.Length);
 
+    /// <summary>A Float32 or BFloat16 tensor's elements as floats (bf16 widened exactly), row-major, on the host.</summary>
+    public static float[] ToFloats(this DeviceTensor tensor)
+    {
+        switch (tensor.Type)
+        {
+            case TensorType.Float32:
+                return tensor.ToArray<float>();
+            case TensorType.BFloat16:
+                var values = new float[tensor.Length];
+                BFloat16.Widen(tensor.ToArray<BFloat16>(), values);
+                return values;
+            default:
+                throw new ArgumentException($"{tensor} does not hold floats; expected Float32 or BFloat16", nameof(tensor));
+        }
+    }
+
     /// <summary>The tensor's elements, row-major, on the host.</summary>
     public static T[] ToArray<T>(this DeviceTensor tensor) where T : unmanaged
     {

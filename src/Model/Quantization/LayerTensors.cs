@@ -73,7 +73,7 @@ public static class LayerTensors
         }
     }
 
-    private static ExportedTensor Matrix(string name, DeviceTensor tensor) => new(name, [tensor.Rows, tensor.Columns], null, tensor.ToArray<float>());
+    private static ExportedTensor Matrix(string name, DeviceTensor tensor) => new(name, [tensor.Rows, tensor.Columns], null, tensor.ToFloats());
 
     private static ExportedTensor Vector(string name, DeviceTensor tensor) => new(name, [tensor.Columns], null, tensor.ToArray<float>());
 }

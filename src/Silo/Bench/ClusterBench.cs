@@ -28,7 +28,7 @@ internal static class ClusterBench
         var cluster = host.Services.GetRequiredService<IClusterClient>();
         var client = new OrleansQuantClient(cluster);
         progress.Show($"cluster: loading {settings.Model}");
-        await client.LoadAsync(ModelName, settings.Model, progress: new ConsoleProgress<JobEvent>(e => progress.Show($"cluster: loading {settings.Model}, {e.Done}/{e.Total} layers")),
+        await client.LoadAsync(ModelName, settings.Model, dtype: settings.DType, progress: new ConsoleProgress<JobEvent>(e => progress.Show($"cluster: loading {settings.Model}, {e.Done}/{e.Total} layers")),
             cancellation: cancellation).WaitAsync(cancellation);
 
         string? saved = null;
@@ -56,7 +56,7 @@ internal static class ClusterBench
             var status = await client.StatusAsync(ModelName);
             var slot = host.Services.GetRequiredService<DeviceRegistry>().Head;
             progress.Show("single process: loading the same weights");
-            var local = await slot.Worker.Run(() => CausalLanguageModel.Load(directory, slot.Device));
+            var local = await slot.Worker.Run(() => CausalLanguageModel.Load(directory, slot.Device, precision: WeightPrecisions.Parse(settings.DType)));
             try
             {
                 var runs = await Serve(cluster, local, slot, settings, progress, cancellation);

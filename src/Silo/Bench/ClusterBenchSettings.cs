@@ -13,7 +13,8 @@ internal sealed record ClusterBenchSettings(
     int CalibrationTokens,
     IReadOnlyList<int> Concurrency,
     int PromptTokens,
-    int MaxTokens)
+    int MaxTokens,
+    string DType = "auto")
 {
     public static readonly string[] Methods = ["gptq", "rtn", "none"];
 

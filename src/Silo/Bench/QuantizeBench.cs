@@ -22,7 +22,8 @@ internal sealed record QuantizeBenchOptions(
     ClusterQuantizationMode Mode,
     string? SaveDirectory,
     int SiloPort,
-    int GatewayPort);
+    int GatewayPort,
+    string DType = "auto");
 
 /// <summary>The <c>quantize</c> section of the bench JSON: the run's settings, each stage's time, and memory.</summary>
 internal sealed class QuantizeBenchResult
@@ -96,7 +97,7 @@ internal static class QuantizeBench
             var clock = Stopwatch.StartNew();
 
             var loading = StatusLine.ForStandardError();
-            await client.LoadAsync(Name, model, progress: new ConsoleProgress<JobEvent>(e =>
+            await client.LoadAsync(Name, model, dtype: options.DType, progress: new ConsoleProgress<JobEvent>(e =>
             {
                 if (e is { Stage: "load", Done: > 0 })
                 {

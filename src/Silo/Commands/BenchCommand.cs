@@ -65,6 +65,7 @@ internal static class BenchCommand
         var siloPort = new Option<int>("--silo-port") { Description = "quantize, cluster: the local silo's port", DefaultValueFactory = _ => 11241 };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "quantize, cluster: the local silo's gateway port", DefaultValueFactory = _ => 30141 };
         var gptqIterations = new Option<int>("--gptq-iterations") { Description = "Timed GPTQ runs per linear", DefaultValueFactory = _ => 1 };
+        var dtype = DTypeOption.Create();
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
         var command = new Command("bench",
             "Time the device's kernels, one decoder layer and GPTQ at a model's shapes (compare with bench_torch.py), a whole model's " +
@@ -72,7 +73,7 @@ internal static class BenchCommand
             "(141 GB), layer-parallel: about 109 GB at peak — 32 GB float32 weights, 66 GB of float64 XᵀX statistics (2 GB a layer), 7 GB of " +
             "int8 built beside them, 4 GB for one build")
         {
-            devices, shapes, iterations, warmup, tokens, batch, context, parts, gptqIterations, output, model, samples, maxTokens, mode, save,
+            devices, shapes, iterations, warmup, tokens, batch, context, parts, gptqIterations, output, dtype, model, samples, maxTokens, mode, save,
             quantize, concurrency, promptTokens, newTokens, siloPort, gatewayPort,
         };
         command.SetAction(async (parse, cancellation) =>
@@ -94,7 +95,7 @@ internal static class BenchCommand
 
             var quantizeRun = selected.Contains("quantize")
                 ? new QuantizeBenchOptions(parse.GetValue(model) ?? "synthetic:llama3-8b", Setting(parse.GetValue(devices)!), parse.GetValue(samples) ?? 512,
-                    parse.GetValue(maxTokens) ?? 2048, Mode(parse.GetValue(mode)!), parse.GetValue(save), parse.GetValue(siloPort), parse.GetValue(gatewayPort))
+                    parse.GetValue(maxTokens) ?? 2048, Mode(parse.GetValue(mode)!), parse.GetValue(save), parse.GetValue(siloPort), parse.GetValue(gatewayPort), parse.GetValue(dtype)!)
                 : null;
             if (quantizeRun is not null)
             {
@@ -104,7 +105,7 @@ internal static class BenchCommand
 
             var serving = selected.Contains("cluster")
                 ? new ClusterBenchSettings(parse.GetValue(model) ?? "demo", parse.GetValue(quantize)!.ToLowerInvariant(), parse.GetValue(samples) ?? 8,
-                    parse.GetValue(maxTokens) ?? 64, Counts(parse.GetValue(concurrency), "--concurrency")!, parse.GetValue(promptTokens), parse.GetValue(newTokens))
+                    parse.GetValue(maxTokens) ?? 64, Counts(parse.GetValue(concurrency), "--concurrency")!, parse.GetValue(promptTokens), parse.GetValue(newTokens), parse.GetValue(dtype)!)
                 : null;
             serving?.Validate();
 

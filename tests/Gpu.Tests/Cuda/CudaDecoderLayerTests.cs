@@ -17,12 +17,17 @@ public sealed class CudaDecoderLayerTests(CudaFixture devices) : IClassFixture<C
         DemoModelWriter.EnsureCached(DemoModels.Tiny, Path.Combine(Path.GetTempPath(), "orleansquant-gpu-tests-" + Environment.ProcessId)));
 
     [GpuTheory]
-    [InlineData(false, 1e-4)]
+    // Float32 weights and the fp32 attention kernels: float rounding.
+    [InlineData("fp32", 1e-4)]
+    // BFloat16 weights on both devices (the GPU default) and tensor-core prefill attention (bf16 operands): bf16 tolerance.
+    [InlineData("bf16", 3e-2)]
     // W8A8: an activation a rounding step away from a code boundary may land on the other code on one device, so
     // the layer agrees to the size of one int8 step, not to float rounding.
-    [InlineData(true, 2e-2)]
-    public void ALayerForwardMatchesTheCpu(bool w8a8, double tolerance)
+    [InlineData("w8a8", 2e-2)]
+    public void ALayerForwardMatchesTheCpu(string weightsAs, double tolerance)
     {
+        bool w8a8 = weightsAs == "w8a8";
+        var precision = weightsAs == "bf16" ? WeightPrecision.BFloat16 : WeightPrecision.Float32;
         var config = DemoModels.Tiny.Config;
         var random = Compare.Fresh(out int seed);
         int hidden = config.HiddenSize;
@@ -34,7 +39,7 @@ public sealed class CudaDecoderLayerTests(CudaFixture devices) : IClassFixture<C
         (float[] Prefill, float[] Decode) Run(IComputeDevice device)
         {
             using var checkpoint = CheckpointReader.Open(s_checkpoint.Value);
-            var weights = w8a8 ? QuantizedWeights(checkpoint, device, config) : DecoderLayerWeights.Load(new WeightLoader(checkpoint, device), config, 1);
+            var weights = w8a8 ? QuantizedWeights(checkpoint, device, config) : DecoderLayerWeights.Load(new WeightLoader(checkpoint, device, precision), config, 1);
             using var layer = new DecoderLayer(1, config, weights, device);
             using var first = device.UploadNew<float>(prefillInput, prefill.TokenCount, hidden);
             layer.Forward(first, prefill);
@@ -44,9 +49,17 @@ public sealed class CudaDecoderLayerTests(CudaFixture devices) : IClassFixture<C
         }
 
         var expected = Run(devices.Cpu);
-        var actual = Run(devices.Gpu);
-        Compare.Close(expected.Prefill, actual.Prefill, tolerance, $"layer prefill, {(w8a8 ? "W8A8" : "fp32")} (seed {seed})");
-        Compare.Close(expected.Decode, actual.Decode, tolerance, $"layer decode, {(w8a8 ? "W8A8" : "fp32")} (seed {seed})");
+        devices.Gpu.TensorCorePrefill = weightsAs != "fp32";
+        try
+        {
+            var actual = Run(devices.Gpu);
+            Compare.Close(expected.Prefill, actual.Prefill, tolerance, $"layer prefill, {weightsAs} (seed {seed}) via {devices.Gpu.LastAttentionPath}");
+            Compare.Close(expected.Decode, actual.Decode, tolerance, $"layer decode, {weightsAs} (seed {seed})");
+        }
+        finally
+        {
+            devices.Gpu.TensorCorePrefill = true;
+        }
     }
 
     private static DecoderLayerWeights QuantizedWeights(CheckpointReader checkpoint, IComputeDevice device, ModelConfig config)

@@ -69,7 +69,18 @@ public sealed class CudaPagedAttentionTests(CudaFixture devices, ITestOutputHelp
         using var result = gpu.Allocate(TensorType.Float32, tokens, shape.QueryWidth);
         using var batch = layout.Upload(gpu, specs);
         gpu.WriteKvCache(newKeys, newValues, slotTensor, keys, values);
-        gpu.PagedAttention(query, keys, values, batch, shape, result);
+
+        // These are the fp32 kernels' tests (CudaTensorCorePrefillTests has the tensor-core prefill's, at bf16 tolerance).
+        gpu.TensorCorePrefill = false;
+        try
+        {
+            gpu.PagedAttention(query, keys, values, batch, shape, result);
+        }
+        finally
+        {
+            gpu.TensorCorePrefill = true;
+        }
+
         Compare.Close(expected, result.ToArray<float>(), Tolerance, $"PagedAttention {sequences} {shape} via {gpu.LastAttentionPath} (seed {seed})");
         output.WriteLine($"{sequences} {shape}: {gpu.LastAttentionPath}");
     }

@@ -40,7 +40,9 @@ public sealed class CudaTensorCorePrefillTests(CudaFixture devices, ITestOutputH
     {
         string path = Run(sequences, new AttentionShape(heads, kvHeads, headDim, window), tensorCores: true, TensorCoreTolerance);
         Assert.Contains($"paged_prefill_mma_d{headDim}_g{heads / kvHeads}[", path);
-        bool decodes = sequences.Split(',').Any(p => p.StartsWith("1:", StringComparison.Ordinal));
+        // With several sequences the decode kernel is launched after the prefill one and takes the one-row sequences
+        // (if any: the device does not look at the lengths on the host); one sequence needs no decode pass.
+        bool decodes = sequences.Split(',').Length > 1;
         Assert.Equal(decodes, path.Contains("paged_decode_d", StringComparison.Ordinal));
     }
 
