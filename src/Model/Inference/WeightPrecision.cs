@@ -20,11 +20,14 @@ public static class WeightPrecisions
     public const string Names = "auto, float32 (fp32) or bfloat16 (bf16)";
 
     /// <summary>The tensor type this precision stores full-precision weights as on <paramref name="device"/>.</summary>
-    public static TensorType StorageOn(this WeightPrecision precision, IComputeDevice device) => precision switch
+    public static TensorType StorageOn(this WeightPrecision precision, IComputeDevice device) => precision.StorageOn(device.Info.Kind);
+
+    /// <summary>The tensor type this precision stores full-precision weights as on a device of <paramref name="kind"/>.</summary>
+    public static TensorType StorageOn(this WeightPrecision precision, DeviceKind kind) => precision switch
     {
         WeightPrecision.Float32 => TensorType.Float32,
         WeightPrecision.BFloat16 => TensorType.BFloat16,
-        _ => device.Info.Kind == DeviceKind.Cpu ? TensorType.Float32 : TensorType.BFloat16,
+        _ => kind == DeviceKind.Cpu ? TensorType.Float32 : TensorType.BFloat16,
     };
 
     /// <summary><c>auto</c>, <c>float32</c>/<c>fp32</c>/<c>float</c> or <c>bfloat16</c>/<c>bf16</c>, any case; null or empty is auto.</summary>

@@ -5,10 +5,12 @@ using Microsoft.Extensions.Hosting;
 using OrleansQuant.Client;
 using OrleansQuant.Contracts;
 using OrleansQuant.Gpu;
+using OrleansQuant.Gpu.Cuda;
 using OrleansQuant.Grains.Devices;
 using OrleansQuant.Model;
 using OrleansQuant.Model.Calibration;
 using OrleansQuant.Model.Demo;
+using OrleansQuant.Model.Inference;
 using OrleansQuant.Silo.Logging;
 
 namespace OrleansQuant.Silo.Bench;
@@ -72,11 +74,13 @@ internal static class QuantizeBench
         var config = ConfigOf(model);
         // The load below asks for the default KV budget, which sizes the self-calibration waves.
         int wave = SelfCalibration.Wave(config, options.MaxTokens, new LoadModelRequest(model).KvCacheBudgetBytes);
-        var estimate = QuantizeMemoryEstimate.Of(config, options.Samples, options.MaxTokens, wave);
+        bool onGpu = !options.Devices.StartsWith("cpu", StringComparison.OrdinalIgnoreCase) && CudaAvailability.IsAvailable;
+        var weightType = WeightPrecisions.Parse(options.DType).StorageOn(onGpu ? DeviceKind.Cuda : DeviceKind.Cpu);
+        var estimate = QuantizeMemoryEstimate.Of(config, options.Samples, options.MaxTokens, wave, weightType.ElementSize());
         string mode = options.Mode == ClusterQuantizationMode.Sequential ? "sequential" : "layer-parallel";
         output.WriteLine($"== quantize {model} end to end on {options.Devices}: {config.NumHiddenLayers} layers, self-calibration " +
             $"{options.Samples} × {options.MaxTokens} tokens, {mode}");
-        output.WriteLine($"   estimated device memory at peak {Gb(estimate.DevicePeakBytes)}: weights {Gb(estimate.WeightBytes)} (float32) + " +
+        output.WriteLine($"   estimated device memory at peak {Gb(estimate.DevicePeakBytes)}: weights {Gb(estimate.WeightBytes)} ({(weightType == TensorType.BFloat16 ? "bf16" : "float32")}) + " +
             $"statistics {Gb(estimate.StatisticsBytes)} (XᵀX in float64) + int8 built {Gb(estimate.PendingBytes)} + one build {Gb(estimate.BuildWorkspaceBytes)}; " +
             $"sampling KV {Gb(estimate.SamplingKvBytes)} before any statistics exist");
 

@@ -5,8 +5,8 @@ namespace OrleansQuant.Silo.Bench;
 
 /// <summary>
 /// What an end-to-end quantization of a model holds on its devices at once (all of them together; placement splits it
-/// by layers), from the config alone, so a run can be sized before it starts. Float32 weights (what devices store
-/// today), Float64 XᵀX per distinct linear input (q/k/v share one, gate/up share one) that every layer keeps from its
+/// by layers), from the config alone, so a run can be sized before it starts. Full-precision weights as the run stores
+/// them (bf16 on a GPU, float32 on CPU devices), Float64 XᵀX per distinct linear input (q/k/v share one, gate/up share one) that every layer keeps from its
 /// calibration until the next one, int8 weights built beside the serving ones until the commit, one build's Float64
 /// workspace at a time per device, and the KV caches of one self-calibration wave. Layer-parallel and sequential
 /// modes hold the same device memory in the cluster (statistics outlive each build); sequential also keeps every
@@ -27,7 +27,8 @@ internal sealed record QuantizeMemoryEstimate(
     [JsonPropertyName("device_peak_bytes")]
     public long DevicePeakBytes => Math.Max(WeightBytes + SamplingKvBytes, WeightBytes + StatisticsBytes + PendingBytes + BuildWorkspaceBytes);
 
-    public static QuantizeMemoryEstimate Of(ModelConfig c, int samples, int maxTokens, int wave)
+    /// <param name="weightElementBytes">2 for bf16 weights, 4 for float32.</param>
+    public static QuantizeMemoryEstimate Of(ModelConfig c, int samples, int maxTokens, int wave, int weightElementBytes)
     {
         long hidden = c.HiddenSize, query = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
         long intermediate = c.IntermediateSize, layers = c.NumHiddenLayers;
@@ -46,7 +47,7 @@ internal sealed record QuantizeMemoryEstimate(
 
         long kvPerToken = 2 * kv * sizeof(float) * layers;
         return new QuantizeMemoryEstimate(
-            WeightBytes: (layerParameters * layers + headParameters) * sizeof(float),
+            WeightBytes: (layerParameters * layers + headParameters) * weightElementBytes,
             StatisticsBytes: statistics * layers,
 
             // Built layers: int8 weights, a Float32 scale per output channel, and the two smoothed norm gains.

@@ -41,7 +41,8 @@ public sealed class BFloat16WeightsTests
     [Fact]
     public void A_bf16_checkpoint_loads_its_bytes_unchanged_and_norms_stay_float32()
     {
-        string directory = TestModels.Directory(DemoModels.Tiny);
+        // The demo model is stored as BF16, as Llama checkpoints are.
+        string directory = TestModels.Directory(DemoModels.Default);
         using var device = new CpuDevice();
         using var checkpoint = ModelCheckpoint.Open(directory, WeightPrecision.BFloat16);
         using var layer = checkpoint.LoadLayer(1, device);
@@ -83,10 +84,12 @@ public sealed class BFloat16WeightsTests
         float[] expected = fp32.Forward(prompt, ForwardBatch.Single(1, prompt.Length), allPositions: true);
         float[] actual = bf16.Forward(prompt, ForwardBatch.Single(1, prompt.Length), allPositions: true);
 
-        // bf16 keeps 8 bits of mantissa: relative error ~2⁻⁹ per weight, averaging out over each dot product.
+        // bf16 keeps 8 bits of mantissa (relative error up to 2⁻⁹ per weight and per linear input), which mostly
+        // averages out over each dot product; through 4 layers with 20–100× outlier channels a few logits move more.
         double scale = Math.Sqrt(expected.Average(v => (double)v * v));
+        double mean = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Average();
         double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
-        Assert.True(worst < 0.05 * scale, $"worst logit error {worst:E3} against an RMS of {scale:E3}");
+        Assert.True(mean < 0.02 * scale && worst < 0.15 * scale, $"logit error mean {mean:E3}, worst {worst:E3}, against an RMS of {scale:E3}");
         Assert.True(worst > 0, "bf16 weights should change the logits a little");
         int vocab = fp32.Config.VocabSize, agree = 0;
         for (int t = 0; t < prompt.Length; t++)
