@@ -31,6 +31,15 @@ public interface IComputeDevice : IDisposable
 
     void Download<T>(DeviceTensor source, Span<T> destination) where T : unmanaged;
 
+    /// <summary>
+    /// A copy of <paramref name="tensor"/> in this device's host memory (page-locked on a GPU), made in stream order:
+    /// the tensor may be disposed right after. For what the device keeps but rarely reads (see <see cref="HostTensor"/>).
+    /// </summary>
+    HostTensor CopyToHost(DeviceTensor tensor);
+
+    /// <summary>A new device tensor holding the elements of a host copy this device made.</summary>
+    DeviceTensor CopyToDevice(HostTensor copy);
+
     /// <summary>Copies <paramref name="rows"/> whole rows between tensors of the same width and type.</summary>
     void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows);
 

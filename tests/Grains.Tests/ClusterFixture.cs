@@ -34,7 +34,13 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder silo)
         {
-            silo.AddOrleansQuant(options => options.Devices = "cpu:2");
+            silo.AddOrleansQuant(options =>
+            {
+                options.Devices = "cpu:2";
+
+                // Parked in host memory after each commit, so every re-quantization test here builds from a restored copy.
+                options.FullPrecisionCopy = "host";
+            });
             silo.Services.AddSingleton<IQuantizationFaultInjector, TestFaultInjector>();
         }
     }

@@ -60,6 +60,19 @@ public sealed partial class CpuDevice : IComputeDevice
         data.CopyTo(destination);
     }
 
+    public HostTensor CopyToHost(DeviceTensor tensor) =>
+        new CpuHostTensor(this, tensor.Type, tensor.Rows, tensor.Columns, Own(tensor).CloneData());
+
+    public DeviceTensor CopyToDevice(HostTensor copy)
+    {
+        if (copy is not CpuHostTensor host || !ReferenceEquals(copy.Device, this))
+        {
+            throw new ArgumentException($"{nameof(CopyToDevice)}: {copy} was not made by {Info}");
+        }
+
+        return new CpuTensor(this, copy.Type, copy.Rows, copy.Columns, (System.Array)host.Elements.Clone());
+    }
+
     public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows)
     {
         if (source.Columns != destination.Columns || source.Type != destination.Type)

@@ -46,5 +46,19 @@ public sealed class CpuTensor : DeviceTensor
         return _data as T[] ?? throw new InvalidOperationException($"tensor {this} read as {typeof(T).Name}");
     }
 
+    /// <summary>A fresh copy of the elements (for <see cref="CpuDevice.CopyToHost"/>).</summary>
+    internal System.Array CloneData()
+    {
+        ObjectDisposedException.ThrowIf(_data is null, this);
+        return (System.Array)_data.Clone();
+    }
+
+    /// <summary>A tensor over <paramref name="data"/> (a copy the caller gives up), for <see cref="CpuDevice.CopyToDevice"/>.</summary>
+    internal CpuTensor(CpuDevice device, TensorType type, int rows, int columns, System.Array data)
+        : base(device, type, rows, columns)
+    {
+        _data = data;
+    }
+
     protected override void Release() => _data = null;
 }

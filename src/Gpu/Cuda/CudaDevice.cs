@@ -152,6 +152,50 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         }
     }
 
+    public HostTensor CopyToHost(DeviceTensor tensor)
+    {
+        var data = Own(tensor, nameof(CopyToHost));
+        MakeCurrent();
+        void* host = null;
+        if (data.ByteLength > 0)
+        {
+            Driver.Check(Driver.cuMemHostAlloc(&host, (nuint)data.ByteLength, 0), nameof(Driver.cuMemHostAlloc));
+            Driver.Check(Driver.cuMemcpyDtoHAsync(host, data.Pointer, (nuint)data.ByteLength, Stream), nameof(Driver.cuMemcpyDtoHAsync) + " in " + nameof(CopyToHost));
+        }
+
+        return new CudaHostTensor(this, tensor.Type, tensor.Rows, tensor.Columns, host);
+    }
+
+    public DeviceTensor CopyToDevice(HostTensor copy)
+    {
+        if (copy is not CudaHostTensor host || !ReferenceEquals(copy.Device, this) || copy.IsDisposed)
+        {
+            throw new ArgumentException($"{nameof(CopyToDevice)}: {copy} was not made by {Info}, or was disposed");
+        }
+
+        var tensor = new CudaTensor(this, copy.Type, copy.Rows, copy.Columns, Alloc(copy.ByteLength));
+        if (copy.ByteLength > 0)
+        {
+            MakeCurrent();
+            Driver.Check(Driver.cuMemcpyHtoDAsync(tensor.Pointer, host.Pointer, (nuint)copy.ByteLength, Stream), nameof(Driver.cuMemcpyHtoDAsync) + " in " + nameof(CopyToDevice));
+        }
+
+        return tensor;
+    }
+
+    /// <summary>Gives page-locked host memory back once every copy queued on the stream (which may read or fill it) has run.</summary>
+    internal void FreeHost(void* pointer)
+    {
+        if (pointer is null)
+        {
+            return;
+        }
+
+        MakeCurrent();
+        Driver.Check(Driver.cuStreamSynchronize(Stream), nameof(Driver.cuStreamSynchronize) + " before " + nameof(Driver.cuMemFreeHost));
+        Driver.Check(Driver.cuMemFreeHost(pointer), nameof(Driver.cuMemFreeHost));
+    }
+
     public void CopyRows(DeviceTensor source, int sourceRow, DeviceTensor destination, int destinationRow, int rows)
     {
         var from = Own(source, nameof(CopyRows));

@@ -1,3 +1,5 @@
+using OrleansQuant.Model.Quantization;
+
 namespace OrleansQuant.Grains.Hosting;
 
 /// <summary>A silo's OrleansQuant settings (configuration section "OrleansQuant").</summary>
@@ -12,4 +14,19 @@ public sealed class OrleansQuantOptions
     /// every core. Checked at silo start by <see cref="OrleansQuantOptionsValidator"/>.
     /// </summary>
     public string Devices { get; set; } = "auto";
+
+    /// <summary>
+    /// Where a layer keeps its full-precision weights for re-quantization once int8 ones serve: "auto" (on its device
+    /// while a quarter of the device's memory stays free, else in page-locked host memory), "device" or "host".
+    /// </summary>
+    public string FullPrecisionCopy { get; set; } = "auto";
+
+    /// <summary><see cref="FullPrecisionCopy"/> as a placement; throws naming the accepted values.</summary>
+    public static FullPrecisionPlacement ParsePlacement(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "auto" => FullPrecisionPlacement.Auto,
+        "device" => FullPrecisionPlacement.Device,
+        "host" => FullPrecisionPlacement.Host,
+        _ => throw new ArgumentException($"{Section}:{nameof(FullPrecisionCopy)} is '{value}'; expected auto, device or host"),
+    };
 }

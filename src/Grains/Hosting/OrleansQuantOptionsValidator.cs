@@ -13,8 +13,19 @@ public sealed class OrleansQuantOptionsValidator(IEnumerable<IComputeDeviceProvi
     public ValidateOptionsResult Validate(string? name, OrleansQuantOptions options)
     {
         var kinds = providers.Select(p => p.Kind).ToArray();
-        return DeviceSpec.TryParse(options.Devices, out var spec) && (spec.Kind is null || kinds.Contains(spec.Kind.Value))
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(DeviceSpec.Expected(options.Devices, kinds));
+        if (!DeviceSpec.TryParse(options.Devices, out var spec) || (spec.Kind is not null && !kinds.Contains(spec.Kind.Value)))
+        {
+            return ValidateOptionsResult.Fail(DeviceSpec.Expected(options.Devices, kinds));
+        }
+
+        try
+        {
+            OrleansQuantOptions.ParsePlacement(options.FullPrecisionCopy);
+            return ValidateOptionsResult.Success;
+        }
+        catch (ArgumentException error)
+        {
+            return ValidateOptionsResult.Fail(error.Message);
+        }
     }
 }

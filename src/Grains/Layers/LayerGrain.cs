@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansQuant.Contracts;
 using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
+using OrleansQuant.Grains.Hosting;
 using OrleansQuant.Grains.Placement;
 using OrleansQuant.Model;
 using OrleansQuant.Model.Checkpoints;
@@ -28,14 +30,18 @@ public sealed class LayerGrain(
     CpuComputeBudget budget,
     ILocalSiloDetails silo,
     IServiceProvider services,
+    IOptions<OrleansQuantOptions> options,
     ILogger<LayerGrain> logger) : Grain, ILayerGrain, ILayerControlGrain
 {
+    private FullPrecisionPlacement Placement => OrleansQuantOptions.ParsePlacement(options.Value.FullPrecisionCopy);
+
     private LoadedLayer? _loaded;
     private LayerJob? _job;
 
-    // The layer's first full-precision weights, kept on its device as the source of every build once a build has used
-    // them: a re-quantization after a commit starts from them, not from the int8 weights in service. Freed on unload.
-    private DecoderLayerWeights? _fullPrecision;
+    // The layer's first full-precision weights, the source of every build once a build has used them: a re-quantization
+    // after a commit starts from them, not from the int8 weights in service. On the device or parked in host memory, as
+    // the silo's FullPrecisionCopy setting says. Freed on unload.
+    private FullPrecisionCopy? _fullPrecision;
     private LayerCalibration? _calibration;
     private (DecoderLayerWeights Weights, string Recipe)? _pending;
     private LayerState _state;
@@ -194,13 +200,14 @@ public sealed class LayerGrain(
         {
             try
             {
-                var original = _fullPrecision ??= LayerQuantizer.RequireFullPrecision(layer.Weights);
-                var (weights, report) = await DeviceBuildQueue.Run(slot, budget, () => LayerQuantizer.Quantize(layer.Index, original, calibration, recipe, slot.Device, module =>
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                    injector?.BeforeLinear(model, layer.Index, module, recipeYaml, cancellation);
-                    job.Advance();
-                }), cancellation);
+                var source = _fullPrecision ??= FullPrecisionCopy.Of(layer.Weights);
+                var (weights, report) = await DeviceBuildQueue.Run(slot, budget, () => source.Use(slot.Device, original =>
+                    LayerQuantizer.Quantize(layer.Index, original, calibration, recipe, slot.Device, module =>
+                    {
+                        cancellation.ThrowIfCancellationRequested();
+                        injector?.BeforeLinear(model, layer.Index, module, recipeYaml, cancellation);
+                        job.Advance();
+                    })), cancellation);
                 if (cancellation.IsCancellationRequested)
                 {
                     await slot.Worker.Run(weights.Dispose);
@@ -249,7 +256,12 @@ public sealed class LayerGrain(
         {
             // The full-precision weights leave service but stay as the source of the next build.
             var old = layer.SwapWeights(weights);
-            if (!ReferenceEquals(old, _fullPrecision))
+            if (_fullPrecision is { } copy && copy.Holds(old))
+            {
+                bool parked = copy.LeftService(slot.Device, Placement);
+                logger.LogInformation("Layer {Layer} keeps its full-precision weights {Where} for re-quantization", layer.Index, parked ? "in host memory" : "on its device");
+            }
+            else
             {
                 old.Dispose();
             }
@@ -359,6 +371,7 @@ public sealed class LayerGrain(
 
                 // Out of service (a commit swapped them out) they are only ours; in service the layer freed them above.
                 _fullPrecision?.Dispose();
+                _fullPrecision = null;
                 _calibration?.Dispose();
             });
         }

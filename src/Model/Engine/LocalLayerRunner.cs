@@ -7,13 +7,14 @@ namespace OrleansQuant.Model.Engine;
 /// <summary>
 /// One decoder layer of a local model as the quantization engine drives it: its statistics while calibration passes,
 /// and the weights a build made beside the serving ones until they are committed or discarded. Both hold device memory,
-/// freed when the runner is disposed. The layer's first full-precision weights stay on the device as the source of every
-/// build: a re-quantization after a commit starts from them, not from the int8 weights in service.
+/// freed when the runner is disposed. The layer's first full-precision weights are kept as the source of every build
+/// (<see cref="FullPrecisionCopy"/>, on the device or parked in host memory as <paramref name="placement"/> says): a
+/// re-quantization after a commit starts from them, not from the int8 weights in service.
 /// </summary>
-public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDisposable
+public sealed class LocalLayerRunner(DecoderLayer layer, FullPrecisionPlacement placement = FullPrecisionPlacement.Auto) : ILayerRunner, IDisposable
 {
     private DecoderLayerWeights? _pending;
-    private DecoderLayerWeights? _fullPrecision;
+    private FullPrecisionCopy? _fullPrecision;
 
     public int Index => Layer.Index;
 
@@ -45,13 +46,14 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDispos
         var calibration = Calibration ?? throw new InvalidOperationException($"layer {Index} has no calibration statistics; run a calibration pass first");
         return Task.Run(() =>
         {
-            DecoderLayerWeights original;
+            FullPrecisionCopy source;
             lock (this)
             {
-                original = _fullPrecision ??= LayerQuantizer.RequireFullPrecision(Layer.Weights);
+                source = _fullPrecision ??= FullPrecisionCopy.Of(Layer.Weights);
             }
 
-            var (weights, report) = LayerQuantizer.Quantize(Index, original, calibration, recipe, Layer.Device, _ => cancellation.ThrowIfCancellationRequested());
+            var (weights, report) = source.Use(Layer.Device, original =>
+                LayerQuantizer.Quantize(Index, original, calibration, recipe, Layer.Device, _ => cancellation.ThrowIfCancellationRequested()));
             lock (this)
             {
                 _pending?.Dispose();
@@ -71,7 +73,11 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDispos
 
             // The full-precision weights leave service but stay as the source of the next build.
             var old = Layer.SwapWeights(built);
-            if (!ReferenceEquals(old, _fullPrecision))
+            if (_fullPrecision is { } copy && copy.Holds(old))
+            {
+                copy.LeftService(Layer.Device, placement);
+            }
+            else
             {
                 old.Dispose();
             }
@@ -100,12 +106,8 @@ public sealed class LocalLayerRunner(DecoderLayer layer) : ILayerRunner, IDispos
             _pending?.Dispose();
             _pending = null;
 
-            // Still in service, they belong to the layer, which frees them when it is disposed.
-            if (_fullPrecision is { } fullPrecision && !ReferenceEquals(fullPrecision, Layer.Weights))
-            {
-                fullPrecision.Dispose();
-            }
-
+            // Still in service, they belong to the layer, which frees them when it is disposed (the copy knows).
+            _fullPrecision?.Dispose();
             _fullPrecision = null;
         }
     }

@@ -31,6 +31,15 @@ public sealed class DeviceRegistryTests
         Assert.Contains("expected 'cpu' or 'cpu:N' (N devices, 1 ≤ N ≤ 64) or 'auto'", error.Message);
     }
 
+    [Fact]
+    public void AnUnknownFullPrecisionPlacementStopsTheSiloNamingTheAcceptedOnes()
+    {
+        using var host = Build(options => options.FullPrecisionCopy = "disk");
+        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<OrleansQuantOptions>>().Value);
+        Assert.Contains("FullPrecisionCopy is 'disk'", error.Message);
+        Assert.Contains("auto, device or host", error.Message);
+    }
+
     [Theory]
     [InlineData("cuda:1,1")]
     [InlineData("cuda:-1")]

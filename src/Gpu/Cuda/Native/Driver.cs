@@ -96,6 +96,13 @@ internal static unsafe partial class Driver
     [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuMemcpyDtoHAsync_v2")]
     public static partial int cuMemcpyDtoHAsync(void* destination, ulong source, nuint bytes, nint stream);
 
+    /// <summary>Page-locked host memory (flags 0: portable to this context only), which async copies read at full bandwidth.</summary>
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuMemHostAlloc(void** pointer, nuint bytes, uint flags);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuMemFreeHost(void* pointer);
+
     [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuMemcpyDtoDAsync_v2")]
     public static partial int cuMemcpyDtoDAsync(ulong destination, ulong source, nuint bytes, nint stream);
 
