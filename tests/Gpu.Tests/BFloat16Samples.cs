@@ -5,8 +5,19 @@ namespace OrleansQuant.Gpu.Tests;
 /// values on either side of a tie, near bf16's largest finite value, subnormals), and the host casts they must equal:
 /// shared by the CPU and CUDA device tests.
 /// </summary>
-internal static class BFloat16Samples
+public static class BFloat16Samples
 {
+    /// <summary>The six conversions <see cref="IComputeDevice.Convert"/> makes among Float32, Float64 and BFloat16.</summary>
+    public static TheoryData<TensorType, TensorType> ConversionPairs => new()
+    {
+        { TensorType.Float32, TensorType.Float64 },
+        { TensorType.Float64, TensorType.Float32 },
+        { TensorType.Float32, TensorType.BFloat16 },
+        { TensorType.BFloat16, TensorType.Float32 },
+        { TensorType.BFloat16, TensorType.Float64 },
+        { TensorType.Float64, TensorType.BFloat16 },
+    };
+
     public static double[] Doubles(Random random, int count)
     {
         double[] special =

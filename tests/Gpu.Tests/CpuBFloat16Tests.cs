@@ -101,18 +101,8 @@ public sealed class CpuBFloat16Tests
         Assert.Equal(values[3..12], copied[6..15]);
     }
 
-    public static TheoryData<TensorType, TensorType> ConversionPairs => new()
-    {
-        { TensorType.Float32, TensorType.Float64 },
-        { TensorType.Float64, TensorType.Float32 },
-        { TensorType.Float32, TensorType.BFloat16 },
-        { TensorType.BFloat16, TensorType.Float32 },
-        { TensorType.BFloat16, TensorType.Float64 },
-        { TensorType.Float64, TensorType.BFloat16 },
-    };
-
     [Theory]
-    [MemberData(nameof(ConversionPairs))]
+    [MemberData(nameof(BFloat16Samples.ConversionPairs), MemberType = typeof(BFloat16Samples))]
     public void ConvertEqualsTheCasts(TensorType from, TensorType to)
     {
         using var device = new CpuDevice();

@@ -33,18 +33,8 @@ public sealed class CudaBFloat16Tests(CudaFixture devices, ITestOutputHelper out
         Assert.Equal(new BFloat16[1000], copied[2500..]);
     }
 
-    public static TheoryData<TensorType, TensorType> ConversionPairs => new()
-    {
-        { TensorType.Float32, TensorType.Float64 },
-        { TensorType.Float64, TensorType.Float32 },
-        { TensorType.Float32, TensorType.BFloat16 },
-        { TensorType.BFloat16, TensorType.Float32 },
-        { TensorType.BFloat16, TensorType.Float64 },
-        { TensorType.Float64, TensorType.BFloat16 },
-    };
-
     [GpuTheory]
-    [MemberData(nameof(ConversionPairs))]
+    [MemberData(nameof(BFloat16Samples.ConversionPairs), MemberType = typeof(BFloat16Samples))]
     public void ConvertIsBitForBitTheCpuDevices(TensorType from, TensorType to)
     {
         var random = Compare.Fresh(out int seed);
