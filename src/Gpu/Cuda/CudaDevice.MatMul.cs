@@ -86,11 +86,15 @@ public sealed unsafe partial class CudaDevice
             refusal = "K = 0";
         }
 
+        Profile?.Begin(Stream);
         if (refusal is null && _cublasLt!.TryRun(operands, tokens, outputs, inner, x, w, y, out refusal))
         {
+            Profile?.End($"cublasLt {operands} gemm {tokens}×{outputs}×{inner}", Stream);
             report("cublasLt");
             return;
         }
+
+        Profile?.End("cublasLt refused", Stream);
 
         report("own kernel: " + refusal);
         void** arguments = stackalloc void*[] { &x, &w, &y, &tokens, &outputs, &inner };

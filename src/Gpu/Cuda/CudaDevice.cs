@@ -303,9 +303,17 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
             AllowSharedMemory(kernel, function, sharedBytes);
         }
 
+        Profile?.Begin(Stream);
         Driver.Check(Driver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, 1, sharedBytes, Stream, arguments, null),
             $"{nameof(Driver.cuLaunchKernel)}({kernel})");
+        Profile?.End(kernel, Stream);
     }
+
+    /// <summary>While set, every launch and GEMM is timed on the GPU (<see cref="KernelProfile"/>); disposing it turns it off.</summary>
+    public KernelProfile? Profile { get; internal set; }
+
+    /// <summary>Starts timing every kernel queued from now on, until the returned profile is disposed.</summary>
+    public KernelProfile StartProfile() => Profile = new KernelProfile(this);
 
     // A block gets more than 48 KB of dynamic shared memory only once its function's limit is raised; raised once per
     // kernel, to the most any launch of it asked for.

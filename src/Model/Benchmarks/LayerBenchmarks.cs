@@ -73,6 +73,12 @@ public sealed class LayerBenchmarks : IDisposable
         _ => throw new InvalidOperationException($"no benchmark shape for {slot.Suffix}"),
     };
 
+    /// <summary>The full-precision layer (its weights stored as this device serves them: bf16 on a GPU).</summary>
+    public DecoderLayer FullPrecision => _fp;
+
+    /// <summary>The same layer with round-to-nearest W8A8 weights.</summary>
+    public DecoderLayer W8A8 => _w8a8;
+
     /// <param name="copy">the device's measured copy bandwidth, for the decode floor.</param>
     public LayerFacts Facts(CopyResult copy) =>
         new(_fp.Weights.ByteLength, _w8a8.Weights.ByteLength, _w8a8.Weights.ByteLength / (copy.GigabytesPerSecond * 1e9) * 1e3);
