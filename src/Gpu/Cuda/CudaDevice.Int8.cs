@@ -6,7 +6,10 @@ public sealed unsafe partial class CudaDevice
     // Exactness bound, as on the CPU: |q·w| ≤ 127·127 per term keeps K ≤ 2¹⁶ sums inside int32.
     private const int MaxInt8Inner = 1 << 16;
 
-    /// <summary>How the last int8 GEMM ran: "cublasLt", or "own kernel: " and why cuBLASLt refused.</summary>
+    /// <summary>
+    /// How the last int8 GEMM ran: "cublasLt", "own kernel: " and why cuBLASLt refused, or (from <see cref="MatMulInt8"/>
+    /// at few tokens) <see cref="Int8GemvPath"/> / <see cref="Int8GemvBytesPath"/>.
+    /// </summary>
     public string LastInt8GemmPath { get; private set; } = "none yet";
 
     /// <summary>Which cuBLASLt algorithm the last int8 GEMM ran and how it was chosen (timed, or a remembered winner).</summary>
@@ -14,6 +17,35 @@ public sealed unsafe partial class CudaDevice
 
     /// <summary>Tests set this to run the int8 GEMM on this backend's own kernel and compare it with cuBLASLt's.</summary>
     internal bool ForceOwnInt8Gemm { get; set; }
+
+    /// <summary>
+    /// The most tokens <see cref="MatMulInt8"/> runs as the fused GEMV (int8_gemv.cu). Up to here the linear is bound by
+    /// streaming the weights once: each 16-byte weight load feeds 4·T dp4a and T/2 activation loads from L1, which at
+    /// T = 8 (32 dp4a, 4 L1 loads a load) still keeps pace with an SM's share of HBM bandwidth on Hopper; past it the
+    /// integer pipe and L1 become the limit, while cuBLASLt's tensor cores pad T up to a whole tile anyway and cost about
+    /// the same from 1 to 16 tokens. Reasoned, not yet measured: CudaInt8GemvTests prints both paths at T = 1 and 8.
+    /// One kernel per token count, so the T × 2 sums stay in registers.
+    /// </summary>
+    public const int Int8GemvMaxTokens = 8;
+
+    /// <summary>
+    /// Whether <see cref="MatMulInt8"/> runs the fused GEMV at 1 to <see cref="Int8GemvMaxTokens"/> tokens (default);
+    /// false keeps the cuBLASLt GEMM + dequantize path for every token count, to compare or time the two.
+    /// </summary>
+    public bool Int8Gemv { get; set; } = true;
+
+    /// <summary><see cref="LastInt8GemmPath"/> after the fused GEMV ran with 16-byte loads.</summary>
+    public const string Int8GemvPath = "int8 gemv";
+
+    /// <summary><see cref="LastInt8GemmPath"/> after the fused GEMV ran with byte loads (K % 16 ≠ 0 or unaligned).</summary>
+    public const string Int8GemvBytesPath = "int8 gemv (byte loads: K not a multiple of 16 or unaligned)";
+
+    // int8_gemv.cu's GEMV_ROWS and GEMV_WARPS: a block of 4 warps covers 8 output channels.
+    private const int GemvRowsPerWarp = 2, GemvWarpsPerBlock = 4;
+
+    // Kernel names by token count (index T - 1), so the hot path builds no strings.
+    private static readonly string[] s_gemvVectorKernels = [.. Enumerable.Range(1, Int8GemvMaxTokens).Select(t => $"int8_gemv_v16_t{t}")];
+    private static readonly string[] s_gemvByteKernels = [.. Enumerable.Range(1, Int8GemvMaxTokens).Select(t => $"int8_gemv_t{t}")];
 
     public void QuantizePerToken(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales)
     {
@@ -41,11 +73,45 @@ public sealed unsafe partial class CudaDevice
     {
         int tokens = quantized.Rows, outputs = weight.Rows;
         RequireW8A8Linear(quantized, tokenScales, weight, weightScales, bias, output);
+        if (Int8Gemv && tokens is >= 1 and <= Int8GemvMaxTokens)
+        {
+            MatMulInt8Gemv(quantized, tokenScales, weight, weightScales, bias, output);
+            return;
+        }
 
         // Scratch for the int32 sums, not zeroed (Allocate would memset T × N × 4 bytes): the GEMM writes every element.
         using var sums = new CudaTensor(this, TensorType.Int32, tokens, outputs, Alloc((long)tokens * outputs * sizeof(int)));
         Int8Gemm(quantized, weight, sums);
         DequantizeInt8(sums, tokenScales, weightScales, bias, output);
+    }
+
+    // Decode's W8A8 linear in one launch, with no int32 scratch: sums and epilogue in int8_gemv.cu, bit-identical to
+    // Int8Gemm + DequantizeInt8.
+    private void MatMulInt8Gemv(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
+        DeviceTensor? bias, DeviceTensor output)
+    {
+        int tokens = quantized.Rows, inner = quantized.Columns, outputs = weight.Rows;
+        if (inner > MaxInt8Inner)
+        {
+            throw new ArgumentException($"{nameof(MatMulInt8)}: inner dimension {inner} exceeds {MaxInt8Inner}, past which int32 sums could overflow");
+        }
+
+        ulong x = Own(quantized, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
+        ulong w = Own(weight, nameof(MatMulInt8)).Pointer, ws = Own(weightScales, nameof(MatMulInt8)).Pointer;
+        ulong y = Own(output, nameof(MatMulInt8)).Pointer;
+        ulong b = bias is null ? 0 : Own(bias, nameof(MatMulInt8)).Pointer;
+        // 16-byte loads need every row of both int8 operands to start 16-byte aligned.
+        bool vector = inner % 16 == 0 && (x | w) % 16 == 0;
+        LastInt8GemmPath = vector ? Int8GemvPath : Int8GemvBytesPath;
+        if (outputs == 0)
+        {
+            return;
+        }
+
+        void** arguments = stackalloc void*[] { &x, &ts, &w, &ws, &b, &y, &outputs, &inner };
+        const int channelsPerBlock = GemvRowsPerWarp * GemvWarpsPerBlock;
+        Launch((vector ? s_gemvVectorKernels : s_gemvByteKernels)[tokens - 1], (uint)((outputs + channelsPerBlock - 1) / channelsPerBlock), 1,
+            GemvWarpsPerBlock * 32, 0, arguments);
     }
 
     /// <summary>The epilogue of <see cref="MatMulInt8"/> alone: output = sums × token scale × channel scale (+ bias).</summary>
