@@ -72,9 +72,9 @@ def main():
     if rows:
         lines += ["#### GEMM (ms)", "",
                   "Ours int8 is `MatMulInt8` of pre-quantized inputs with its dequantizing epilogue (torch's stops at int32); "
-                  "ours W8A8 linear adds the per-token quantization of the activations; ours fp is `MatMul`.", "",
+                  "ours W8A8 linear adds the per-token quantization of the activations; ours bf16 is `MatMul` with bf16 weights (x rounded to bf16, fp32 output), the own full-precision path on a GPU.", "",
                   table(["tokens", "op", "k × n", "torch bf16", "torch int8", "ours int8", "int8 speedup", "ours W8A8 linear",
-                         "vs torch bf16", "ours fp", "vs torch bf16"], rows, left=3), ""]
+                         "vs torch bf16", "ours bf16", "vs torch bf16"], rows, left=3), ""]
 
     torch_prefill = {r["tokens"]: r["ms"] for r in t.get("layer_prefill", [])}
     rows = []
@@ -87,7 +87,7 @@ def main():
         rows.append([r["tokens"], ms(p), ms(r["w8a8_ms"]), x(s) + mark(ok), ms(r["fp_ms"]), x(sf)])
     if rows:
         lines += ["#### One decoder layer, prefill of one sequence (ms)", "",
-                  table(["tokens", "HF bf16", "ours W8A8", "speedup", "ours FP", "speedup"], rows), ""]
+                  table(["tokens", "HF bf16", "ours W8A8", "speedup", "ours bf16", "speedup"], rows), ""]
 
     torch_decode = {r["batch"]: r for r in t.get("layer_decode", [])}
     layer = o.get("layer") or {}
@@ -105,7 +105,7 @@ def main():
         if ok is not None:
             goals.append((f"decode 64 sequences at 1024 context ≥ 1.5× HF bf16", x(s), ok))
         if ok_own is not None:
-            goals.append((f"own W8A8 layer faster than own FP layer, decode batch {r['batch']}", x(own), ok_own))
+            goals.append((f"own W8A8 layer faster than own BF16 layer, decode batch {r['batch']}", x(own), ok_own))
         if ok_floor is not None:
             goals.append(("decode 1 sequence ≤ 4× the memory floor", f"{over_floor:.2f}× floor", ok_floor))
         rows.append([r["batch"], r["context"], ms(p.get("ms") if same_context else None), ms(r["w8a8_ms"]), x(s) + mark(ok),
@@ -116,7 +116,7 @@ def main():
         if floor:
             lines += [f"Floor: {layer['int8_weight_bytes'] / 1e6:.3f} MB of W8A8 weights / {copy.get('gb_per_s', 0) / 1e3:.2f} TB/s "
                       f"measured device copy (read + write) = {floor * 1e3:.1f} µs.", ""]
-        lines += [table(["batch", "context", "HF bf16", "ours W8A8", "speedup", "ours FP", "own W8A8 speedup over own FP", "ours W8A8 / floor"], rows, left=2), ""]
+        lines += [table(["batch", "context", "HF bf16", "ours W8A8", "speedup", "ours bf16", "own W8A8 speedup over own bf16", "ours W8A8 / floor"], rows, left=2), ""]
 
     peer = {(r["rows"], r["columns"]): r["ms"] for r in json.load(open(a.gptq)).get("gptq", [])} if a.gptq else {}
     rows = []
