@@ -105,6 +105,8 @@ public interface IComputeDevice : IDisposable
     /// Stores this step's keys and values in a paged KV cache: row t of <paramref name="keys"/>/<paramref name="values"/>
     /// <c>[T, kvWidth]</c> goes to row <paramref name="slots"/>[t] of <paramref name="keyCache"/>/<paramref name="valueCache"/>
     /// <c>[blocks × blockSize, kvWidth]</c> (slot = block · blockSize + offset; vLLM's slot mapping). Int32 <c>[1, T]</c>.
+    /// keys and values are Float32; the caches both Float32 or both BFloat16, whose rows are the keys and values rounded
+    /// to nearest, ties to even (vLLM's <c>kv_cache_dtype=auto</c> on a bf16 model).
     /// </summary>
     void WriteKvCache(DeviceTensor keys, DeviceTensor values, DeviceTensor slots, DeviceTensor keyCache, DeviceTensor valueCache);
 
@@ -114,6 +116,7 @@ public interface IComputeDevice : IDisposable
     /// rows <c>[batch.QueryStarts[s], batch.QueryStarts[s+1])</c>, the last positions of its <c>batch.ContextLengths[s]</c>
     /// cached positions, whose rows are found through <c>batch.BlockTables[s]</c>. Each query attends to itself and
     /// everything before it (within the sliding window, if any). Writes the same rows of <paramref name="output"/>.
+    /// query and output are Float32; the caches both Float32 or both BFloat16 (widened exactly when read).
     /// </summary>
     void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch,
         AttentionShape shape, DeviceTensor output);
