@@ -23,6 +23,7 @@ public interface IModelSource : IDisposable
     WeightPrecision Precision { get; }
 
     /// <summary>Embedding, final norm and (untied) lm_head, at full precision.</summary>
+    /// <remarks>The KV cache of a layer on a device is stored as its weights are (<see cref="WeightPrecisions.StorageOn(WeightPrecision, IComputeDevice)"/>).</remarks>
     OutputHead LoadHead(IComputeDevice device);
 
     /// <summary>One decoder layer's tensors on <paramref name="device"/>.</summary>

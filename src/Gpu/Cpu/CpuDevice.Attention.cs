@@ -13,8 +13,8 @@ public sealed partial class CpuDevice
         RequireShape(valueCache, keyCache.Rows, width, nameof(WriteKvCache) + " value cache");
         RequireShape(keys, slot.Length, width, nameof(WriteKvCache) + " keys");
         RequireShape(values, slot.Length, width, nameof(WriteKvCache) + " values");
+        bool bf16 = RequireCacheType(keyCache, valueCache, nameof(WriteKvCache));
         ReadOnlySpan<float> k = Own(keys).Span<float>(), v = Own(values).Span<float>();
-        Span<float> kCache = Own(keyCache).Span<float>(), vCache = Own(valueCache).Span<float>();
         for (int t = 0; t < slot.Length; t++)
         {
             if ((uint)slot[t] >= (uint)keyCache.Rows)
@@ -22,9 +22,28 @@ public sealed partial class CpuDevice
                 throw new ArgumentOutOfRangeException(nameof(slots), $"{nameof(WriteKvCache)}: row {t} goes to slot {slot[t]}, outside the cache's {keyCache.Rows} slots");
             }
 
-            k.Slice(t * width, width).CopyTo(kCache.Slice(slot[t] * width, width));
-            v.Slice(t * width, width).CopyTo(vCache.Slice(slot[t] * width, width));
+            if (bf16)
+            {
+                BFloat16.Narrow(k.Slice(t * width, width), Own(keyCache).Span<BFloat16>().Slice(slot[t] * width, width));
+                BFloat16.Narrow(v.Slice(t * width, width), Own(valueCache).Span<BFloat16>().Slice(slot[t] * width, width));
+            }
+            else
+            {
+                k.Slice(t * width, width).CopyTo(Own(keyCache).Span<float>().Slice(slot[t] * width, width));
+                v.Slice(t * width, width).CopyTo(Own(valueCache).Span<float>().Slice(slot[t] * width, width));
+            }
         }
+    }
+
+    /// <summary>Both caches Float32 (false) or both BFloat16 (true), as the contract allows; anything else is refused.</summary>
+    private static bool RequireCacheType(DeviceTensor keyCache, DeviceTensor valueCache, string call)
+    {
+        if (keyCache.Type != valueCache.Type || keyCache.Type is not (TensorType.Float32 or TensorType.BFloat16))
+        {
+            throw new ArgumentException($"{call}: the key and value caches must both be Float32 or both BFloat16; got {keyCache} and {valueCache}");
+        }
+
+        return keyCache.Type == TensorType.BFloat16;
     }
 
     public void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch,
@@ -42,8 +61,10 @@ public sealed partial class CpuDevice
         int sequences = batch.Sequences, blockSize = batch.BlockSize, maxBlocks = batch.BlockTables.Columns;
         int[] starts = Own(batch.QueryStarts).Array<int>(), lengths = Own(batch.ContextLengths).Array<int>();
         int[] tables = Own(batch.BlockTables).Array<int>();
-        float[] q = Own(query).Array<float>(), k = Own(keyCache).Array<float>(), v = Own(valueCache).Array<float>();
-        float[] result = Own(output).Array<float>();
+        bool bf16 = RequireCacheType(keyCache, valueCache, nameof(PagedAttention));
+        float[] q = Own(query).Array<float>(), result = Own(output).Array<float>();
+        float[]? k = bf16 ? null : Own(keyCache).Array<float>(), v = bf16 ? null : Own(valueCache).Array<float>();
+        BFloat16[]? k16 = bf16 ? Own(keyCache).Array<BFloat16>() : null, v16 = bf16 ? Own(valueCache).Array<BFloat16>() : null;
         int headDim = shape.HeadDim, qWidth = shape.QueryWidth, kvWidth = shape.KvWidth;
         float scale = 1f / MathF.Sqrt(headDim);
 
@@ -60,12 +81,26 @@ public sealed partial class CpuDevice
             var queryVector = q.AsSpan(row * qWidth + h * headDim, headDim);
             var target = result.AsSpan(row * qWidth + h * headDim, headDim);
 
-            float[] rented = ArrayPool<float>.Shared.Rent(count);
+            // A bf16 cache's row is widened into a scratch row first (exact), then the float32 arithmetic is the same.
+            float[] rented = ArrayPool<float>.Shared.Rent(count + (bf16 ? headDim : 0));
             var scores = rented.AsSpan(0, count);
+            ReadOnlySpan<float> Row(float[]? floats, BFloat16[]? halves, int slot)
+            {
+                int at = slot * kvWidth + kvHead * headDim;
+                if (halves is null)
+                {
+                    return floats.AsSpan(at, headDim);
+                }
+
+                var widened = rented.AsSpan(count, headDim);
+                BFloat16.Widen(halves.AsSpan(at, headDim), widened);
+                return widened;
+            }
+
             for (int j = 0; j < count; j++)
             {
                 int slot = SlotOf(table, blockSize, start + j);
-                scores[j] = TensorPrimitives.Dot(queryVector, k.AsSpan(slot * kvWidth + kvHead * headDim, headDim)) * scale;
+                scores[j] = TensorPrimitives.Dot(queryVector, Row(k, k16, slot)) * scale;
             }
 
             TensorPrimitives.SoftMax(scores, scores);
@@ -73,7 +108,7 @@ public sealed partial class CpuDevice
             for (int j = 0; j < count; j++)
             {
                 int slot = SlotOf(table, blockSize, start + j);
-                TensorPrimitives.MultiplyAdd(v.AsSpan(slot * kvWidth + kvHead * headDim, headDim), scores[j], target, target);
+                TensorPrimitives.MultiplyAdd(Row(v, v16, slot), scores[j], target, target);
             }
 
             ArrayPool<float>.Shared.Return(rented);

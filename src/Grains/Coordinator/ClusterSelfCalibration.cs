@@ -16,7 +16,7 @@ internal static class ClusterSelfCalibration
         var requests = SelfCalibration.Requests(model.Config, options.Samples, options.MaxTokens, options.Seed);
         var samples = new List<int[]>(requests.Count);
         job.Report(new JobEvent("sample", 0, requests.Count, 0));
-        int size = SelfCalibration.Wave(model.Config, options.MaxTokens, model.Scheduler.KvBudgetBytes);
+        int size = SelfCalibration.Wave(model.Config, options.MaxTokens, model.Scheduler.KvBudgetBytes, model.Scheduler.KvCacheType);
         foreach (var wave in requests.Chunk(size))
         {
             job.Cancellation.ThrowIfCancellationRequested();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansQuant.Contracts;
+using OrleansQuant.Gpu;
 using OrleansQuant.Model.Generation;
 using OrleansQuant.Model.Inference;
 using OrleansQuant.Model.Tokenization;
@@ -11,7 +12,7 @@ namespace OrleansQuant.Grains.Coordinator;
 /// it will need fits in each layer's budget next to the live ones; a refusal fails that request alone, before it
 /// joins a lane, so the sequences already batched never see it.
 /// </summary>
-internal sealed class GenerationScheduler(ClusterPipeline pipeline, ModelTokenizer tokenizer, long kvBudgetBytes, ILogger logger)
+internal sealed class GenerationScheduler(ClusterPipeline pipeline, ModelTokenizer tokenizer, long kvBudgetBytes, TensorType kvCacheType, ILogger logger)
 {
     private static long s_nextSequence;
     private readonly List<GenerationLane> _lanes = new();
@@ -21,6 +22,9 @@ internal sealed class GenerationScheduler(ClusterPipeline pipeline, ModelTokeniz
     /// <summary>Each layer's KV-cache budget in bytes: a new sequence is admitted while its prompt fits beside the live ones.</summary>
     public long KvBudgetBytes => kvBudgetBytes;
 
+    /// <summary>What the layers' KV caches hold (Float32 or BFloat16), which sets how many positions the budget buys.</summary>
+    public TensorType KvCacheType => kvCacheType;
+
     /// <summary>Puts a request into the lane with the fewest sequences; its tokens come out of the returned member.</summary>
     public LaneMember Admit(GenerationRequest request)
     {
@@ -28,8 +32,8 @@ internal sealed class GenerationScheduler(ClusterPipeline pipeline, ModelTokeniz
         var sequence = new DecodingSequence(Interlocked.Increment(ref s_nextSequence), request);
         int kvWidth = config.NumKeyValueHeads * config.HeadDim;
         var live = _lanes.SelectMany(l => l.Members).ToArray();
-        long held = live.Sum(m => KvCacheSize.Bytes(m.Sequence.Positions, kvWidth));
-        long needed = KvCacheSize.Bytes(request.PromptIds.Count, kvWidth);
+        long held = live.Sum(m => KvCacheSize.Bytes(m.Sequence.Positions, kvWidth, kvCacheType));
+        long needed = KvCacheSize.Bytes(request.PromptIds.Count, kvWidth, kvCacheType);
         if (live.Length > 0 && held + needed > kvBudgetBytes)
         {
             throw new InvalidOperationException(

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansQuant.Contracts;
+using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
 using OrleansQuant.Grains.Placement;
 using OrleansQuant.Model.Inference;
@@ -57,7 +58,7 @@ internal static class ModelLoader
         var pipeline = new ClusterPipeline(name, config, plan, head, grains, hops);
         logger.LogInformation("Model {Model} loaded from {Directory}: {Layers} layers over {Devices} devices", name, directory, plan.Count, pipeline.DeviceCount);
         return new LoadedModel(directory, config, tokenizer, new ChatPromptEncoder(tokenizer), head, pipeline,
-            new GenerationScheduler(pipeline, tokenizer, request.KvCacheBudgetBytes, logger), silos);
+            new GenerationScheduler(pipeline, tokenizer, request.KvCacheBudgetBytes, KvCacheType(precision, silos), logger), silos);
     }
 
     /// <summary>The first <paramref name="maxDevices"/> devices in the planner's order (silo address, then ordinal).</summary>
@@ -79,6 +80,17 @@ internal static class ModelLoader
         }
 
         return kept;
+    }
+
+    /// <summary>
+    /// What the layers' KV caches hold, for the scheduler's budget: the precision's storage type when every device of
+    /// the cluster is of one kind, else Float32 (budgeting bf16 caches as float32 only admits fewer sequences).
+    /// </summary>
+    private static TensorType KvCacheType(WeightPrecision precision, IReadOnlyList<SiloDevices> silos)
+    {
+        var kinds = silos.SelectMany(s => s.Devices).Select(d => Enum.TryParse<DeviceKind>(d.Kind, ignoreCase: true, out var kind) ? kind : DeviceKind.Cpu).Distinct().ToArray();
+        var types = kinds.Select(kind => precision.StorageOn(kind)).Distinct().ToArray();
+        return types.Length == 1 ? types[0] : TensorType.Float32;
     }
 
     private static long EstimateLayerBytes(ModelConfig c)

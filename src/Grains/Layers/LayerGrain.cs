@@ -67,8 +67,9 @@ public sealed class LayerGrain(
         {
             var layer = await slot.Worker.Run(() =>
             {
-                using var checkpoint = ModelSource.Open(request.Directory, WeightPrecisions.Parse(request.DType));
-                return new DecoderLayer(request.Layer, checkpoint.Config, checkpoint.LoadLayer(request.Layer, slot.Device), slot.Device);
+                var precision = WeightPrecisions.Parse(request.DType);
+                using var checkpoint = ModelSource.Open(request.Directory, precision);
+                return new DecoderLayer(request.Layer, checkpoint.Config, checkpoint.LoadLayer(request.Layer, slot.Device), slot.Device, precision.StorageOn(slot.Device));
             });
             _loaded = new LoadedLayer(layer, slot, request.Device);
             _state = IsQuantized(layer.Weights) ? LayerState.Serving : LayerState.Loaded;

@@ -48,8 +48,10 @@ public sealed class LayerBenchmarks : IDisposable
             }
 
             var ones = Enumerable.Repeat(1f, shapes.Hidden).ToArray();
-            var fpLayer = new DecoderLayer(0, config, DecoderLayerWeights.Build(device, ones, ones, slot => fp[slot]), device);
-            var w8a8Layer = new DecoderLayer(0, config, DecoderLayerWeights.Build(device, ones, ones, slot => w8a8[slot]), device);
+            // Keys and values as a served bf16 model keeps them on this device (bf16 on a GPU).
+            var kvType = WeightPrecision.Auto.StorageOn(device);
+            var fpLayer = new DecoderLayer(0, config, DecoderLayerWeights.Build(device, ones, ones, slot => fp[slot]), device, kvType);
+            var w8a8Layer = new DecoderLayer(0, config, DecoderLayerWeights.Build(device, ones, ones, slot => w8a8[slot]), device, kvType);
             return new LayerBenchmarks(device, shapes, fpLayer, w8a8Layer);
         }
         catch

@@ -1,3 +1,4 @@
+using OrleansQuant.Gpu;
 using OrleansQuant.Model.Generation;
 using OrleansQuant.Model.Inference;
 
@@ -37,8 +38,8 @@ public static class SelfCalibration
     /// Wider decode steps are where sampling a large model saves time: 64 sequences of 2048 tokens at Llama-3-8B's
     /// shapes in the default 1 GiB (a fixed 32 before).
     /// </summary>
-    public static int Wave(ModelConfig config, int tokens, long kvBudgetBytes) =>
-        (int)Math.Clamp(kvBudgetBytes / KvCacheSize.Bytes(tokens, config.NumKeyValueHeads * config.HeadDim), 1, MaxWave);
+    public static int Wave(ModelConfig config, int tokens, long kvBudgetBytes, TensorType kvCacheType = TensorType.Float32) =>
+        (int)Math.Clamp(kvBudgetBytes / KvCacheSize.Bytes(tokens, config.NumKeyValueHeads * config.HeadDim, kvCacheType), 1, MaxWave);
 
     public static IReadOnlyList<int[]> Generate(CausalLanguageModel model, int samples, int tokens, int seed)
     {

@@ -45,7 +45,7 @@ public sealed class CausalLanguageModel : IDisposable
         {
             for (int i = 0; i < config.NumHiddenLayers; i++)
             {
-                layers.Add(new DecoderLayer(i, config, checkpoint.LoadLayer(i, device), device));
+                layers.Add(new DecoderLayer(i, config, checkpoint.LoadLayer(i, device), device, checkpoint.Precision.StorageOn(device)));
                 progress?.Report(new LoadProgress(i + 1, config.NumHiddenLayers, clock.Elapsed));
             }
         }

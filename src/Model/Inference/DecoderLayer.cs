@@ -14,7 +14,8 @@ public sealed class DecoderLayer : IDisposable
     private readonly PagedKvCache _cache;
     private readonly float _eps;
 
-    public DecoderLayer(int index, ModelConfig config, DecoderLayerWeights weights, IComputeDevice device)
+    /// <param name="kvCacheType">what the paged KV cache stores keys and values as: Float32, or BFloat16 for a bf16 model on a GPU.</param>
+    public DecoderLayer(int index, ModelConfig config, DecoderLayerWeights weights, IComputeDevice device, TensorType kvCacheType = TensorType.Float32)
     {
         Index = index;
         Config = config;
@@ -23,10 +24,14 @@ public sealed class DecoderLayer : IDisposable
         _eps = (float)config.RmsNormEps;
         Shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, config.SlidingWindow);
         _inverseFrequencies = device.UploadVector<float>(RotaryEmbedding.InverseFrequencies(config));
-        _cache = new PagedKvCache(device, Shape.KvWidth);
+        _cache = new PagedKvCache(device, Shape.KvWidth, kvCacheType);
+        KvCacheType = kvCacheType;
     }
 
     public int Index { get; }
+
+    /// <summary>Float32 or BFloat16: what this layer's KV cache holds.</summary>
+    public TensorType KvCacheType { get; }
 
     public ModelConfig Config { get; }
 

@@ -1,3 +1,5 @@
+using OrleansQuant.Gpu;
+
 namespace OrleansQuant.Model.Inference;
 
 /// <summary>
@@ -12,6 +14,7 @@ public static class KvCacheSize
     /// <summary>Blocks a sequence of <paramref name="positions"/> positions holds.</summary>
     public static int Blocks(int positions) => (positions + BlockSize - 1) / BlockSize;
 
-    /// <summary>Bytes of keys plus values (float32) for <paramref name="positions"/> positions of <paramref name="kvWidth"/> each.</summary>
-    public static long Bytes(int positions, int kvWidth) => 2L * Blocks(positions) * BlockSize * kvWidth * sizeof(float);
+    /// <summary>Bytes of keys plus values for <paramref name="positions"/> positions of <paramref name="kvWidth"/> each, in a cache of <paramref name="type"/> (Float32 or BFloat16).</summary>
+    public static long Bytes(int positions, int kvWidth, TensorType type = TensorType.Float32) =>
+        2L * Blocks(positions) * BlockSize * kvWidth * type.ElementSize();
 }

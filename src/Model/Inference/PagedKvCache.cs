@@ -15,13 +15,16 @@ internal sealed class PagedKvCache : IDisposable
 
     private readonly IComputeDevice _device;
     private readonly int _width;
+    private readonly TensorType _type;
     private readonly Stack<int> _free = new();
     private readonly Dictionary<long, SequenceBlocks> _sequences = new();
 
-    public PagedKvCache(IComputeDevice device, int width)
+    /// <param name="type">Float32, or BFloat16 (half the bytes: a bf16 model's keys and values, as vLLM keeps them).</param>
+    public PagedKvCache(IComputeDevice device, int width, TensorType type = TensorType.Float32)
     {
         _device = device;
         _width = width;
+        _type = type;
         (Keys, Values) = FreshPool();
     }
 
@@ -35,7 +38,7 @@ internal sealed class PagedKvCache : IDisposable
     public int LiveSequences => _sequences.Count;
 
     /// <summary>Bytes of the blocks live sequences hold: what <see cref="KvCacheSize.Bytes"/> budgets for.</summary>
-    public long HeldBytes => 2L * (CapacityBlocks - _free.Count) * KvCacheSize.BlockSize * _width * sizeof(float);
+    public long HeldBytes => 2L * (CapacityBlocks - _free.Count) * KvCacheSize.BlockSize * _width * _type.ElementSize();
 
     /// <summary>Bytes the pool takes on the device, held or free.</summary>
     public long PoolBytes => Keys.ByteLength + Values.ByteLength;
@@ -132,7 +135,7 @@ internal sealed class PagedKvCache : IDisposable
 
     private DeviceTensor Grown(DeviceTensor pool, int capacityBlocks)
     {
-        var grown = _device.Allocate(TensorType.Float32, capacityBlocks * KvCacheSize.BlockSize, _width);
+        var grown = _device.Allocate(_type, capacityBlocks * KvCacheSize.BlockSize, _width);
         _device.CopyRows(pool, 0, grown, 0, pool.Rows);
         pool.Dispose();
         return grown;
@@ -140,8 +143,8 @@ internal sealed class PagedKvCache : IDisposable
 
     private (DeviceTensor Keys, DeviceTensor Values) FreshPool()
     {
-        var keys = _device.Allocate(TensorType.Float32, InitialBlocks * KvCacheSize.BlockSize, _width);
-        var values = _device.Allocate(TensorType.Float32, InitialBlocks * KvCacheSize.BlockSize, _width);
+        var keys = _device.Allocate(_type, InitialBlocks * KvCacheSize.BlockSize, _width);
+        var values = _device.Allocate(_type, InitialBlocks * KvCacheSize.BlockSize, _width);
         Free(0, InitialBlocks);
         return (keys, values);
     }

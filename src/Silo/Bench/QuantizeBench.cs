@@ -72,10 +72,11 @@ internal static class QuantizeBench
         new CalibrationOptions(options.Samples, options.MaxTokens).Validate();
         string model = ModelDirectory.Resolve(options.Model);
         var config = ConfigOf(model);
-        // The load below asks for the default KV budget, which sizes the self-calibration waves.
-        int wave = SelfCalibration.Wave(config, options.MaxTokens, new LoadModelRequest(model).KvCacheBudgetBytes);
         bool onGpu = !options.Devices.StartsWith("cpu", StringComparison.OrdinalIgnoreCase) && CudaAvailability.IsAvailable;
         var weightType = WeightPrecisions.Parse(options.DType).StorageOn(onGpu ? DeviceKind.Cuda : DeviceKind.Cpu);
+
+        // The load below asks for the default KV budget, which (with the caches' type, the weights') sizes the self-calibration waves.
+        int wave = SelfCalibration.Wave(config, options.MaxTokens, new LoadModelRequest(model).KvCacheBudgetBytes, weightType);
         var estimate = QuantizeMemoryEstimate.Of(config, options.Samples, options.MaxTokens, wave, weightType.ElementSize());
         string mode = options.Mode == ClusterQuantizationMode.Sequential ? "sequential" : "layer-parallel";
         output.WriteLine($"== quantize {model} end to end on {options.Devices}: {config.NumHiddenLayers} layers, self-calibration " +

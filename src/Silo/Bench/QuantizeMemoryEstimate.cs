@@ -27,7 +27,7 @@ internal sealed record QuantizeMemoryEstimate(
     [JsonPropertyName("device_peak_bytes")]
     public long DevicePeakBytes => Math.Max(WeightBytes + SamplingKvBytes, WeightBytes + StatisticsBytes + PendingBytes + BuildWorkspaceBytes);
 
-    /// <param name="weightElementBytes">2 for bf16 weights, 4 for float32.</param>
+    /// <param name="weightElementBytes">2 for bf16 weights (and KV caches, stored alike), 4 for float32.</param>
     public static QuantizeMemoryEstimate Of(ModelConfig c, int samples, int maxTokens, int wave, int weightElementBytes)
     {
         long hidden = c.HiddenSize, query = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
@@ -45,7 +45,7 @@ internal sealed record QuantizeMemoryEstimate(
         long widest = Math.Max(hidden * intermediate, Math.Max(intermediate * hidden, hidden * query));
         long workspace = 2 * widest * sizeof(double) + 2 * Math.Max(intermediate * intermediate, hidden * hidden) * sizeof(double) + widest;
 
-        long kvPerToken = 2 * kv * sizeof(float) * layers;
+        long kvPerToken = 2 * kv * weightElementBytes * layers;
         return new QuantizeMemoryEstimate(
             WeightBytes: (layerParameters * layers + headParameters) * weightElementBytes,
             StatisticsBytes: statistics * layers,

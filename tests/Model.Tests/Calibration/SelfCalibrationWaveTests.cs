@@ -14,6 +14,9 @@ public sealed class SelfCalibrationWaveTests
         // 2048 positions × 8 KV heads × 128 × (K and V) × 4 bytes = 16 MiB per sequence and layer: 64 in 1 GiB.
         Assert.Equal(16L << 20, KvCacheSize.Bytes(2048, config.NumKeyValueHeads * config.HeadDim));
         Assert.Equal(64, SelfCalibration.Wave(config, 2048, 1L << 30));
+
+        // bf16 caches hold twice the positions in the same bytes.
+        Assert.Equal(128, SelfCalibration.Wave(config, 2048, 1L << 30, OrleansQuant.Gpu.TensorType.BFloat16));
         Assert.Equal(63, SelfCalibration.Wave(config, 2048, (1L << 30) - 1));
     }
 
