@@ -119,7 +119,7 @@ public sealed class CudaInt8GemvTests(CudaFixture devices, ITestOutputHelper out
     {
         (string Name, int Inner, int Outputs)[] ops = [("qkv", 4096, 6144), ("o", 4096, 4096), ("gate_up", 4096, 28672), ("down", 14336, 4096)];
         var gpu = devices.Gpu;
-        SpinUp();
+        Compare.SpinUp(devices.Gpu);
         var lines = new List<string> { "TIMING GEMV | T | op | K × N | GEMV µs | GB/s | cuBLASLt+dequant µs | GB/s | speed-up" };
         foreach (int tokens in new[] { 1, 8 })
         {
@@ -172,22 +172,6 @@ public sealed class CudaInt8GemvTests(CudaFixture devices, ITestOutputHelper out
                 }
             }) / Iterations;
         }
-    }
-
-    /// <summary>About 0.2 s of int8 GEMMs first, so the clocks have left idle before the first figure.</summary>
-    private void SpinUp()
-    {
-        var gpu = devices.Gpu;
-        var random = new Random(7);
-        using var q = gpu.UploadNew<sbyte>(Compare.Codes(random, 2048 * 4096), 2048, 4096);
-        using var w = gpu.UploadNew<sbyte>(Compare.Codes(random, 8192 * 4096), 8192, 4096);
-        using var sums = gpu.Allocate(TensorType.Int32, 2048, 8192);
-        for (int i = 0; i < 2000; i++)
-        {
-            gpu.Int8Gemm(q, w, sums);
-        }
-
-        gpu.Synchronize();
     }
 
     private static void Same(float[] expected, float[] actual, string what)

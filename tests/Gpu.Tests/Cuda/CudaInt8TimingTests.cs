@@ -19,7 +19,7 @@ public sealed class CudaInt8TimingTests(CudaFixture devices, ITestOutputHelper o
     public void W8A8LinearTimingsAtLlama3_8BShapes()
     {
         (string Name, int Inner, int Outputs)[] ops = [("qkv", 4096, 6144), ("o", 4096, 4096), ("gate_up", 4096, 28672), ("down", 14336, 4096)];
-        SpinUp();
+        Compare.SpinUp(devices.Gpu);
         var lines = new List<string> { "TIMING W8A8 | T | op | K × N | int8 GEMM ms | TOP/s | dequant ms | MatMulInt8 ms | quantize ms | whole linear ms" };
         foreach (int tokens in new[] { 64, 512, 2048 })
         {
@@ -34,22 +34,6 @@ public sealed class CudaInt8TimingTests(CudaFixture devices, ITestOutputHelper o
             output.WriteLine(line);
             Console.WriteLine(line);
         }
-    }
-
-    /// <summary>About 0.2 s of int8 GEMMs first, so the clocks have left idle before the first figure.</summary>
-    private void SpinUp()
-    {
-        var gpu = devices.Gpu;
-        var random = new Random(7);
-        using var q = gpu.UploadNew<sbyte>(Compare.Codes(random, 2048 * 4096), 2048, 4096);
-        using var w = gpu.UploadNew<sbyte>(Compare.Codes(random, 8192 * 4096), 8192, 4096);
-        using var sums = gpu.Allocate(TensorType.Int32, 2048, 8192);
-        for (int i = 0; i < 2000; i++)
-        {
-            gpu.Int8Gemm(q, w, sums);
-        }
-
-        gpu.Synchronize();
     }
 
     private string Time(string name, int tokens, int inner, int outputs)
