@@ -14,6 +14,7 @@ public sealed unsafe partial class CudaDevice
     private const int PrefillTileKeys = 64;
 
     // flash_prefill.cu: tiles of 64 rows (16 per warp) × 64 keys on 4 warps, K and V staged as bf16 rows of D + 8.
+    // Every kernel has a bf16-cache twin (name infix "bf16_", e.g. paged_decode_bf16_d128_g4), run for BFloat16 caches.
     private const int TensorCoreThreads = 128;
     private const int TensorCoreTileRows = 64;
     private const int TensorCoreTileKeys = 64;
@@ -37,22 +38,25 @@ public sealed unsafe partial class CudaDevice
         RequireShape(values, keys.Rows, keys.Columns, call + " values");
         RequireShape(keyCache, keyCache.Rows, keys.Columns, call + " key cache");
         RequireShape(valueCache, keyCache.Rows, keys.Columns, call + " value cache");
-        foreach (var tensor in new[] { keys, values, keyCache, valueCache })
-        {
-            RequireType(tensor, TensorType.Float32, call);
-        }
+        RequireType(keys, TensorType.Float32, call + " keys");
+        RequireType(values, TensorType.Float32, call + " values");
+        bool bf16 = CacheIsBFloat16(keyCache, valueCache, call);
 
         ulong k = Own(keys, call).Pointer, v = Own(values, call).Pointer, slot = Own(slots, call).Pointer;
         ulong kc = Own(keyCache, call).Pointer, vc = Own(valueCache, call).Pointer;
         int width = keys.Columns;
         void** arguments = stackalloc void*[] { &k, &v, &slot, &kc, &vc, &width };
-        Launch("write_kv_cache", (uint)keys.Rows, 1, RowThreads, 0, arguments);
+        Launch(bf16 ? "write_kv_cache_bf16" : "write_kv_cache", (uint)keys.Rows, 1, RowThreads, 0, arguments);
     }
 
     public void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch,
         AttentionShape shape, DeviceTensor output)
     {
         const string call = nameof(PagedAttention);
+        RequireType(query, TensorType.Float32, call + " query");
+        RequireType(output, TensorType.Float32, call + " output");
+        bool bf16 = CacheIsBFloat16(keyCache, valueCache, call);
+        string cache = bf16 ? "bf16_" : "";
         if (query.Columns != shape.QueryWidth || output.Columns != shape.QueryWidth
             || keyCache.Columns != shape.KvWidth || valueCache.Columns != shape.KvWidth || valueCache.Rows != keyCache.Rows)
         {
@@ -95,15 +99,16 @@ public sealed unsafe partial class CudaDevice
             void** generic = stackalloc void*[] { &q, &k, &v, &o, &starts, &lengths, &tables, &sequences, &maxBlocks, &blockSize,
                 &heads, &kvHeads, &headDim, &window, &scale };
             uint sharedBytes = (uint)((headDim + AttentionThreads) * sizeof(float));
-            Launch("paged_attention_generic", (uint)query.Rows, (uint)heads, AttentionThreads, sharedBytes, generic);
-            LastAttentionPath = $"paged_attention_generic[{query.Rows}×{heads}]";
+            string kernel = bf16 ? "paged_attention_generic_bf16" : "paged_attention_generic";
+            Launch(kernel, (uint)query.Rows, (uint)heads, AttentionThreads, sharedBytes, generic);
+            LastAttentionPath = $"{kernel}[{query.Rows}×{heads}]";
             return;
         }
 
         float scaleLog2 = Log2E / MathF.Sqrt(headDim);
         if (batch.MaxQueryLength == 1)
         {
-            Decode(q, k, v, o, starts, lengths, tables, maxBlocks, blockSize, sequences, shape, batch.MaxContextLength, scaleLog2);
+            Decode(q, k, v, o, starts, lengths, tables, maxBlocks, blockSize, sequences, shape, batch.MaxContextLength, scaleLog2, cache);
             return;
         }
 
@@ -114,25 +119,45 @@ public sealed unsafe partial class CudaDevice
         int tileRows = tensorCores ? TensorCoreTileRows : PrefillTileRows, tokensPerTile = tileRows / group;
         uint tiles = (uint)((batch.MaxQueryLength + tokensPerTile - 1) / tokensPerTile);
         uint prefillShared = tensorCores
-            ? (uint)(2 * TensorCoreTileKeys * (headDim + 8) * sizeof(ushort)) // K and V tiles in bf16 (Q staged in K's)
+            ? (uint)(2 * TensorCoreTileKeys * (headDim + 8) * sizeof(ushort)) // K and V tiles in bf16 (Q staged in K's), either cache type
             : (uint)(((PrefillTileRows + PrefillTileKeys) * (headDim + 4) + PrefillTileRows * (PrefillTileKeys + 4)) * sizeof(float));
-        string prefill = tensorCores ? $"paged_prefill_mma_d{headDim}_g{group}" : $"paged_prefill_d{headDim}_g{group}";
+        string prefill = tensorCores ? $"paged_prefill_mma_{cache}d{headDim}_g{group}" : $"paged_prefill_{cache}d{headDim}_g{group}";
         void** arguments = stackalloc void*[] { &q, &k, &v, &o, &starts, &lengths, &tables, &maxBlocks, &blockSize, &kvHeads, &window, &scaleLog2, &skipDecodeRows };
         Launch(prefill, tiles, (uint)kvHeads, (uint)sequences, tensorCores ? (uint)TensorCoreThreads : PrefillThreads, 1, prefillShared, arguments);
         string path = $"{prefill}[{tiles}×{kvHeads}×{sequences}]";
         if (skipDecodeRows == 1)
         {
-            Decode(q, k, v, o, starts, lengths, tables, maxBlocks, blockSize, sequences, shape, batch.MaxContextLength, scaleLog2);
+            Decode(q, k, v, o, starts, lengths, tables, maxBlocks, blockSize, sequences, shape, batch.MaxContextLength, scaleLog2, cache);
             path += " + " + LastAttentionPath;
         }
 
         LastAttentionPath = path;
     }
 
+    /// <summary>
+    /// Whether a paged KV cache is BFloat16 (else Float32): both caches of one type, one of the two
+    /// (<see cref="IComputeDevice.WriteKvCache"/>, <see cref="IComputeDevice.PagedAttention"/>).
+    /// </summary>
+    private static bool CacheIsBFloat16(DeviceTensor keyCache, DeviceTensor valueCache, string call)
+    {
+        if (keyCache.Type != valueCache.Type)
+        {
+            throw new ArgumentException($"{call}: the key cache {keyCache} and the value cache {valueCache} must have one type");
+        }
+
+        if (keyCache.Type is not (TensorType.Float32 or TensorType.BFloat16))
+        {
+            throw new ArgumentException($"{call}: the caches {keyCache} and {valueCache} must be Float32 or BFloat16");
+        }
+
+        return keyCache.Type == TensorType.BFloat16;
+    }
+
     // Flash decoding: the context of each (sequence, kv head) is cut into partitions so that the grid fills the GPU;
-    // with more than one, partial results go to a per-call workspace (freed in stream order) and are merged.
+    // with more than one, partial results go to a per-call workspace (freed in stream order) and are merged. cache is
+    // "bf16_" for bf16 caches (the kernels' name infix), else empty.
     private void Decode(ulong q, ulong k, ulong v, ulong o, ulong starts, ulong lengths, ulong tables, int maxBlocks, int blockSize,
-        int sequences, AttentionShape shape, int maxContext, float scaleLog2)
+        int sequences, AttentionShape shape, int maxContext, float scaleLog2, string cache)
     {
         int heads = shape.Heads, kvHeads = shape.KvHeads, headDim = shape.HeadDim, group = shape.GroupSize;
         int window = shape.SlidingWindow ?? 0;
@@ -156,7 +181,7 @@ public sealed unsafe partial class CudaDevice
 
         try
         {
-            string decode = $"paged_decode_d{headDim}_g{group}";
+            string decode = $"paged_decode_{cache}d{headDim}_g{group}";
             void** arguments = stackalloc void*[] { &q, &k, &v, &o, &partialOut, &partialMax, &partialSum, &starts, &lengths, &tables,
                 &maxBlocks, &blockSize, &kvHeads, &window, &scaleLog2, &partition, &splits };
             Launch(decode, (uint)splits, (uint)kvHeads, (uint)sequences, DecodeThreads, 1, sharedBytes, arguments);

@@ -8,7 +8,8 @@ namespace OrleansQuant.Gpu.Tests.Cuda;
 /// WriteKvCache and PagedAttention on the GPU against a straightforward double-precision reference computed here, on
 /// random data: several sequences of different lengths, prefill chunks and decode rows mixed, block tables that are
 /// a random permutation of the pool, GQA, sliding windows. Every fast path (head dim 64/128 × group 1/2/4/8, decode and
-/// prefill kernels) and the general fallback is reached by some case.
+/// prefill kernels) and the general fallback is reached by some case. Each case also runs with BFloat16 caches (the
+/// kernels' bf16 twins), against the reference on the bf16-rounded keys and values.
 /// </summary>
 [Trait("Category", "Gpu")]
 public sealed class CudaPagedAttentionTests(CudaFixture devices, ITestOutputHelper output) : IClassFixture<CudaFixture>
@@ -16,20 +17,38 @@ public sealed class CudaPagedAttentionTests(CudaFixture devices, ITestOutputHelp
     private const double Tolerance = 1e-4;
     private const int BlockSize = 16;
 
+    /// <summary>"queryLength:contextLength" per sequence, heads, KV heads, head dim, sliding window.</summary>
+    public static TheoryData<string, int, int, int, int?> Cases() => new()
+    {
+        { "37:37,1:300,20:85,1:1,64:200", 32, 8, 128, null }, // mixed, Llama-3-8B heads: prefill kernel d128 g4
+        { "37:37,1:300,20:85,1:1,64:200", 8, 4, 64, 50 }, // mixed, sliding window: prefill d64 g2
+        { "300:300", 32, 8, 128, null }, // one long prefill: many query and key tiles, causal skipping
+        { "1:700,1:33,1:1,1:257,1:512", 32, 8, 128, null }, // decode only: flash decoding with partitions
+        { "1:700,1:33,1:1,1:257,1:512", 8, 4, 64, 100 }, // decode only, sliding window
+        { "1:1024", 32, 8, 128, null }, // one sequence: many partitions merged
+        { "1:150,0:20,1:3", 32, 8, 128, null }, // a sequence with no query this step
+        { "100:100,1:50", 16, 2, 64, null }, // group 8, prefill
+        { "1:77,1:300", 16, 2, 128, 64 }, // group 8, decode, window
+        { "5:40,1:90", 4, 4, 64, null }, // no grouping
+        { "13:60,1:200,0:10,3:3", 6, 2, 80, 30 }, // head dim 80, group 3: the general kernel
+    };
+
     [GpuTheory]
-    // "queryLength:contextLength" per sequence.
-    [InlineData("37:37,1:300,20:85,1:1,64:200", 32, 8, 128, null)] // mixed, Llama-3-8B heads: prefill kernel d128 g4
-    [InlineData("37:37,1:300,20:85,1:1,64:200", 8, 4, 64, 50)] // mixed, sliding window: prefill d64 g2
-    [InlineData("300:300", 32, 8, 128, null)] // one long prefill: many query and key tiles, causal skipping
-    [InlineData("1:700,1:33,1:1,1:257,1:512", 32, 8, 128, null)] // decode only: flash decoding with partitions
-    [InlineData("1:700,1:33,1:1,1:257,1:512", 8, 4, 64, 100)] // decode only, sliding window
-    [InlineData("1:1024", 32, 8, 128, null)] // one sequence: many partitions merged
-    [InlineData("1:150,0:20,1:3", 32, 8, 128, null)] // a sequence with no query this step
-    [InlineData("100:100,1:50", 16, 2, 64, null)] // group 8, prefill
-    [InlineData("1:77,1:300", 16, 2, 128, 64)] // group 8, decode, window
-    [InlineData("5:40,1:90", 4, 4, 64, null)] // no grouping
-    [InlineData("13:60,1:200,0:10,3:3", 6, 2, 80, 30)] // head dim 80, group 3: the general kernel
-    public void PagedAttentionMatchesTheReference(string sequences, int heads, int kvHeads, int headDim, int? window)
+    [MemberData(nameof(Cases))]
+    public void PagedAttentionMatchesTheReference(string sequences, int heads, int kvHeads, int headDim, int? window) =>
+        Check(sequences, heads, kvHeads, headDim, window, bf16Cache: false);
+
+    /// <summary>
+    /// BFloat16 caches: this step's keys and values rounded into them by WriteKvCache, the rest uploaded rounded, and
+    /// the fp32 kernels' bf16 twins within the fp32 tolerance of the reference on the rounded keys and values (widening
+    /// is exact, so the only difference from the fp32 cache is the rounding the reference sees too).
+    /// </summary>
+    [GpuTheory]
+    [MemberData(nameof(Cases))]
+    public void PagedAttentionWithBFloat16CachesMatchesTheReference(string sequences, int heads, int kvHeads, int headDim, int? window) =>
+        Check(sequences, heads, kvHeads, headDim, window, bf16Cache: true);
+
+    private void Check(string sequences, int heads, int kvHeads, int headDim, int? window, bool bf16Cache)
     {
         var random = Compare.Fresh(out int seed);
         var shape = new AttentionShape(heads, kvHeads, headDim, window);
@@ -57,12 +76,14 @@ public sealed class CudaPagedAttentionTests(CudaFixture devices, ITestOutputHelp
             Array.Fill(garbageValues, -1e3f, slot * shape.KvWidth, shape.KvWidth);
         }
 
-        var expected = Reference(q, keyCache, valueCache, layout, shape);
+        var expected = bf16Cache
+            ? Reference(q, Rounded(keyCache), Rounded(valueCache), layout, shape)
+            : Reference(q, keyCache, valueCache, layout, shape);
 
         var gpu = devices.Gpu;
         using var query = gpu.UploadNew<float>(q, tokens, shape.QueryWidth);
-        using var keys = gpu.UploadNew<float>(garbageKeys, cacheRows, shape.KvWidth);
-        using var values = gpu.UploadNew<float>(garbageValues, cacheRows, shape.KvWidth);
+        using var keys = UploadCache(gpu, garbageKeys, cacheRows, shape.KvWidth, bf16Cache);
+        using var values = UploadCache(gpu, garbageValues, cacheRows, shape.KvWidth, bf16Cache);
         using var newKeys = gpu.UploadNew<float>(stepKeys, tokens, shape.KvWidth);
         using var newValues = gpu.UploadNew<float>(stepValues, tokens, shape.KvWidth);
         using var slotTensor = gpu.UploadVector<int>(slots);
@@ -81,8 +102,119 @@ public sealed class CudaPagedAttentionTests(CudaFixture devices, ITestOutputHelp
             gpu.TensorCorePrefill = true;
         }
 
-        Compare.Close(expected, result.ToArray<float>(), Tolerance, $"PagedAttention {sequences} {shape} via {gpu.LastAttentionPath} (seed {seed})");
-        output.WriteLine($"{sequences} {shape}: {gpu.LastAttentionPath}");
+        string path = gpu.LastAttentionPath;
+        Compare.Close(expected, result.ToArray<float>(), Tolerance, $"PagedAttention {sequences} {shape} via {path} (seed {seed})");
+        output.WriteLine($"{sequences} {shape}{(bf16Cache ? ", bf16 caches" : "")}: {path}");
+        // Every attention kernel of the path is the one for the caches' type (the partition merge reads no cache).
+        foreach (string kernel in path.Split(" + ").Where(k => !k.StartsWith("paged_decode_reduce", StringComparison.Ordinal)))
+        {
+            Assert.Equal(bf16Cache, kernel.Contains("bf16", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>Each float rounded to bf16 and widened back: what a bf16 cache holds.</summary>
+    internal static float[] Rounded(float[] values) => values.Select(BFloat16.Round).ToArray();
+
+    internal static BFloat16[] Narrowed(float[] values)
+    {
+        var narrowed = new BFloat16[values.Length];
+        BFloat16.Narrow(values, narrowed);
+        return narrowed;
+    }
+
+    /// <summary>A cache of <paramref name="rows"/> × <paramref name="width"/>: fp32, or rounded to BFloat16.</summary>
+    internal static DeviceTensor UploadCache(IComputeDevice device, float[] data, int rows, int width, bool bf16) =>
+        bf16 ? device.UploadNew<BFloat16>(Narrowed(data), rows, width) : device.UploadNew<float>(data, rows, width);
+
+    /// <summary>
+    /// WriteKvCache into BFloat16 caches: exactly BFloat16.RoundBits of each key and value (ties to even, NaN quiet,
+    /// overflow to infinity) in its slot, every other row's bits untouched; the scalar path for odd widths too.
+    /// </summary>
+    [GpuFact]
+    public void WriteKvCacheRoundsIntoBFloat16CachesExactly()
+    {
+        var random = Compare.Fresh(out int seed);
+        int rows = 64, width = 96, tokens = 9;
+        var keyCache = Enumerable.Range(0, rows * width).Select(_ => new BFloat16((ushort)random.Next(65536))).ToArray();
+        var valueCache = Enumerable.Range(0, rows * width).Select(_ => new BFloat16((ushort)random.Next(65536))).ToArray();
+        var keys = Compare.Floats(random, tokens * width, 3f);
+        var values = Compare.Floats(random, tokens * width, 3f);
+        // Ties (to even: down from an even bf16, up from an odd one), a value just above a tie, NaNs with payloads only
+        // in the low bits, infinities, overflow past the largest bf16, subnormals, signed zero.
+        uint[] special = [0x3F808000, 0x3F818000, 0x3F808001, 0xBF818000, 0x7F800001, 0xFFC00001, 0x7F800000, 0xFF800000,
+            0x7F7FFFFF, 0x7F7F8000, 0x00008000, 0x00018000, 0x80000000, 0x00000001];
+        for (int i = 0; i < special.Length; i++)
+        {
+            keys[i * 7] = BitConverter.UInt32BitsToSingle(special[i]);
+            values[width + i * 5] = BitConverter.UInt32BitsToSingle(special[special.Length - 1 - i]);
+        }
+
+        int[] slots = [17, 3, 63, -1, 0, 40, 41, 16, 5];
+        var expectedKeys = (BFloat16[])keyCache.Clone();
+        var expectedValues = (BFloat16[])valueCache.Clone();
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int c = 0; slots[t] >= 0 && c < width; c++)
+            {
+                expectedKeys[slots[t] * width + c] = new BFloat16(BFloat16.RoundBits(keys[t * width + c]));
+                expectedValues[slots[t] * width + c] = new BFloat16(BFloat16.RoundBits(values[t * width + c]));
+            }
+        }
+
+        var gpu = devices.Gpu;
+        using var kc = gpu.UploadNew<BFloat16>(keyCache, rows, width);
+        using var vc = gpu.UploadNew<BFloat16>(valueCache, rows, width);
+        using var k = gpu.UploadNew<float>(keys, tokens, width);
+        using var v = gpu.UploadNew<float>(values, tokens, width);
+        using var s = gpu.UploadVector<int>(slots);
+        gpu.WriteKvCache(k, v, s, kc, vc);
+        Assert.Equal(expectedKeys, kc.ToArray<BFloat16>());
+        Assert.Equal(expectedValues, vc.ToArray<BFloat16>());
+
+        // Odd widths take the scalar path.
+        using var oddCache = gpu.Allocate(TensorType.BFloat16, 4, 3);
+        float[] odd = [1f, 2, 3, 1.00390625f, 1.01171875f, -3.4e38f];
+        using var oddRows = gpu.UploadNew<float>(odd, 2, 3);
+        using var oddSlots = gpu.UploadVector<int>([2, 0]);
+        gpu.WriteKvCache(oddRows, oddRows, oddSlots, oddCache, oddCache);
+        var oddExpected = new BFloat16[12];
+        for (int c = 0; c < 3; c++)
+        {
+            oddExpected[c] = new BFloat16(BFloat16.RoundBits(odd[3 + c]));
+            oddExpected[6 + c] = new BFloat16(BFloat16.RoundBits(odd[c]));
+        }
+
+        Assert.Equal(oddExpected, oddCache.ToArray<BFloat16>());
+        _ = seed;
+    }
+
+    /// <summary>A key cache and a value cache of different types are refused by both calls, naming both.</summary>
+    [GpuFact]
+    public void MixedCacheTypesAreRefused()
+    {
+        var gpu = devices.Gpu;
+        var shape = new AttentionShape(4, 2, 64);
+        (int Query, int Context)[] specs = [(2, 2)];
+        var layout = PagedLayout.Create(new Random(1), specs, BlockSize, spareBlocks: 0);
+        int cacheRows = layout.TotalBlocks * BlockSize;
+        using var fp32Cache = gpu.Allocate(TensorType.Float32, cacheRows, shape.KvWidth);
+        using var bf16Cache = gpu.Allocate(TensorType.BFloat16, cacheRows, shape.KvWidth);
+        using var rows = gpu.Allocate(TensorType.Float32, 2, shape.KvWidth);
+        using var slots = gpu.UploadVector<int>([0, 1]);
+        using var query = gpu.Allocate(TensorType.Float32, 2, shape.QueryWidth);
+        using var result = gpu.Allocate(TensorType.Float32, 2, shape.QueryWidth);
+        using var batch = layout.Upload(gpu, specs);
+        foreach (var (keys, values) in new[] { (fp32Cache, bf16Cache), (bf16Cache, fp32Cache) })
+        {
+            var write = Assert.Throws<ArgumentException>(() => gpu.WriteKvCache(rows, rows, slots, keys, values));
+            Assert.Contains(nameof(IComputeDevice.WriteKvCache), write.Message);
+            Assert.Contains(keys.ToString()!, write.Message);
+            Assert.Contains(values.ToString()!, write.Message);
+            var attend = Assert.Throws<ArgumentException>(() => gpu.PagedAttention(query, keys, values, batch, shape, result));
+            Assert.Contains(nameof(IComputeDevice.PagedAttention), attend.Message);
+            Assert.Contains(keys.ToString()!, attend.Message);
+            Assert.Contains(values.ToString()!, attend.Message);
+        }
     }
 
     [GpuFact]
@@ -139,9 +271,13 @@ public sealed class CudaPagedAttentionTests(CudaFixture devices, ITestOutputHelp
         Time("decode 1 × 1024", [(1, 1024)], shape, 100);
         Time("decode 64 × 4096", Enumerable.Repeat((1, 4096), 64).ToArray(), shape, 20);
         Time("mixed 512-token prefill + 63 × 1024 decode", [(512, 512), .. Enumerable.Repeat((1, 1024), 63)], shape, 20);
+        // bf16 caches: half the bytes of K and V to read (the GB/s line counts the bytes actually read).
+        Time("decode 64 × 1024, bf16 caches", Enumerable.Repeat((1, 1024), 64).ToArray(), shape, 50, bf16Cache: true);
+        Time("decode 64 × 4096, bf16 caches", Enumerable.Repeat((1, 4096), 64).ToArray(), shape, 20, bf16Cache: true);
+        Time("mixed 512-token prefill + 63 × 1024 decode, bf16 caches", [(512, 512), .. Enumerable.Repeat((1, 1024), 63)], shape, 20, bf16Cache: true);
     }
 
-    private void Time(string name, (int Query, int Context)[] specs, AttentionShape shape, int iterations)
+    private void Time(string name, (int Query, int Context)[] specs, AttentionShape shape, int iterations, bool bf16Cache = false)
     {
         var gpu = devices.Gpu;
         var random = new Random(1);
@@ -160,8 +296,8 @@ public sealed class CudaPagedAttentionTests(CudaFixture devices, ITestOutputHelp
         }
 
         using var query = gpu.UploadNew<float>(Fill((long)tokens * shape.QueryWidth), tokens, shape.QueryWidth);
-        using var keys = gpu.UploadNew<float>(Fill((long)cacheRows * shape.KvWidth), cacheRows, shape.KvWidth);
-        using var values = gpu.UploadNew<float>(Fill((long)cacheRows * shape.KvWidth), cacheRows, shape.KvWidth);
+        using var keys = UploadCache(gpu, Fill((long)cacheRows * shape.KvWidth), cacheRows, shape.KvWidth, bf16Cache);
+        using var values = UploadCache(gpu, Fill((long)cacheRows * shape.KvWidth), cacheRows, shape.KvWidth, bf16Cache);
         using var result = gpu.Allocate(TensorType.Float32, tokens, shape.QueryWidth);
         using var batch = layout.Upload(gpu, specs);
         for (int i = 0; i < 3; i++)
@@ -181,7 +317,7 @@ public sealed class CudaPagedAttentionTests(CudaFixture devices, ITestOutputHelp
         Assert.All(check.Take(4096), value => Assert.True(float.IsFinite(value)));
 
         // Bytes of K and V each sequence reads once per KV head group, and the multiply-adds of QKᵀ and P·V.
-        double bytes = specs.Sum(s => (double)s.Context) * shape.KvWidth * sizeof(float) * 2;
+        double bytes = specs.Sum(s => (double)s.Context) * shape.KvWidth * (bf16Cache ? sizeof(ushort) : sizeof(float)) * 2;
         double flops = specs.Sum(s => Enumerable.Range(0, s.Query).Sum(i => (double)(s.Context - s.Query + i + 1))) * shape.Heads * shape.HeadDim * 4;
         string line = $"TIMING PagedAttention {name} (32/8 heads × 128): {milliseconds * 1000:F1} µs, "
             + $"{bytes / (milliseconds * 1e-3) / 1e9:F0} GB/s of KV, {flops / (milliseconds * 1e-3) / 1e12:F2} TFLOP/s; {gpu.LastAttentionPath}";

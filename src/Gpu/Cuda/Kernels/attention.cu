@@ -3,12 +3,18 @@
 // 2018) over key steps so any context runs in fixed shared memory. Row r belongs to the sequence s with
 // queryStarts[s] <= r < queryStarts[s+1]; it sits at position contextLengths[s] - (queryStarts[s+1] - r) and attends to
 // the cached positions [max(0, position - window + 1), position] (window 0: none), found through blockTables[s].
+// The caches are fp32 (paged_attention_generic) or bf16 (paged_attention_generic_bf16, widened exactly when read).
 #include "common.cuh"
+#include "bfloat16.cuh"
 
 #define KEYS_PER_STEP 128
 #define MAX_DIMS_PER_THREAD 4
 
-extern "C" __global__ void paged_attention_generic(const float* query, const float* keys, const float* values, float* output,
+__device__ __forceinline__ float cache_value(float v) { return v; }
+__device__ __forceinline__ float cache_value(bf16_bits v) { return bf16_to_float(v); }
+
+template <typename T>
+__device__ __forceinline__ void paged_attention_generic_impl(const float* query, const T* keys, const T* values, float* output,
     const int* queryStarts, const int* contextLengths, const int* blockTables, int sequences, int maxBlocks, int blockSize,
     int heads, int kvHeads, int headDim, int window, float scale)
 {
@@ -48,9 +54,9 @@ extern "C" __global__ void paged_attention_generic(const float* query, const flo
         float score = __int_as_float(0xff800000);
         if (threadIdx.x < KEYS_PER_STEP && j <= position)
         {
-            const float* key = keys + (long long)slots[threadIdx.x] * kvWidth + kvHead * headDim;
+            const T* key = keys + (long long)slots[threadIdx.x] * kvWidth + kvHead * headDim;
             float dot = 0.0f;
-            for (int d = 0; d < headDim; d++) dot += q[d] * key[d];
+            for (int d = 0; d < headDim; d++) dot += q[d] * cache_value(key[d]);
             score = dot * scale;
         }
 
@@ -70,8 +76,8 @@ extern "C" __global__ void paged_attention_generic(const float* query, const flo
             if (d < headDim)
             {
                 float sum = accumulator[r] * correction;
-                const float* value = values + kvHead * headDim + d;
-                for (int jj = 0; jj < count; jj++) sum += weights[jj] * value[(long long)slots[jj] * kvWidth];
+                const T* value = values + kvHead * headDim + d;
+                for (int jj = 0; jj < count; jj++) sum += weights[jj] * cache_value(value[(long long)slots[jj] * kvWidth]);
                 accumulator[r] = sum;
             }
         }
@@ -85,4 +91,21 @@ extern "C" __global__ void paged_attention_generic(const float* query, const flo
         int d = threadIdx.x + r * blockDim.x;
         if (d < headDim) target[d] = accumulator[r] / runningSum;
     }
+}
+
+#define GENERIC_PASS query, keys, values, output, queryStarts, contextLengths, blockTables, sequences, maxBlocks, blockSize, \
+    heads, kvHeads, headDim, window, scale
+
+extern "C" __global__ void paged_attention_generic(const float* query, const float* keys, const float* values, float* output,
+    const int* queryStarts, const int* contextLengths, const int* blockTables, int sequences, int maxBlocks, int blockSize,
+    int heads, int kvHeads, int headDim, int window, float scale)
+{
+    paged_attention_generic_impl<float>(GENERIC_PASS);
+}
+
+extern "C" __global__ void paged_attention_generic_bf16(const float* query, const bf16_bits* keys, const bf16_bits* values,
+    float* output, const int* queryStarts, const int* contextLengths, const int* blockTables, int sequences, int maxBlocks,
+    int blockSize, int heads, int kvHeads, int headDim, int window, float scale)
+{
+    paged_attention_generic_impl<bf16_bits>(GENERIC_PASS);
 }

@@ -6,8 +6,9 @@
 // contextLengths[s] - (queryStarts[s+1] - r), causal over [max(0, position - window + 1), position], base-2 scores
 // with q scaled by log2(e) / sqrt(D), sequences of one row left to the decode kernel when skipDecodeRows is set.
 //
-// Storage stays fp32; q, K and V are rounded to bf16 as they are staged in shared memory, products and the online
-// softmax stay fp32. One block per (tile of 64 (token, group head) rows, kv head, sequence), like paged_prefill, so a
+// With fp32 caches, q, K and V are rounded to bf16 as they are staged in shared memory; with bf16 caches
+// (paged_prefill_mma_bf16_*) the K and V rows are copied into shared memory as they are (cp.async, 16 bytes at a time)
+// and only q is rounded. Products and the online softmax stay fp32. One block per (tile of 64 (token, group head) rows, kv head, sequence), like paged_prefill, so a
 // K/V tile is read from the cache once for the whole GQA group instead of once per query head; each of the 4 warps
 // owns 16 rows. Per key tile of 64: S = Q·Kᵀ (Q fragments kept in registers), mask, online softmax on the S
 // accumulators, which are then re-packed as the bf16 A fragments of O += P·V (V read transposed by ldmatrix.trans).
@@ -72,9 +73,77 @@ __device__ __forceinline__ void ldmatrix_x4_trans(u32 (&r)[4], const bf16* at)
         : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address) : "memory");
 }
 
-template <int D, int G>
-__device__ __forceinline__ void paged_prefill_mma(const float* __restrict__ query, const float* __restrict__ keyCache,
-    const float* __restrict__ valueCache, float* __restrict__ output, const int* __restrict__ queryStarts,
+// 16 bytes global → shared without passing through registers (sm_80+), completed by cp_async_wait_all.
+__device__ __forceinline__ void cp_async16(bf16* to, const bf16* from)
+{
+    u32 address;
+    asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(address) : "l"(to));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(address), "l"(from) : "memory");
+}
+
+// This thread's copies are in shared memory (a barrier then publishes them to the block).
+__device__ __forceinline__ void cp_async_wait_all()
+{
+    asm volatile("cp.async.commit_group;" ::: "memory");
+    asm volatile("cp.async.wait_group 0;" ::: "memory");
+}
+
+// A K and V tile of FLASH_N keys from kt into ks and vs ([FLASH_N][D + 8] bf16), zeros past lastPosition (P is 0
+// there, and 0·V must be 0). fp32 caches: float4 loads rounded to bf16.
+template <int D>
+__device__ __forceinline__ void stage_kv_tile(const float* __restrict__ keyCache, const float* __restrict__ valueCache,
+    bf16* ks, bf16* vs, const int* table, int kt, int lastPosition, int blockSize, int kvWidth, int kvh, int tid)
+{
+    constexpr int STRIDE = D + 8;
+    constexpr int C4 = D / 4; // float4 per cache row
+    for (int e = tid; e < FLASH_N * C4; e += FLASH_THREADS)
+    {
+        int kk = e / C4, c = e % C4, key = kt + kk;
+        float4 kv = make_float4(0, 0, 0, 0), vv = kv;
+        if (key <= lastPosition)
+        {
+            long long at = flash_slot(table, key, blockSize) * kvWidth + kvh * D + c * 4;
+            kv = *(const float4*)(keyCache + at);
+            vv = *(const float4*)(valueCache + at);
+        }
+
+        store_bf16x4(ks + kk * STRIDE + c * 4, kv);
+        store_bf16x4(vs + kk * STRIDE + c * 4, vv);
+    }
+}
+
+// bf16 caches: the rows as they are, 8 bf16 (16 bytes) per copy. A cache row's offset (slot · kvWidth + kvh · D) and
+// a shared row's (kk · (D + 8)) are multiples of 8 elements, so every copy is 16-byte aligned at both ends.
+template <int D>
+__device__ __forceinline__ void stage_kv_tile(const bf16* __restrict__ keyCache, const bf16* __restrict__ valueCache,
+    bf16* ks, bf16* vs, const int* table, int kt, int lastPosition, int blockSize, int kvWidth, int kvh, int tid)
+{
+    constexpr int STRIDE = D + 8;
+    constexpr int C8 = D / 8; // 16-byte chunks per cache row
+    for (int e = tid; e < FLASH_N * C8; e += FLASH_THREADS)
+    {
+        int kk = e / C8, c = e % C8, key = kt + kk;
+        bf16* kd = ks + kk * STRIDE + c * 8;
+        bf16* vd = vs + kk * STRIDE + c * 8;
+        if (key <= lastPosition)
+        {
+            long long at = flash_slot(table, key, blockSize) * kvWidth + kvh * D + c * 8;
+            cp_async16(kd, keyCache + at);
+            cp_async16(vd, valueCache + at);
+        }
+        else
+        {
+            *(uint4*)kd = make_uint4(0, 0, 0, 0);
+            *(uint4*)vd = make_uint4(0, 0, 0, 0);
+        }
+    }
+
+    cp_async_wait_all();
+}
+
+template <int D, int G, typename T>
+__device__ __forceinline__ void paged_prefill_mma(const float* __restrict__ query, const T* __restrict__ keyCache,
+    const T* __restrict__ valueCache, float* __restrict__ output, const int* __restrict__ queryStarts,
     const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
     int kvHeads, int window, float scaleLog2, int skipDecodeRows)
 {
@@ -152,21 +221,7 @@ __device__ __forceinline__ void paged_prefill_mma(const float* __restrict__ quer
     for (int kt = firstKey; kt <= lastPosition; kt += FLASH_N)
     {
         __syncthreads(); // every warp is done with the previous tile (the first time: has its Q fragments)
-        for (int e = tid; e < FLASH_N * C4; e += FLASH_THREADS)
-        {
-            int kk = e / C4, c = e % C4, key = kt + kk;
-            float4 kv = make_float4(0, 0, 0, 0), vv = kv; // zeros past the tile's end: P is 0 there, and 0·V must be 0
-            if (key <= lastPosition)
-            {
-                long long at = flash_slot(table, key, blockSize) * kvWidth + kvh * D + c * 4;
-                kv = *(const float4*)(keyCache + at);
-                vv = *(const float4*)(valueCache + at);
-            }
-
-            store_bf16x4(ks + kk * STRIDE + c * 4, kv);
-            store_bf16x4(vs + kk * STRIDE + c * 4, vv);
-        }
-
+        stage_kv_tile<D>(keyCache, valueCache, ks, vs, table, kt, lastPosition, blockSize, kvWidth, kvh, tid);
         __syncthreads();
         if (kt > warpLast || kt + FLASH_N - 1 < warpFirst) continue; // no row of this warp sees this tile
 
@@ -268,17 +323,25 @@ __device__ __forceinline__ void paged_prefill_mma(const float* __restrict__ quer
 #endif
 }
 
-#define FLASH_ARGS const float* query, const float* keyCache, const float* valueCache, float* output, \
+#define FLASH_ARGS(T) const float* query, const T* keyCache, const T* valueCache, float* output, \
     const int* queryStarts, const int* contextLengths, const int* blockTables, int maxBlocks, int blockSize, int kvHeads, \
     int window, float scaleLog2, int skipDecodeRows
 #define FLASH_PASS query, keyCache, valueCache, output, queryStarts, contextLengths, blockTables, maxBlocks, blockSize, \
     kvHeads, window, scaleLog2, skipDecodeRows
 
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g1(FLASH_ARGS) { paged_prefill_mma<64, 1>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g2(FLASH_ARGS) { paged_prefill_mma<64, 2>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g4(FLASH_ARGS) { paged_prefill_mma<64, 4>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g8(FLASH_ARGS) { paged_prefill_mma<64, 8>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g1(FLASH_ARGS) { paged_prefill_mma<128, 1>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g2(FLASH_ARGS) { paged_prefill_mma<128, 2>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g4(FLASH_ARGS) { paged_prefill_mma<128, 4>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g8(FLASH_ARGS) { paged_prefill_mma<128, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g1(FLASH_ARGS(float)) { paged_prefill_mma<64, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g2(FLASH_ARGS(float)) { paged_prefill_mma<64, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g4(FLASH_ARGS(float)) { paged_prefill_mma<64, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g8(FLASH_ARGS(float)) { paged_prefill_mma<64, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g1(FLASH_ARGS(float)) { paged_prefill_mma<128, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g2(FLASH_ARGS(float)) { paged_prefill_mma<128, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g4(FLASH_ARGS(float)) { paged_prefill_mma<128, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g8(FLASH_ARGS(float)) { paged_prefill_mma<128, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g1(FLASH_ARGS(bf16)) { paged_prefill_mma<64, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g2(FLASH_ARGS(bf16)) { paged_prefill_mma<64, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g4(FLASH_ARGS(bf16)) { paged_prefill_mma<64, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g8(FLASH_ARGS(bf16)) { paged_prefill_mma<64, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g1(FLASH_ARGS(bf16)) { paged_prefill_mma<128, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g2(FLASH_ARGS(bf16)) { paged_prefill_mma<128, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g4(FLASH_ARGS(bf16)) { paged_prefill_mma<128, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g8(FLASH_ARGS(bf16)) { paged_prefill_mma<128, 8>(FLASH_PASS); }

@@ -13,6 +13,10 @@
 // sequence); key tiles of 64 from the first key any row of the tile can see to the tile's last position (causal and
 // window tiles skipped); online softmax per row; the heaviest (last) query tiles are scheduled first. In a mixed step
 // the prefill kernel leaves sequences with one query row (skipDecodeRows) to the decode kernel, launched after it.
+//
+// The caches are fp32 or bf16 (the cache element type T: float or bf16_bits; entry points paged_*_bf16_*), bf16 rows
+// widened exactly as they are loaded (4 bf16 in one 8-byte load where fp32 has a float4); all arithmetic is fp32.
+#include "bfloat16.cuh"
 
 #define NEG_INF __int_as_float(0xff800000)
 
@@ -33,12 +37,21 @@ __device__ __forceinline__ float4 f4(float x, float y, float z, float w)
 
 __device__ __forceinline__ float dot4(float4 a, float4 b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
 
+// Four consecutive cache elements as floats: a float4 load (16-byte aligned), or an 8-byte load of 4 bf16 widened.
+__device__ __forceinline__ float4 load_cache4(const float* at) { return *(const float4*)at; }
+__device__ __forceinline__ float4 load_cache4(const bf16_bits* at)
+{
+    uint2 packed = *(const uint2*)at;
+    return f4(__uint_as_float(packed.x << 16), __uint_as_float(packed.x & 0xffff0000u),
+        __uint_as_float(packed.y << 16), __uint_as_float(packed.y & 0xffff0000u));
+}
+
 #define DECODE_WARPS 4
 #define DECODE_UNROLL 8
 
-template <int D, int G>
-__device__ __forceinline__ void paged_decode(const float* __restrict__ query, const float* __restrict__ keyCache,
-    const float* __restrict__ valueCache, float* __restrict__ output, float* __restrict__ partialOut,
+template <int D, int G, typename T>
+__device__ __forceinline__ void paged_decode(const float* __restrict__ query, const T* __restrict__ keyCache,
+    const T* __restrict__ valueCache, float* __restrict__ output, float* __restrict__ partialOut,
     float* __restrict__ partialMax, float* __restrict__ partialSum, const int* __restrict__ queryStarts,
     const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
     int kvHeads, int window, float scaleLog2, int partition, int splits)
@@ -73,8 +86,8 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
     }
 
     const int* table = blockTables + (long long)s * maxBlocks;
-    const float* kBase = keyCache + kvh * D + c * 4;
-    const float* vBase = valueCache + kvh * D + c * 4;
+    const T* kBase = keyCache + kvh * D + c * 4;
+    const T* vBase = valueCache + kvh * D + c * 4;
     float4 q[G];
     float m[G];
 #pragma unroll
@@ -93,7 +106,7 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
         for (int u = 0; u < DECODE_UNROLL; u++)
         {
             int j = base + lane / LANES + u * KSTEP;
-            k[u] = j < n ? *((const float4*)(kBase + paged_slot(table, begin + j, blockSize) * kvWidth)) : f4(0, 0, 0, 0);
+            k[u] = j < n ? load_cache4(kBase + paged_slot(table, begin + j, blockSize) * kvWidth) : f4(0, 0, 0, 0);
         }
 
 #pragma unroll
@@ -154,7 +167,7 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
         for (int u = 0; u < DECODE_UNROLL; u++)
         {
             int j = base + lane / LANES + u * KSTEP;
-            v[u] = j < n ? *((const float4*)(vBase + paged_slot(table, begin + j, blockSize) * kvWidth)) : f4(0, 0, 0, 0);
+            v[u] = j < n ? load_cache4(vBase + paged_slot(table, begin + j, blockSize) * kvWidth) : f4(0, 0, 0, 0);
         }
 
 #pragma unroll
@@ -217,20 +230,28 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
     }
 }
 
-#define DECODE_ARGS const float* query, const float* keyCache, const float* valueCache, float* output, float* partialOut, \
+#define DECODE_ARGS(T) const float* query, const T* keyCache, const T* valueCache, float* output, float* partialOut, \
     float* partialMax, float* partialSum, const int* queryStarts, const int* contextLengths, const int* blockTables, \
     int maxBlocks, int blockSize, int kvHeads, int window, float scaleLog2, int partition, int splits
 #define DECODE_PASS query, keyCache, valueCache, output, partialOut, partialMax, partialSum, queryStarts, contextLengths, \
     blockTables, maxBlocks, blockSize, kvHeads, window, scaleLog2, partition, splits
 
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g1(DECODE_ARGS) { paged_decode<64, 1>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g2(DECODE_ARGS) { paged_decode<64, 2>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g4(DECODE_ARGS) { paged_decode<64, 4>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g8(DECODE_ARGS) { paged_decode<64, 8>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g1(DECODE_ARGS) { paged_decode<128, 1>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g2(DECODE_ARGS) { paged_decode<128, 2>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g4(DECODE_ARGS) { paged_decode<128, 4>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g8(DECODE_ARGS) { paged_decode<128, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g1(DECODE_ARGS(float)) { paged_decode<64, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g2(DECODE_ARGS(float)) { paged_decode<64, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g4(DECODE_ARGS(float)) { paged_decode<64, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g8(DECODE_ARGS(float)) { paged_decode<64, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g1(DECODE_ARGS(float)) { paged_decode<128, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g2(DECODE_ARGS(float)) { paged_decode<128, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g4(DECODE_ARGS(float)) { paged_decode<128, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g8(DECODE_ARGS(float)) { paged_decode<128, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g1(DECODE_ARGS(bf16_bits)) { paged_decode<64, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g2(DECODE_ARGS(bf16_bits)) { paged_decode<64, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g4(DECODE_ARGS(bf16_bits)) { paged_decode<64, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g8(DECODE_ARGS(bf16_bits)) { paged_decode<64, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g1(DECODE_ARGS(bf16_bits)) { paged_decode<128, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g2(DECODE_ARGS(bf16_bits)) { paged_decode<128, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g4(DECODE_ARGS(bf16_bits)) { paged_decode<128, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g8(DECODE_ARGS(bf16_bits)) { paged_decode<128, 8>(DECODE_PASS); }
 
 // Merges the partitions of each (sequence, head): output = Σ 2^(m_p − M) o_p / Σ 2^(m_p − M) l_p. Grid (heads, S).
 extern "C" __global__ void paged_decode_reduce(const float* partialOut, const float* partialMax, const float* partialSum,
@@ -268,9 +289,9 @@ extern "C" __global__ void paged_decode_reduce(const float* partialOut, const fl
 #define TILE_N 64
 #define PREFILL_THREADS 256
 
-template <int D, int G>
-__device__ __forceinline__ void paged_prefill(const float* __restrict__ query, const float* __restrict__ keyCache,
-    const float* __restrict__ valueCache, float* __restrict__ output, const int* __restrict__ queryStarts,
+template <int D, int G, typename T>
+__device__ __forceinline__ void paged_prefill(const float* __restrict__ query, const T* __restrict__ keyCache,
+    const T* __restrict__ valueCache, float* __restrict__ output, const int* __restrict__ queryStarts,
     const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
     int kvHeads, int window, float scaleLog2, int skipDecodeRows)
 {
@@ -330,7 +351,7 @@ __device__ __forceinline__ void paged_prefill(const float* __restrict__ query, c
         {
             int kk = e / C4, c = e % C4, key = kt + kk;
             float4 v = key <= lastPosition
-                ? *((const float4*)(keyCache + paged_slot(table, key, blockSize) * kvWidth + kvh * D + c * 4))
+                ? load_cache4(keyCache + paged_slot(table, key, blockSize) * kvWidth + kvh * D + c * 4)
                 : f4(0, 0, 0, 0);
             *(float4*)(kvs + kk * STRIDE + c * 4) = v;
         }
@@ -397,7 +418,7 @@ __device__ __forceinline__ void paged_prefill(const float* __restrict__ query, c
         {
             int kk = e / C4, c = e % C4, key = kt + kk;
             float4 v = key <= lastPosition
-                ? *((const float4*)(valueCache + paged_slot(table, key, blockSize) * kvWidth + kvh * D + c * 4))
+                ? load_cache4(valueCache + paged_slot(table, key, blockSize) * kvWidth + kvh * D + c * 4)
                 : f4(0, 0, 0, 0);
             *(float4*)(kvs + kk * STRIDE + c * 4) = v;
         }
@@ -438,17 +459,25 @@ __device__ __forceinline__ void paged_prefill(const float* __restrict__ query, c
     }
 }
 
-#define PREFILL_ARGS const float* query, const float* keyCache, const float* valueCache, float* output, \
+#define PREFILL_ARGS(T) const float* query, const T* keyCache, const T* valueCache, float* output, \
     const int* queryStarts, const int* contextLengths, const int* blockTables, int maxBlocks, int blockSize, int kvHeads, \
     int window, float scaleLog2, int skipDecodeRows
 #define PREFILL_PASS query, keyCache, valueCache, output, queryStarts, contextLengths, blockTables, maxBlocks, blockSize, \
     kvHeads, window, scaleLog2, skipDecodeRows
 
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g1(PREFILL_ARGS) { paged_prefill<64, 1>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g2(PREFILL_ARGS) { paged_prefill<64, 2>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g4(PREFILL_ARGS) { paged_prefill<64, 4>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g8(PREFILL_ARGS) { paged_prefill<64, 8>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g1(PREFILL_ARGS) { paged_prefill<128, 1>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g2(PREFILL_ARGS) { paged_prefill<128, 2>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g4(PREFILL_ARGS) { paged_prefill<128, 4>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g8(PREFILL_ARGS) { paged_prefill<128, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g1(PREFILL_ARGS(float)) { paged_prefill<64, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g2(PREFILL_ARGS(float)) { paged_prefill<64, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g4(PREFILL_ARGS(float)) { paged_prefill<64, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g8(PREFILL_ARGS(float)) { paged_prefill<64, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g1(PREFILL_ARGS(float)) { paged_prefill<128, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g2(PREFILL_ARGS(float)) { paged_prefill<128, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g4(PREFILL_ARGS(float)) { paged_prefill<128, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g8(PREFILL_ARGS(float)) { paged_prefill<128, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g1(PREFILL_ARGS(bf16_bits)) { paged_prefill<64, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g2(PREFILL_ARGS(bf16_bits)) { paged_prefill<64, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g4(PREFILL_ARGS(bf16_bits)) { paged_prefill<64, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g8(PREFILL_ARGS(bf16_bits)) { paged_prefill<64, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g1(PREFILL_ARGS(bf16_bits)) { paged_prefill<128, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g2(PREFILL_ARGS(bf16_bits)) { paged_prefill<128, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g4(PREFILL_ARGS(bf16_bits)) { paged_prefill<128, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g8(PREFILL_ARGS(bf16_bits)) { paged_prefill<128, 8>(PREFILL_PASS); }
