@@ -167,7 +167,8 @@ public sealed unsafe partial class CudaDevice
         int maxPartition = Math.Max(64, 8192 / group / 64 * 64); // scores of a partition: at most 32 KB of shared memory
         int partition = Math.Clamp(((span + wanted - 1) / wanted + 63) / 64 * 64, 64, maxPartition);
         int splits = (span + partition - 1) / partition;
-        int lanes = headDim / 4, keysPerStep = DecodeWarps * (32 / lanes);
+        // A lane reads 16 bytes of a row: 4 floats, or 8 bf16 (paged_attention.cu's DecodeLane).
+        int lanes = headDim / (cache.Length > 0 ? 8 : 4), keysPerStep = DecodeWarps * (32 / lanes);
         uint sharedBytes = (uint)((group * partition + keysPerStep * group * headDim + keysPerStep * group) * sizeof(float));
 
         ulong partialOut = 0, partialMax = 0, partialSum = 0;

@@ -46,6 +46,21 @@ __device__ __forceinline__ float4 load_cache4(const bf16_bits* at)
         __uint_as_float(packed.y << 16), __uint_as_float(packed.y & 0xffff0000u));
 }
 
+// A decode lane's share of a cache row: 16 bytes, so a load fetches as much of a bf16 row as of a float one — 4
+// floats, or 8 bf16 widened into two float4 — and NV float4 of it stay in registers.
+template <typename T> struct DecodeLane { static constexpr int EPL = 4, NV = 1; };
+template <> struct DecodeLane<bf16_bits> { static constexpr int EPL = 8, NV = 2; };
+
+__device__ __forceinline__ void load_lane(const float* at, float4 (&out)[1]) { out[0] = *(const float4*)at; }
+__device__ __forceinline__ void load_lane(const bf16_bits* at, float4 (&out)[2])
+{
+    uint4 packed = *(const uint4*)at;
+    out[0] = f4(__uint_as_float(packed.x << 16), __uint_as_float(packed.x & 0xffff0000u),
+        __uint_as_float(packed.y << 16), __uint_as_float(packed.y & 0xffff0000u));
+    out[1] = f4(__uint_as_float(packed.z << 16), __uint_as_float(packed.z & 0xffff0000u),
+        __uint_as_float(packed.w << 16), __uint_as_float(packed.w & 0xffff0000u));
+}
+
 #define DECODE_WARPS 4
 #define DECODE_UNROLL 8
 
@@ -56,13 +71,15 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
     const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
     int kvHeads, int window, float scaleLog2, int partition, int splits)
 {
-    constexpr int LANES = D / 4;             // lanes reading one key row, a float4 each
+    constexpr int EPL = DecodeLane<T>::EPL;  // cache elements per lane
+    constexpr int NV = DecodeLane<T>::NV;    // float4 per lane
+    constexpr int LANES = D / EPL;           // lanes reading one key row, 16 bytes each
     constexpr int KPW = 32 / LANES;          // keys per warp per step
     constexpr int KSTEP = DECODE_WARPS * KPW; // keys per block per step
     extern __shared__ float4 shared4[];
-    float* logits = (float*)shared4;                             // [G][partition]
-    float4* reduceOut = (float4*)(logits + G * partition);       // [KSTEP][G][LANES]
-    float* reduceSum = (float*)(reduceOut + KSTEP * G * LANES);  // [KSTEP][G]
+    float* logits = (float*)shared4;                                  // [G][partition]
+    float4* reduceOut = (float4*)(logits + G * partition);            // [KSTEP][G][LANES][NV]
+    float* reduceSum = (float*)(reduceOut + KSTEP * G * LANES * NV);  // [KSTEP][G]
     __shared__ float reduceMax[DECODE_WARPS][G];
 
     int p = blockIdx.x, kvh = blockIdx.y, s = blockIdx.z;
@@ -86,27 +103,40 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
     }
 
     const int* table = blockTables + (long long)s * maxBlocks;
-    const T* kBase = keyCache + kvh * D + c * 4;
-    const T* vBase = valueCache + kvh * D + c * 4;
-    float4 q[G];
+    const T* kBase = keyCache + kvh * D + c * EPL;
+    const T* vBase = valueCache + kvh * D + c * EPL;
+    float4 q[G][NV];
     float m[G];
 #pragma unroll
     for (int g = 0; g < G; g++)
     {
-        float4 v = *(const float4*)(query + (long long)row * heads * D + (kvh * G + g) * D + c * 4);
-        q[g] = f4(v.x * scaleLog2, v.y * scaleLog2, v.z * scaleLog2, v.w * scaleLog2);
+#pragma unroll
+        for (int e = 0; e < NV; e++)
+        {
+            float4 v = *(const float4*)(query + (long long)row * heads * D + (kvh * G + g) * D + c * EPL + e * 4);
+            q[g][e] = f4(v.x * scaleLog2, v.y * scaleLog2, v.z * scaleLog2, v.w * scaleLog2);
+        }
+
         m[g] = NEG_INF;
     }
 
     // Scores: warp-uniform loop bounds, so the shuffles run with every lane.
     for (int base = warp * KPW; base < n; base += KSTEP * DECODE_UNROLL)
     {
-        float4 k[DECODE_UNROLL];
+        float4 k[DECODE_UNROLL][NV];
 #pragma unroll
         for (int u = 0; u < DECODE_UNROLL; u++)
         {
             int j = base + lane / LANES + u * KSTEP;
-            k[u] = j < n ? load_cache4(kBase + paged_slot(table, begin + j, blockSize) * kvWidth) : f4(0, 0, 0, 0);
+            if (j < n)
+            {
+                load_lane(kBase + paged_slot(table, begin + j, blockSize) * kvWidth, k[u]);
+            }
+            else
+            {
+#pragma unroll
+                for (int e = 0; e < NV; e++) k[u][e] = f4(0, 0, 0, 0);
+            }
         }
 
 #pragma unroll
@@ -116,7 +146,9 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
 #pragma unroll
             for (int g = 0; g < G; g++)
             {
-                float dot = dot4(q[g], k[u]);
+                float dot = 0.0f;
+#pragma unroll
+                for (int e = 0; e < NV; e++) dot += dot4(q[g][e], k[u][e]);
 #pragma unroll
                 for (int offset = LANES / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
                 if (j < n)
@@ -151,23 +183,32 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
         for (int j = tid; j < n; j += blockDim.x) logits[g * partition + j] = exp2f(logits[g * partition + j] - m[g]);
     __syncthreads();
 
-    float4 acc[G];
+    float4 acc[G][NV];
     float l[G];
 #pragma unroll
     for (int g = 0; g < G; g++)
     {
-        acc[g] = f4(0, 0, 0, 0);
+#pragma unroll
+        for (int e = 0; e < NV; e++) acc[g][e] = f4(0, 0, 0, 0);
         l[g] = 0.0f;
     }
 
     for (int base = warp * KPW; base < n; base += KSTEP * DECODE_UNROLL)
     {
-        float4 v[DECODE_UNROLL];
+        float4 v[DECODE_UNROLL][NV];
 #pragma unroll
         for (int u = 0; u < DECODE_UNROLL; u++)
         {
             int j = base + lane / LANES + u * KSTEP;
-            v[u] = j < n ? load_cache4(vBase + paged_slot(table, begin + j, blockSize) * kvWidth) : f4(0, 0, 0, 0);
+            if (j < n)
+            {
+                load_lane(vBase + paged_slot(table, begin + j, blockSize) * kvWidth, v[u]);
+            }
+            else
+            {
+#pragma unroll
+                for (int e = 0; e < NV; e++) v[u][e] = f4(0, 0, 0, 0);
+            }
         }
 
 #pragma unroll
@@ -181,32 +222,39 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
                 {
                     float w = logits[g * partition + j];
                     l[g] += w;
-                    acc[g].x += w * v[u].x;
-                    acc[g].y += w * v[u].y;
-                    acc[g].z += w * v[u].z;
-                    acc[g].w += w * v[u].w;
+#pragma unroll
+                    for (int e = 0; e < NV; e++)
+                    {
+                        acc[g][e].x += w * v[u][e].x;
+                        acc[g][e].y += w * v[u][e].y;
+                        acc[g][e].z += w * v[u][e].z;
+                        acc[g][e].w += w * v[u][e].w;
+                    }
                 }
             }
         }
     }
 
+    // reduceOut[(sub, g)] holds the lane's NV float4 in row order, so float4 cc of a head's D/4 sits at cc of that row.
 #pragma unroll
     for (int g = 0; g < G; g++)
     {
-        reduceOut[(sub * G + g) * LANES + c] = acc[g];
+#pragma unroll
+        for (int e = 0; e < NV; e++) reduceOut[((sub * G + g) * LANES + c) * NV + e] = acc[g][e];
         if (c == 0) reduceSum[sub * G + g] = l[g];
     }
 
     __syncthreads();
-    for (int index = tid; index < G * LANES; index += blockDim.x)
+    constexpr int ROW4 = LANES * NV; // float4 per head row: D / 4
+    for (int index = tid; index < G * ROW4; index += blockDim.x)
     {
-        int g = index / LANES, cc = index % LANES;
-        float4 o = reduceOut[g * LANES + cc];
+        int g = index / ROW4, cc = index % ROW4;
+        float4 o = reduceOut[g * ROW4 + cc];
         float sum = reduceSum[g];
 #pragma unroll
         for (int t = 1; t < KSTEP; t++)
         {
-            float4 x = reduceOut[(t * G + g) * LANES + cc];
+            float4 x = reduceOut[(t * G + g) * ROW4 + cc];
             o.x += x.x; o.y += x.y; o.z += x.z; o.w += x.w;
             sum += reduceSum[t * G + g];
         }
