@@ -1,3 +1,4 @@
+using OrleansQuant.ChatTemplates;
 using OrleansQuant.Contracts;
 using OrleansQuant.Model;
 using OrleansQuant.Model.Generation;

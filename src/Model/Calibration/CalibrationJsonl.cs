@@ -1,5 +1,5 @@
 using System.Text.Json;
-using OrleansQuant.Model.Tokenization;
+using OrleansQuant.ChatTemplates;
 
 namespace OrleansQuant.Model.Calibration;
 

@@ -1,4 +1,4 @@
-using OrleansQuant.Model.Tokenization;
+using OrleansQuant.ChatTemplates;
 
 namespace OrleansQuant.Model.Calibration;
 

@@ -1,3 +1,5 @@
+using OrleansQuant.ChatTemplates;
+
 namespace OrleansQuant.Model.Tokenization;
 
 /// <summary>
@@ -15,7 +17,7 @@ public sealed class ChatPromptEncoder
     public ChatPromptEncoder(ModelTokenizer tokenizer)
     {
         _tokenizer = tokenizer;
-        _template = tokenizer.ChatTemplate is string text ? ChatTemplate.Parse(text, $"{ModelTokenizer.TokenizerConfigFile} chat_template") : null;
+        _template = tokenizer.ChatTemplate is string text ? Checked(() => ChatTemplate.Parse(text, $"{ModelTokenizer.TokenizerConfigFile} chat_template")) : null;
         _bos = tokenizer.BosId is int bos ? tokenizer.DecodeToken(bos) : null;
         _eos = tokenizer.EosId is int eos ? tokenizer.DecodeToken(eos) : null;
     }
@@ -36,8 +38,21 @@ public sealed class ChatPromptEncoder
             return _tokenizer.Encode(addGenerationPrompt ? transcript + "assistant:" : transcript);
         }
 
-        string rendered = _template.Render(messages, addGenerationPrompt, _bos, _eos);
+        string rendered = Checked(() => _template.Render(messages, addGenerationPrompt, _bos, _eos));
         bool hasBos = _bos is not null && rendered.StartsWith(_bos, StringComparison.Ordinal);
         return hasBos ? _tokenizer.Encode(rendered, addBos: false) : _tokenizer.Encode(rendered);
+    }
+
+    /// <summary>The interpreter's errors are this project's bad-input errors: same message, ModelFormatException's type.</summary>
+    private static T Checked<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (ChatTemplateException e)
+        {
+            throw new ModelFormatException(e.Source!, e.Detail, e);
+        }
     }
 }

@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>
 /// Recursive-descent parser for the Jinja2 subset of Hugging Face chat templates, with Jinja's operator

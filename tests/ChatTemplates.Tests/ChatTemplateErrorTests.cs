@@ -1,14 +1,14 @@
-using OrleansQuant.Model.Tokenization;
+using OrleansQuant.ChatTemplates;
 
-namespace OrleansQuant.Model.Tests.ChatTemplates;
+namespace OrleansQuant.ChatTemplates.Tests;
 
 public sealed class ChatTemplateErrorTests
 {
-    private static ModelFormatException ParseError(string template) =>
-        Assert.Throws<ModelFormatException>(() => ChatTemplate.Parse(template, "cfg.json"));
+    private static ChatTemplateException ParseError(string template) =>
+        Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(template, "cfg.json"));
 
-    private static ModelFormatException RenderError(string template) =>
-        Assert.Throws<ModelFormatException>(() => ChatTemplate.Parse(template, "cfg.json").Render([new("user", "hi")], false, null, null));
+    private static ChatTemplateException RenderError(string template) =>
+        Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(template, "cfg.json").Render([new("user", "hi")], false, null, null));
 
     [Fact]
     public void Unknown_tag_names_the_tag_and_its_line_and_column()

@@ -1,6 +1,6 @@
-using OrleansQuant.Model.Tokenization;
+using OrleansQuant.ChatTemplates;
 
-namespace OrleansQuant.Model.Tests.ChatTemplates;
+namespace OrleansQuant.ChatTemplates.Tests;
 
 /// <summary>
 /// The real templates render a system + user + assistant conversation exactly as transformers'
@@ -81,7 +81,7 @@ public sealed class RealTemplateTests
     public void Mistral_role_alternation_check_raises_with_the_templates_message()
     {
         var template = ChatTemplate.Parse(RealTemplates.MistralInstructV03, "mistral/tokenizer_config.json");
-        var e = Assert.Throws<ModelFormatException>(() => template.Render([new("user", "a"), new("user", "b")], false, "<s>", "</s>"));
+        var e = Assert.Throws<ChatTemplateException>(() => template.Render([new("user", "a"), new("user", "b")], false, "<s>", "</s>"));
         Assert.Equal("mistral/tokenizer_config.json: After the optional system message, conversation roles must alternate user/assistant/user/assistant/...", e.Message);
     }
 
@@ -89,7 +89,7 @@ public sealed class RealTemplateTests
     public void Llama_2_role_alternation_check_raises()
     {
         var template = ChatTemplate.Parse(RealTemplates.Llama2Chat, "llama2/tokenizer_config.json");
-        var e = Assert.Throws<ModelFormatException>(() => template.Render([new("assistant", "a")], false, "<s>", "</s>"));
+        var e = Assert.Throws<ChatTemplateException>(() => template.Render([new("assistant", "a")], false, "<s>", "</s>"));
         Assert.Contains("Conversation roles must alternate user/assistant/user/assistant/...", e.Message);
     }
 }

@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>The template text and the file it came from, so every error can say where: file, line and column.</summary>
 internal sealed class ChatTemplateSource(string text, string source)
@@ -24,6 +24,6 @@ internal sealed class ChatTemplateSource(string text, string source)
         return $"{line}:{end - lineStart + 1}";
     }
 
-    public ModelFormatException Error(int offset, string message) =>
+    public ChatTemplateException Error(int offset, string message) =>
         new(Source, $"chat_template at {Position(offset)}: {message}");
 }

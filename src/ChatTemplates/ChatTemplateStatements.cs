@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>The statement tree of a chat template: literal text, outputs and the control tags transformers' templates use.</summary>
 internal abstract record ChatTemplateNode(int Offset);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>Python's <c>datetime.strftime</c> for the directives date-stamping templates use (C locale, English names).</summary>
 internal static class ChatTemplateStrftime

@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>
 /// The Python methods templates call on strings and dicts (<c>content.strip()</c>, <c>tool.items()</c>), as

@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>
 /// The object <c>namespace(...)</c> returns: the one mutable value, because in Jinja a <c>{% set %}</c> inside a

@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>
 /// A name or key the template reads but nobody set. As in Jinja it prints as "", is falsy, iterates as empty and

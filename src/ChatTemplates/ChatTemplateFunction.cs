@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>A global callable (raise_exception, strftime_now, namespace, range); a value, so <c>is defined</c> works on it.</summary>
 internal sealed class ChatTemplateFunction(string name, Func<ChatTemplateCall, object?> invoke)
@@ -11,7 +11,7 @@ internal sealed class ChatTemplateFunction(string name, Func<ChatTemplateCall, o
 /// <summary>Evaluated arguments of a call, filter or method, with the offset and source to report misuse against.</summary>
 internal sealed record ChatTemplateCall(ChatTemplateSource Source, int Offset, string Callee, IReadOnlyList<object?> Positional, IReadOnlyDictionary<string, object?> Named)
 {
-    public ModelFormatException Error(string message) => Source.Error(Offset, $"{Callee}: {message}");
+    public ChatTemplateException Error(string message) => Source.Error(Offset, $"{Callee}: {message}");
 
     public object? Arg(int index, string name, object? fallback = null)
     {

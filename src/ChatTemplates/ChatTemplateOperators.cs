@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>Arithmetic, concatenation and membership with Python's rules (int/int true division, floored % and //).</summary>
 internal static class ChatTemplateOperators

@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>The expression tree of a chat template; <see cref="Offset"/> points into the template for error messages.</summary>
 internal abstract record ChatTemplateExpr(int Offset);

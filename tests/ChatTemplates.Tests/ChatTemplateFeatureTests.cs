@@ -1,6 +1,6 @@
-using OrleansQuant.Model.Tokenization;
+using OrleansQuant.ChatTemplates;
 
-namespace OrleansQuant.Model.Tests.ChatTemplates;
+namespace OrleansQuant.ChatTemplates.Tests;
 
 /// <summary>
 /// Language features one at a time. Every expected string is what Jinja2 3.1 renders for the same template with

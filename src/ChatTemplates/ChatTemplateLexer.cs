@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>
 /// Splits a chat template into text, <c>{{ }}</c> and <c>{% %}</c> segments (comments dropped) with the whitespace

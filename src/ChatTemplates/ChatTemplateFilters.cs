@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>The Jinja filters (<c>value | name(args)</c>) that Hugging Face chat templates use, with Jinja's meaning.</summary>
 internal static class ChatTemplateFilters

@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tests.ChatTemplates;
+namespace OrleansQuant.ChatTemplates.Tests;
 
 /// <summary>
 /// The chat_template strings of real tokenizer_config.json files, as data for the renderer tests. The expected

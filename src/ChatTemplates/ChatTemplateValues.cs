@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>
 /// Python semantics over the template's value model: null (None), <see cref="ChatTemplateUndefined"/>, bool, long,

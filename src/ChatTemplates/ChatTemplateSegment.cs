@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 internal enum ChatTemplateSegmentKind
 {

@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>
 /// A Hugging Face <c>chat_template</c> (tokenizer_config.json), parsed once and rendered per conversation the way
@@ -28,7 +28,7 @@ public sealed class ChatTemplate
 
     /// <param name="template">The Jinja text.</param>
     /// <param name="source">Where it came from (a file path), named by every error.</param>
-    /// <exception cref="ModelFormatException">A syntax error, unknown tag, filter or test, with its line:column.</exception>
+    /// <exception cref="ChatTemplateException">A syntax error, unknown tag, filter or test, with its line:column.</exception>
     public static ChatTemplate Parse(string template, string source)
     {
         ArgumentNullException.ThrowIfNull(template);
@@ -41,7 +41,7 @@ public sealed class ChatTemplate
     /// The prompt text for <paramref name="messages"/>. A null <paramref name="bosToken"/> or
     /// <paramref name="eosToken"/> is undefined in the template (renders as ""), as for a model without that token.
     /// </summary>
-    /// <exception cref="ModelFormatException">The template called raise_exception (its message is kept) or failed at run time.</exception>
+    /// <exception cref="ChatTemplateException">The template called raise_exception (its message is kept) or failed at run time.</exception>
     public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, string? bosToken, string? eosToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
@@ -76,7 +76,7 @@ public sealed class ChatTemplate
 
     /// <summary>The template's own message, unchanged, so a user sees e.g. Mistral's role-alternation rule verbatim.</summary>
     private object? RaiseException(ChatTemplateCall call) =>
-        throw new ModelFormatException(_source.Source, ChatTemplateValues.ToText(call.Arg(0, "message")));
+        throw new ChatTemplateException(_source.Source, ChatTemplateValues.ToText(call.Arg(0, "message")));
 
     private static object? MakeNamespace(ChatTemplateCall call)
     {

@@ -1,4 +1,4 @@
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>Jinja tests (<c>x is defined</c>, <c>x is not none</c>, and the names select/reject take).</summary>
 internal static class ChatTemplatePredicates

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OrleansQuant.Model.Tokenization;
+namespace OrleansQuant.ChatTemplates;
 
 /// <summary>
 /// Executes a parsed chat template. Scoping follows Jinja: a for-loop iteration gets its own scope, so a
