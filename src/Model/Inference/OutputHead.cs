@@ -82,10 +82,18 @@ public sealed class OutputHead : IDisposable
     /// <summary>lm_head(norm(hidden[rows])) <c>[rows.Length, vocab]</c>, left on the device.</summary>
     private DeviceTensor DeviceLogits(DeviceTensor hidden, ReadOnlySpan<int> rows)
     {
-        using var selected = _device.Allocate(TensorType.Float32, rows.Length, Config.HiddenSize);
-        for (int i = 0; i < rows.Length; i++)
+        // Runs of consecutive rows (a decode step's every row is one run) go in one copy each, not a copy per row.
+        using var selected = _device.AllocateScratch(TensorType.Float32, rows.Length, Config.HiddenSize);
+        for (int i = 0; i < rows.Length;)
         {
-            _device.CopyRows(hidden, rows[i], selected, i, 1);
+            int run = 1;
+            while (i + run < rows.Length && rows[i + run] == rows[i] + run)
+            {
+                run++;
+            }
+
+            _device.CopyRows(hidden, rows[i], selected, i, run);
+            i += run;
         }
 
         using var normed = _device.Allocate(TensorType.Float32, rows.Length, Config.HiddenSize);
