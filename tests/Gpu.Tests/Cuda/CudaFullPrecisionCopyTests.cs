@@ -22,8 +22,9 @@ public sealed class CudaFullPrecisionCopyTests(CudaFixture devices) : IClassFixt
         Assert.Equal(expected, copy.Use(gpu, Bits));
     }
 
-    private static List<ushort[]> Bits(DecoderLayerWeights weights) =>
-        LinearSlot.All.Select(slot => ((FloatLinear)slot.Get(weights)).Weight.ToArray<BFloat16>().Select(v => v.Bits).ToArray())
-            .Append(weights.InputNorm.ToArray<float>().Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16)).ToArray())
+    private static List<uint[]> Bits(DecoderLayerWeights weights) =>
+        LinearSlot.All.Select(slot => ((FloatLinear)slot.Get(weights)).Weight.ToArray<BFloat16>().Select(v => (uint)v.Bits).ToArray())
+            .Append(weights.InputNorm.ToArray<float>().Select(BitConverter.SingleToUInt32Bits).ToArray())
+            .Append(weights.PostAttentionNorm.ToArray<float>().Select(BitConverter.SingleToUInt32Bits).ToArray())
             .ToList();
 }
