@@ -86,7 +86,7 @@ public sealed class LayerGrain(
         if (step.Observe)
         {
             // Its statistics are device memory, allocated in the device's stream order like everything else.
-            _calibration ??= await slot.Worker.Run(() => LayerCalibration.For(layer));
+            _calibration ??= await slot.Worker.Run(() => LayerCalibration.For(layer, _fullPrecision));
             _state = LayerState.Calibrating;
         }
 
@@ -166,7 +166,7 @@ public sealed class LayerGrain(
                 logger.LogDebug("Layer {Layer} gave {Bytes} bytes of idle KV cache back before calibration", layer.Index, freed);
             }
 
-            return LayerCalibration.For(layer);
+            return LayerCalibration.For(layer, _fullPrecision);
         });
         if (previous is null)
         {

@@ -37,7 +37,7 @@ public sealed class LocalLayerRunner(DecoderLayer layer, FullPrecisionPlacement 
 
         // Statistics are the largest thing a layer allocates: first give back a KV pool that sampling grew.
         Layer.TrimKvCache();
-        Calibration = LayerCalibration.For(Layer);
+        Calibration = LayerCalibration.For(Layer, _fullPrecision);
         return Task.CompletedTask;
     }
 

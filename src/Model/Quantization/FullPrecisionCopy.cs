@@ -28,7 +28,14 @@ public sealed class FullPrecisionCopy : IDisposable
     private Parked? _onHost;
     private bool _owned;
 
-    private FullPrecisionCopy(DecoderLayerWeights serving) => _onDevice = serving;
+    private FullPrecisionCopy(DecoderLayerWeights serving)
+    {
+        _onDevice = serving;
+        WeightType = serving.FloatWeightType;
+    }
+
+    /// <summary>What the kept linear weights are stored as (Float32 or BFloat16), wherever they are.</summary>
+    public TensorType WeightType { get; }
 
     /// <summary>The copy of weights now in service (every linear full precision, or this throws naming the one that is not).</summary>
     public static FullPrecisionCopy Of(DecoderLayerWeights serving) => new(LayerQuantizer.RequireFullPrecision(serving));

@@ -56,9 +56,12 @@ public sealed class LayerCalibration : ILinearInputObserver, IDisposable
         }
     }
 
-    /// <summary>Empty statistics for <paramref name="layer"/>, taken of its inputs as its full-precision linears see them.</summary>
-    public static LayerCalibration For(DecoderLayer layer) =>
-        new(layer.Index, layer.Config, layer.Device, layer.Weights.FloatWeightType);
+    /// <summary>
+    /// Empty statistics for <paramref name="layer"/>, taken of its inputs as its full-precision linears see them: those
+    /// in service, or, once int8 weights serve, the kept copy a re-quantization builds from (<paramref name="source"/>).
+    /// </summary>
+    public static LayerCalibration For(DecoderLayer layer, FullPrecisionCopy? source = null) =>
+        new(layer.Index, layer.Config, layer.Device, source?.WeightType ?? layer.Weights.FloatWeightType);
 
     public int Layer { get; }
 

@@ -90,6 +90,25 @@ public sealed class FullPrecisionCopyTests
         Assert.Equal(2, await runner.Commit());
     }
 
+    [Fact]
+    public async Task After_a_commit_statistics_are_taken_as_the_kept_bf16_linears_see_their_inputs()
+    {
+        using var device = new CpuDevice();
+        using var model = CausalLanguageModel.Load(TestModels.Directory(DemoModels.Tiny), device, precision: WeightPrecision.BFloat16);
+        using var runner = new LocalLayerRunner(model.Layers[1], FullPrecisionPlacement.Host);
+        await Calibrate(runner, model);
+        await runner.Build(QuantizationRecipe.Default, CancellationToken.None);
+        await runner.Commit();
+        Assert.Equal(TensorType.Float32, model.Layers[1].Weights.FloatWeightType); // every linear int8 now
+
+        await runner.BeginCalibration();
+        float[] values = [0.1f, -1.0039063f, 2.0078125f, 3.3333333f];
+        float[] row = Enumerable.Range(0, model.Config.HiddenSize).Select(i => values[i % values.Length] * (1 + i / 64f)).ToArray();
+        using var input = device.UploadNew<float>(row, 1, row.Length);
+        runner.Calibration!.Observe(LinearInput.Attention, input);
+        Assert.Equal(row.Select(v => (double)Math.Abs(BFloat16.Round(v))).ToArray(), runner.Calibration.Statistics(LinearInput.Attention).AbsMax);
+    }
+
     private static async Task Calibrate(LocalLayerRunner runner, CausalLanguageModel model)
     {
         await runner.BeginCalibration();
