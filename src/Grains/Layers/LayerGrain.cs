@@ -256,15 +256,10 @@ public sealed class LayerGrain(
         await slot.Worker.Run(() =>
         {
             // The full-precision weights leave service but stay as the source of the next build.
-            var old = layer.SwapWeights(weights);
-            if (_fullPrecision is { } copy && copy.Holds(old))
+            if (FullPrecisionCopy.Retire(_fullPrecision, layer.SwapWeights(weights), slot.Device, Placement) is { } kept)
             {
-                bool parked = copy.LeftService(slot.Device, Placement);
-                logger.LogInformation("Layer {Layer} keeps its full-precision weights {Where} for re-quantization", layer.Index, parked ? "in host memory" : "on its device");
-            }
-            else
-            {
-                old.Dispose();
+                logger.LogInformation("Layer {Layer} keeps its full-precision weights {Where} for re-quantization", layer.Index,
+                    kept == FullPrecisionPlacement.Host ? "in host memory" : "on its device");
             }
         });
         _state = LayerState.Serving;

@@ -72,15 +72,7 @@ public sealed class LocalLayerRunner(DecoderLayer layer, FullPrecisionPlacement 
             _pending = null;
 
             // The full-precision weights leave service but stay as the source of the next build.
-            var old = Layer.SwapWeights(built);
-            if (_fullPrecision is { } copy && copy.Holds(old))
-            {
-                copy.LeftService(Layer.Device, placement);
-            }
-            else
-            {
-                old.Dispose();
-            }
+            FullPrecisionCopy.Retire(_fullPrecision, Layer.SwapWeights(built), Layer.Device, placement);
 
             return Task.FromResult(Layer.Version);
         }

@@ -80,6 +80,22 @@ public sealed class FullPrecisionCopy : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// What a commit does with the weights it swapped out of service: <paramref name="copy"/>'s are kept by it (see
+    /// <see cref="LeftService"/>); any others (an earlier int8 build) are freed. Returns where kept weights now are, or
+    /// null when the weights were freed.
+    /// </summary>
+    public static FullPrecisionPlacement? Retire(FullPrecisionCopy? copy, DecoderLayerWeights old, IComputeDevice device, FullPrecisionPlacement placement)
+    {
+        if (copy is null || !copy.Holds(old))
+        {
+            old.Dispose();
+            return null;
+        }
+
+        return copy.LeftService(device, placement) ? FullPrecisionPlacement.Host : FullPrecisionPlacement.Device;
+    }
+
     public void Dispose()
     {
         _onHost?.Dispose();
