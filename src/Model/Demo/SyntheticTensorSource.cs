@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using OrleansQuant.Gpu;
 using OrleansQuant.Model.Inference;
+using OrleansQuant.Model.Quantization;
 
 namespace OrleansQuant.Model.Demo;
 
@@ -62,17 +63,7 @@ internal sealed partial class SyntheticTensorSource(DemoModelSpec spec) : ITenso
 
         using (values)
         {
-            var stored = device.AllocateScratch(type, values.Rows, values.Columns);
-            try
-            {
-                device.Convert(values, stored);
-                return stored;
-            }
-            catch
-            {
-                stored.Dispose();
-                throw;
-            }
+            return DeviceCopies.Converted(device, values, type);
         }
     }
 

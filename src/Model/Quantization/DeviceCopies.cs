@@ -30,9 +30,11 @@ internal static class DeviceCopies
         }
     }
 
-    private static DeviceTensor Converted(IComputeDevice device, DeviceTensor source, TensorType type)
+    /// <summary>A new <paramref name="type"/> tensor of the same shape holding <paramref name="source"/> converted (<see cref="IComputeDevice.Convert"/>).</summary>
+    public static DeviceTensor Converted(IComputeDevice device, DeviceTensor source, TensorType type)
     {
-        var converted = device.Allocate(type, source.Rows, source.Columns);
+        // Convert writes every element, so the copy needs no zeroing first.
+        var converted = device.AllocateScratch(type, source.Rows, source.Columns);
         try
         {
             device.Convert(source, converted);
