@@ -72,8 +72,10 @@ internal static class QuantizeBench
         new CalibrationOptions(options.Samples, options.MaxTokens).Validate();
         string model = ModelDirectory.Resolve(options.Model);
         var config = ConfigOf(model);
-        bool onGpu = !options.Devices.StartsWith("cpu", StringComparison.OrdinalIgnoreCase) && CudaAvailability.IsAvailable;
-        var weightType = WeightPrecisions.Parse(options.DType).StorageOn(onGpu ? DeviceKind.Cuda : DeviceKind.Cpu);
+        // The kind the silo's devices setting names; "auto" takes the GPUs when CUDA is there, as the registry does.
+        var kind = DeviceSpec.TryParse(options.Devices, out var spec) && spec.Kind is { } named ? named
+            : CudaAvailability.IsAvailable ? DeviceKind.Cuda : DeviceKind.Cpu;
+        var weightType = WeightPrecisions.Parse(options.DType).StorageOn(kind);
 
         // The load below asks for the default KV budget, which (with the caches' type, the weights') sizes the self-calibration waves.
         int wave = SelfCalibration.Wave(config, options.MaxTokens, new LoadModelRequest(model).KvCacheBudgetBytes, weightType);
