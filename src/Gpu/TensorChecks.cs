@@ -38,6 +38,26 @@ internal static class TensorChecks
         }
     }
 
+    /// <summary>A linear input of <paramref name="call"/> (statistics, a GEMM's x): Float32 or BFloat16.</summary>
+    public static void RequireFloatInput(DeviceTensor x, string call)
+    {
+        if (x.Type is not (TensorType.Float32 or TensorType.BFloat16))
+        {
+            throw new ArgumentException($"{call} x: expected Float32 or BFloat16, got {x}");
+        }
+    }
+
+    /// <summary>Paged KV caches as the contract allows them: both Float32 (false) or both BFloat16 (true).</summary>
+    public static bool RequireKvCaches(DeviceTensor keyCache, DeviceTensor valueCache, string call)
+    {
+        if (keyCache.Type != valueCache.Type || keyCache.Type is not (TensorType.Float32 or TensorType.BFloat16))
+        {
+            throw new ArgumentException($"{call}: the key and value caches must both be Float32 or both BFloat16; got {keyCache} and {valueCache}");
+        }
+
+        return keyCache.Type == TensorType.BFloat16;
+    }
+
     /// <summary>The arguments of <see cref="IComputeDevice.QuantizePerToken"/>, as its contract states them.</summary>
     public static void RequirePerTokenQuantization(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales)
     {

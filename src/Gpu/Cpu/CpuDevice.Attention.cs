@@ -13,7 +13,7 @@ public sealed partial class CpuDevice
         RequireShape(valueCache, keyCache.Rows, width, nameof(WriteKvCache) + " value cache");
         RequireShape(keys, slot.Length, width, nameof(WriteKvCache) + " keys");
         RequireShape(values, slot.Length, width, nameof(WriteKvCache) + " values");
-        bool bf16 = RequireCacheType(keyCache, valueCache, nameof(WriteKvCache));
+        bool bf16 = RequireKvCaches(keyCache, valueCache, nameof(WriteKvCache));
         ReadOnlySpan<float> k = Own(keys).Span<float>(), v = Own(values).Span<float>();
         for (int t = 0; t < slot.Length; t++)
         {
@@ -35,17 +35,6 @@ public sealed partial class CpuDevice
         }
     }
 
-    /// <summary>Both caches Float32 (false) or both BFloat16 (true), as the contract allows; anything else is refused.</summary>
-    private static bool RequireCacheType(DeviceTensor keyCache, DeviceTensor valueCache, string call)
-    {
-        if (keyCache.Type != valueCache.Type || keyCache.Type is not (TensorType.Float32 or TensorType.BFloat16))
-        {
-            throw new ArgumentException($"{call}: the key and value caches must both be Float32 or both BFloat16; got {keyCache} and {valueCache}");
-        }
-
-        return keyCache.Type == TensorType.BFloat16;
-    }
-
     public void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch,
         AttentionShape shape, DeviceTensor output)
     {
@@ -61,7 +50,7 @@ public sealed partial class CpuDevice
         int sequences = batch.Sequences, blockSize = batch.BlockSize, maxBlocks = batch.BlockTables.Columns;
         int[] starts = Own(batch.QueryStarts).Array<int>(), lengths = Own(batch.ContextLengths).Array<int>();
         int[] tables = Own(batch.BlockTables).Array<int>();
-        bool bf16 = RequireCacheType(keyCache, valueCache, nameof(PagedAttention));
+        bool bf16 = RequireKvCaches(keyCache, valueCache, nameof(PagedAttention));
         float[] q = Own(query).Array<float>(), result = Own(output).Array<float>();
         float[]? k = bf16 ? null : Own(keyCache).Array<float>(), v = bf16 ? null : Own(valueCache).Array<float>();
         BFloat16[]? k16 = bf16 ? Own(keyCache).Array<BFloat16>() : null, v16 = bf16 ? Own(valueCache).Array<BFloat16>() : null;

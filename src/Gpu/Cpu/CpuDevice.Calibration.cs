@@ -116,12 +116,4 @@ public sealed partial class CpuDevice
             }
         }
     }
-
-    private static void RequireFloatInput(DeviceTensor x, string call)
-    {
-        if (x.Type is not (TensorType.Float32 or TensorType.BFloat16))
-        {
-            throw new ArgumentException($"{call} x: expected Float32 or BFloat16, got {x}");
-        }
-    }
 }

@@ -40,7 +40,7 @@ public sealed unsafe partial class CudaDevice
         RequireShape(valueCache, keyCache.Rows, keys.Columns, call + " value cache");
         RequireType(keys, TensorType.Float32, call + " keys");
         RequireType(values, TensorType.Float32, call + " values");
-        bool bf16 = CacheIsBFloat16(keyCache, valueCache, call);
+        bool bf16 = RequireKvCaches(keyCache, valueCache, call);
 
         ulong k = Own(keys, call).Pointer, v = Own(values, call).Pointer, slot = Own(slots, call).Pointer;
         ulong kc = Own(keyCache, call).Pointer, vc = Own(valueCache, call).Pointer;
@@ -55,7 +55,7 @@ public sealed unsafe partial class CudaDevice
         const string call = nameof(PagedAttention);
         RequireType(query, TensorType.Float32, call + " query");
         RequireType(output, TensorType.Float32, call + " output");
-        bool bf16 = CacheIsBFloat16(keyCache, valueCache, call);
+        bool bf16 = RequireKvCaches(keyCache, valueCache, call);
         string cache = bf16 ? "bf16_" : "";
         if (query.Columns != shape.QueryWidth || output.Columns != shape.QueryWidth
             || keyCache.Columns != shape.KvWidth || valueCache.Columns != shape.KvWidth || valueCache.Rows != keyCache.Rows)
@@ -138,21 +138,6 @@ public sealed unsafe partial class CudaDevice
     /// Whether a paged KV cache is BFloat16 (else Float32): both caches of one type, one of the two
     /// (<see cref="IComputeDevice.WriteKvCache"/>, <see cref="IComputeDevice.PagedAttention"/>).
     /// </summary>
-    private static bool CacheIsBFloat16(DeviceTensor keyCache, DeviceTensor valueCache, string call)
-    {
-        if (keyCache.Type != valueCache.Type)
-        {
-            throw new ArgumentException($"{call}: the key cache {keyCache} and the value cache {valueCache} must have one type");
-        }
-
-        if (keyCache.Type is not (TensorType.Float32 or TensorType.BFloat16))
-        {
-            throw new ArgumentException($"{call}: the caches {keyCache} and {valueCache} must be Float32 or BFloat16");
-        }
-
-        return keyCache.Type == TensorType.BFloat16;
-    }
-
     // Flash decoding: the context of each (sequence, kv head) is cut into partitions so that the grid fills the GPU;
     // with more than one, partial results go to a per-call workspace (freed in stream order) and are merged. cache is
     // "bf16_" for bf16 caches (the kernels' name infix), else empty.

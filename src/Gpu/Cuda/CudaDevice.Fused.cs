@@ -10,13 +10,7 @@ public sealed unsafe partial class CudaDevice
         RequirePerTokenQuantization(x, quantized, scales);
         RequireShape(weight, 1, x.Columns, call + " weight");
         RequireType(weight, TensorType.Float32, call + " weight");
-        ulong output = 0;
-        if (normed is not null)
-        {
-            RequireShape(normed, x.Rows, x.Columns, call + " normed");
-            RequireType(normed, TensorType.Float32, call + " normed");
-            output = Own(normed, call).Pointer;
-        }
+        ulong output = OptionalFloatOutput(normed, x.Rows, x.Columns, call + " normed");
 
         ulong input = Own(x, call).Pointer, gain = Own(weight, call).Pointer;
         ulong codes = Own(quantized, call).Pointer, scale = Own(scales, call).Pointer;
@@ -37,13 +31,7 @@ public sealed unsafe partial class CudaDevice
         RequirePerTokenQuantization(gate, quantized, scales);
         RequireShape(up, gate.Rows, gate.Columns, call + " up");
         RequireType(up, TensorType.Float32, call + " up");
-        ulong result = 0;
-        if (output is not null)
-        {
-            RequireShape(output, gate.Rows, gate.Columns, call + " output");
-            RequireType(output, TensorType.Float32, call + " output");
-            result = Own(output, call).Pointer;
-        }
+        ulong result = OptionalFloatOutput(output, gate.Rows, gate.Columns, call + " output");
 
         ulong g = Own(gate, call).Pointer, u = Own(up, call).Pointer;
         ulong codes = Own(quantized, call).Pointer, scale = Own(scales, call).Pointer;
@@ -55,5 +43,18 @@ public sealed unsafe partial class CudaDevice
 
         void** arguments = stackalloc void*[] { &g, &u, &result, &codes, &scale, &width };
         Launch("silu_mul_quantize", (uint)gate.Rows, 1, RowThreads, 0, arguments);
+    }
+
+    /// <summary>The pointer of an optional Float32 <c>[rows, columns]</c> output, checked like the call's other tensors; 0 when there is none.</summary>
+    private ulong OptionalFloatOutput(DeviceTensor? tensor, int rows, int columns, string what)
+    {
+        if (tensor is null)
+        {
+            return 0;
+        }
+
+        RequireShape(tensor, rows, columns, what);
+        RequireType(tensor, TensorType.Float32, what);
+        return Own(tensor, what).Pointer;
     }
 }

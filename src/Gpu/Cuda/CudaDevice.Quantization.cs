@@ -229,11 +229,7 @@ public sealed unsafe partial class CudaDevice
             CuSolver.Check(CuSolver.cusolverDnXtrtri(handle, CuSolver.FillUpper, CuSolver.DiagNonUnit, n, CuSolver.R64F, a, n,
                 workspace, (nuint)deviceBytes, host, Math.Max(trtriHost, 8), infos + 4), $"{nameof(CuSolver.cusolverDnXtrtri)}(n={n})");
             Launch("reverse_f64", GridFor(count / 2), 1, RowThreads, 0, reverseArguments);
-            fixed (int* target = info)
-            {
-                Driver.Check(Driver.cuMemcpyDtoHAsync(target, infos, 2 * sizeof(int), Stream), nameof(Driver.cuMemcpyDtoHAsync));
-                Driver.Check(Driver.cuStreamSynchronize(Stream), nameof(Driver.cuStreamSynchronize) + " after " + call);
-            }
+            ReadFactorInfos(infos, info, call);
         }
         finally
         {
@@ -249,6 +245,16 @@ public sealed unsafe partial class CudaDevice
             k => $"pivot {n - k} (0-based; the trailing {k}×{k} block from index {n - k} on is not positive definite)");
         RequireFactorInfo(info[1], "the inverse of its factor (trtri)", nameof(CuSolver.cusolverDnXtrtri), n,
             k => $"pivot {n - k} (0-based; a zero on the factor's diagonal)");
+    }
+
+    /// <summary>The cuSOLVER <c>devInfo</c>s of a factorization, read once its steps have run (one synchronization).</summary>
+    private void ReadFactorInfos(ulong infos, Span<int> info, string call)
+    {
+        fixed (int* host = info)
+        {
+            Driver.Check(Driver.cuMemcpyDtoHAsync(host, infos, (nuint)(info.Length * sizeof(int)), Stream), nameof(Driver.cuMemcpyDtoHAsync));
+            Driver.Check(Driver.cuStreamSynchronize(Stream), nameof(Driver.cuStreamSynchronize) + " after " + call);
+        }
     }
 
     private void FactorByPotri(nint handle, ulong a, int n)
@@ -271,11 +277,7 @@ public sealed unsafe partial class CudaDevice
                 $"{nameof(CuSolver.cusolverDnDpotri)}(n={n})");
             CuSolver.Check(CuSolver.cusolverDnDpotrf(handle, CuSolver.FillLower, n, a, n, workspace, work, infos + 8),
                 $"{nameof(CuSolver.cusolverDnDpotrf)}(A⁻¹, n={n})");
-            fixed (int* host = info)
-            {
-                Driver.Check(Driver.cuMemcpyDtoHAsync(host, infos, 3 * sizeof(int), Stream), nameof(Driver.cuMemcpyDtoHAsync));
-                Driver.Check(Driver.cuStreamSynchronize(Stream), nameof(Driver.cuStreamSynchronize) + " after " + call);
-            }
+            ReadFactorInfos(infos, info, call);
         }
         finally
         {

@@ -132,14 +132,6 @@ public sealed unsafe partial class CudaDevice
         return panels;
     }
 
-    private static void RequireFloatInput(DeviceTensor x, string call)
-    {
-        if (x.Type is not (TensorType.Float32 or TensorType.BFloat16))
-        {
-            throw new ArgumentException($"{call} x: expected Float32 or BFloat16, got {x}");
-        }
-    }
-
     /// <summary>x to double in row chunks (into a stream-ordered scratch tensor), then cuBLASLt's fp64 GEMM with β = 1 per chunk.</summary>
     private bool TryGramOnCublasLt(ulong input, ulong target, int tokens, int n, out string? refusal)
     {
