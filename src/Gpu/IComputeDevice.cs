@@ -74,10 +74,37 @@ public interface IComputeDevice : IDisposable
     /// (+ bias[n]), multiplied in that order in float32. quantized Int8 <c>[T, K]</c>, tokenScales Float32 <c>[T, 1]</c>,
     /// weight Int8 <c>[N, K]</c>, weightScales Float32 <c>[1, N]</c> (a vector, like bias), bias Float32 <c>[1, N]</c>,
     /// output Float32 <c>[T, N]</c>. Weight tensors must not change after their first use here (devices may cache
-    /// per-row data about them); re-quantization builds new ones.
+    /// per-row data about them); re-quantization builds new ones. With <paramref name="accumulate"/> the result is
+    /// added to output (the residual add fused into o_proj and down_proj), rounded as <see cref="AddInPlace"/> after
+    /// the linear would round it.
     /// </summary>
     void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
-        DeviceTensor? bias, DeviceTensor output);
+        DeviceTensor? bias, DeviceTensor output, bool accumulate = false);
+
+    /// <summary>
+    /// <see cref="MatMulInt8(DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor?, DeviceTensor, bool)"/>
+    /// of several projections that read one quantized input (q, k and v; gate and up), each equal to its own call bit
+    /// for bit; a device may run them as one launch.
+    /// </summary>
+    void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, ReadOnlySpan<Int8Projection> projections)
+    {
+        foreach (var p in projections)
+        {
+            MatMulInt8(quantized, tokenScales, p.Weight, p.WeightScales, p.Bias, p.Output, p.Accumulate);
+        }
+    }
+
+    /// <summary>
+    /// SwiGLU of two W8A8 projections of one input: <paramref name="gate"/>'s output receives silu(gate)·up, equal bit
+    /// for bit to the two <see cref="MatMulInt8(DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor?, DeviceTensor, bool)"/>
+    /// calls followed by <see cref="SiluMul"/>. <paramref name="up"/>'s output is scratch: a device that fuses the three
+    /// (a GPU, where only the product then reaches memory) leaves it untouched. Neither may accumulate.
+    /// </summary>
+    void MatMulInt8SwiGlu(DeviceTensor quantized, DeviceTensor tokenScales, Int8Projection gate, Int8Projection up)
+    {
+        MatMulInt8(quantized, tokenScales, [gate with { Accumulate = false }, up with { Accumulate = false }]);
+        SiluMul(gate.Output, up.Output, gate.Output);
+    }
 
     /// <summary>
     /// <see cref="RmsNorm"/> and <see cref="QuantizePerToken"/> of its output in one pass over each row, the input of

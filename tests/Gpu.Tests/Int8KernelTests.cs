@@ -143,6 +143,46 @@ public sealed class Int8KernelTests : IDisposable
         Assert.Contains("QuantizePerToken quantized: expected Int8", error.Message);
     }
 
+    /// <summary>
+    /// The residual add fused into the linear rounds as the separate AddInPlace after it did, and a grouped call equals
+    /// its projections' own calls: the contract the decoder layer's o_proj/down_proj and q/k/v, gate/up rely on.
+    /// </summary>
+    [Fact]
+    public void AccumulatingAndGroupedCallsEqualTheSeparateOnes()
+    {
+        const int tokens = 37, inner = 96;
+        int[] widths = [40, 12, 12];
+        var q = Upload<sbyte>(TensorType.Int8, Codes(tokens * inner), tokens, inner);
+        var tokenScales = Upload(Values(tokens, 0.05f).Select(s => MathF.Abs(s) + 1e-4f).ToArray(), tokens, 1);
+        var projections = widths.Select((n, i) => new Int8Projection(Upload<sbyte>(TensorType.Int8, Codes(n * inner), n, inner),
+            Upload(Values(n, 0.01f).Select(MathF.Abs).ToArray(), 1, n), i == 0 ? Upload(Values(n, 1f), 1, n) : null,
+            Upload(Values(tokens * n, 3f), tokens, n), Accumulate: i != 2)).ToArray();
+        var expected = projections.Select(p =>
+        {
+            var result = _device.Allocate(TensorType.Float32, tokens, p.Weight.Rows);
+            _device.MatMulInt8(q, tokenScales, p.Weight, p.WeightScales, p.Bias, result);
+            var sum = Download(p.Output);
+            if (p.Accumulate)
+            {
+                var added = Download(result);
+                for (int i = 0; i < sum.Length; i++)
+                {
+                    sum[i] += added[i];
+                }
+
+                return sum;
+            }
+
+            return Download(result);
+        }).ToArray();
+
+        ((IComputeDevice)_device).MatMulInt8(q, tokenScales, projections);
+        for (int i = 0; i < widths.Length; i++)
+        {
+            Assert.Equal(expected[i], Download(projections[i].Output));
+        }
+    }
+
     private static float[] MatMulInt8(CpuDevice device, sbyte[] q, sbyte[] w, int tokens, int inner, int outputs,
         float[] tokenScales, float[] weightScales, float[]? bias)
     {
@@ -162,10 +202,12 @@ public sealed class Int8KernelTests : IDisposable
         return values;
     }
 
-    private DeviceTensor Upload(float[] values, int rows, int columns)
+    private DeviceTensor Upload(float[] values, int rows, int columns) => Upload(TensorType.Float32, values, rows, columns);
+
+    private DeviceTensor Upload<T>(TensorType type, T[] values, int rows, int columns) where T : unmanaged
     {
-        var tensor = _device.Allocate(TensorType.Float32, rows, columns);
-        _device.Upload<float>(values, tensor);
+        var tensor = _device.Allocate(type, rows, columns);
+        _device.Upload<T>(values, tensor);
         return tensor;
     }
 

@@ -93,7 +93,7 @@ public sealed partial class CpuDevice
     }
 
     public void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
-        DeviceTensor? bias, DeviceTensor output)
+        DeviceTensor? bias, DeviceTensor output, bool accumulate = false)
     {
         int tokens = quantized.Rows, inner = quantized.Columns, outputs = weight.Rows;
         RequireW8A8Linear(quantized, tokenScales, weight, weightScales, bias, output);
@@ -136,14 +136,14 @@ public sealed partial class CpuDevice
                     };
                     for (int i = 0; i < 4; i++)
                     {
-                        result[o + n + i] = Dequantize(sums[i], tokenScale, ws[n + i], b, n + i);
+                        Store(ref result[o + n + i], Dequantize(sums[i], tokenScale, ws[n + i], b, n + i), accumulate);
                     }
                 }
 
                 // The last N mod 4 rows (none for real model widths) take the scalar loop on every path.
                 for (; n < n1; n++)
                 {
-                    result[o + n] = Dequantize(DotScalar(ref a, ref Unsafe.Add(ref wBase, n * inner), inner), tokenScale, ws[n], b, n);
+                    Store(ref result[o + n], Dequantize(DotScalar(ref a, ref Unsafe.Add(ref wBase, n * inner), inner), tokenScale, ws[n], b, n), accumulate);
                 }
             }
         }
@@ -167,6 +167,9 @@ public sealed partial class CpuDevice
         float value = sum * tokenScale * weightScale;
         return bias is null ? value : value + bias[n];
     }
+
+    // The residual add fused into the linear rounds as AddInPlace after it would: one float32 addition.
+    private static void Store(ref float to, float value, bool accumulate) => to = accumulate ? to + value : value;
 
     private static float MaxAbs(ReadOnlySpan<float> row)
     {

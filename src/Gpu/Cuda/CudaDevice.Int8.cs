@@ -69,37 +69,56 @@ public sealed unsafe partial class CudaDevice
     }
 
     public void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
-        DeviceTensor? bias, DeviceTensor output)
+        DeviceTensor? bias, DeviceTensor output, bool accumulate = false) =>
+        MatMulInt8(quantized, tokenScales, [new Int8Projection(weight, weightScales, bias, output, accumulate)]);
+
+    public void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, ReadOnlySpan<Int8Projection> projections)
     {
-        int tokens = quantized.Rows, outputs = weight.Rows;
-        RequireW8A8Linear(quantized, tokenScales, weight, weightScales, bias, output);
-        if (Int8Gemv && tokens is >= 1 and <= Int8GemvMaxTokens)
+        int tokens = quantized.Rows, inner = quantized.Columns;
+        foreach (var p in projections)
         {
-            MatMulInt8Gemv(quantized, tokenScales, weight, weightScales, bias, output);
-            return;
+            RequireW8A8Linear(quantized, tokenScales, p.Weight, p.WeightScales, p.Bias, p.Output);
         }
 
-        // Scratch for the int32 sums, not zeroed (Allocate would memset T × N × 4 bytes): the GEMM writes every element.
-        using var sums = new CudaTensor(this, TensorType.Int32, tokens, outputs, Alloc((long)tokens * outputs * sizeof(int)));
-        Int8Gemm(quantized, weight, sums);
-        DequantizeInt8(sums, tokenScales, weightScales, bias, output);
-    }
-
-    // Decode's W8A8 linear in one launch, with no int32 scratch: sums and epilogue in int8_gemv.cu, bit-identical to
-    // Int8Gemm + DequantizeInt8.
-    private void MatMulInt8Gemv(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
-        DeviceTensor? bias, DeviceTensor output)
-    {
-        int tokens = quantized.Rows, inner = quantized.Columns, outputs = weight.Rows;
         if (inner > MaxInt8Inner)
         {
             throw new ArgumentException($"{nameof(MatMulInt8)}: inner dimension {inner} exceeds {MaxInt8Inner}, past which int32 sums could overflow");
         }
 
+        if (Int8Gemv && tokens is >= 1 and <= Int8GemvMaxTokens)
+        {
+            foreach (var p in projections)
+            {
+                MatMulInt8Gemv(quantized, tokenScales, p);
+            }
+
+            return;
+        }
+
+        if (RunsInt8Mma(quantized, projections))
+        {
+            MatMulInt8Mma(quantized, tokenScales, projections);
+            return;
+        }
+
+        foreach (var p in projections)
+        {
+            // Scratch for the int32 sums, not zeroed (Allocate would memset T × N × 4 bytes): the GEMM writes every element.
+            using var sums = new CudaTensor(this, TensorType.Int32, tokens, p.Weight.Rows, Alloc((long)tokens * p.Weight.Rows * sizeof(int)));
+            Int8Gemm(quantized, p.Weight, sums);
+            DequantizeInt8(sums, tokenScales, p.WeightScales, p.Bias, p.Output, p.Accumulate);
+        }
+    }
+
+    // Decode's W8A8 linear in one launch, with no int32 scratch: sums and epilogue in int8_gemv.cu, bit-identical to
+    // Int8Gemm + DequantizeInt8.
+    private void MatMulInt8Gemv(DeviceTensor quantized, DeviceTensor tokenScales, Int8Projection projection)
+    {
+        int tokens = quantized.Rows, inner = quantized.Columns, outputs = projection.Weight.Rows, accumulate = projection.Accumulate ? 1 : 0;
         ulong x = Own(quantized, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
-        ulong w = Own(weight, nameof(MatMulInt8)).Pointer, ws = Own(weightScales, nameof(MatMulInt8)).Pointer;
-        ulong y = Own(output, nameof(MatMulInt8)).Pointer;
-        ulong b = bias is null ? 0 : Own(bias, nameof(MatMulInt8)).Pointer;
+        ulong w = Own(projection.Weight, nameof(MatMulInt8)).Pointer, ws = Own(projection.WeightScales, nameof(MatMulInt8)).Pointer;
+        ulong y = Own(projection.Output, nameof(MatMulInt8)).Pointer;
+        ulong b = projection.Bias is null ? 0 : Own(projection.Bias, nameof(MatMulInt8)).Pointer;
         // 16-byte loads need every row of both int8 operands to start 16-byte aligned.
         bool vector = inner % 16 == 0 && (x | w) % 16 == 0;
         LastInt8GemmPath = vector ? Int8GemvPath : Int8GemvBytesPath;
@@ -108,28 +127,29 @@ public sealed unsafe partial class CudaDevice
             return;
         }
 
-        void** arguments = stackalloc void*[] { &x, &ts, &w, &ws, &b, &y, &outputs, &inner };
+        void** arguments = stackalloc void*[] { &x, &ts, &w, &ws, &b, &y, &outputs, &inner, &accumulate };
         const int channelsPerBlock = GemvRowsPerWarp * GemvWarpsPerBlock;
         Launch((vector ? s_gemvVectorKernels : s_gemvByteKernels)[tokens - 1], (uint)((outputs + channelsPerBlock - 1) / channelsPerBlock), 1,
             GemvWarpsPerBlock * 32, 0, arguments);
     }
 
-    /// <summary>The epilogue of <see cref="MatMulInt8"/> alone: output = sums × token scale × channel scale (+ bias).</summary>
-    internal void DequantizeInt8(DeviceTensor sums, DeviceTensor tokenScales, DeviceTensor weightScales, DeviceTensor? bias, DeviceTensor output)
+    /// <summary>The epilogue of <see cref="MatMulInt8"/> alone: output (+)= sums × token scale × channel scale (+ bias).</summary>
+    internal void DequantizeInt8(DeviceTensor sums, DeviceTensor tokenScales, DeviceTensor weightScales, DeviceTensor? bias, DeviceTensor output,
+        bool accumulate = false)
     {
-        int tokens = sums.Rows, outputs = sums.Columns;
+        int tokens = sums.Rows, outputs = sums.Columns, add = accumulate ? 1 : 0;
         ulong s = Own(sums, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
         ulong ws = Own(weightScales, nameof(MatMulInt8)).Pointer, y = Own(output, nameof(MatMulInt8)).Pointer;
         ulong b = bias is null ? 0 : Own(bias, nameof(MatMulInt8)).Pointer;
         if (outputs % 4 == 0 && (s | ws | b | y) % 16 == 0)
         {
             int outputs4 = outputs / 4;
-            void** vectorArguments = stackalloc void*[] { &s, &ts, &ws, &b, &y, &outputs4 };
+            void** vectorArguments = stackalloc void*[] { &s, &ts, &ws, &b, &y, &outputs4, &add };
             Launch("dequantize_int8_v4", (uint)tokens, (uint)((outputs4 + RowThreads - 1) / RowThreads), RowThreads, 0, vectorArguments);
             return;
         }
 
-        void** arguments = stackalloc void*[] { &s, &ts, &ws, &b, &y, &tokens, &outputs };
+        void** arguments = stackalloc void*[] { &s, &ts, &ws, &b, &y, &tokens, &outputs, &add };
         Launch("dequantize_int8", GridFor((long)tokens * outputs), 1, RowThreads, 0, arguments);
     }
 

@@ -67,16 +67,14 @@ public sealed class DecoderLayer : IDisposable
         using var keys = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
         using var values = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
         using var attended = _device.AllocateScratch(TensorType.Float32, tokens, Shape.QueryWidth);
-        using var projected = _device.AllocateScratch(TensorType.Float32, tokens, width);
         bool observed = observer is not null;
 
-        // Attention block. The normed input is quantized once for q, k and v (in the norm's kernel) when they are W8A8.
+        // Attention block. The normed input is quantized once for q, k and v (in the norm's kernel) when they are W8A8,
+        // and the three run as one grouped GEMM. o_proj and down_proj add into the residual stream themselves.
         using (var normed = LinearActivation.Normalize(_device, hidden, w.InputNorm, _eps, w.Forms(LinearInput.Attention, observed)))
         {
             observer?.Observe(LinearInput.Attention, normed.Float!);
-            w.QueryProjection.Forward(normed, query);
-            w.KeyProjection.Forward(normed, keys);
-            w.ValueProjection.Forward(normed, values);
+            Linear.ForwardAll(normed, [w.QueryProjection, w.KeyProjection, w.ValueProjection], [query, keys, values]);
         }
 
         _device.ApplyRope(query, Shape.Heads, Shape.HeadDim, step.Positions, _inverseFrequencies);
@@ -87,28 +85,30 @@ public sealed class DecoderLayer : IDisposable
         observer?.Observe(LinearInput.AttentionOutput, attended);
         using (var attention = LinearActivation.Of(_device, attended))
         {
-            w.OutputProjection.Forward(attention, projected);
+            w.OutputProjection.Forward(attention, hidden, accumulate: true);
         }
 
-        _device.AddInPlace(hidden, projected);
-
-        // MLP block: gate and up share one quantized input; SwiGLU's output is quantized in its own kernel for down.
+        // MLP block: gate and up share one quantized input. When both are W8A8, SwiGLU runs in their GEMM's epilogue and
+        // only silu(gate)·up reaches memory (in gate), quantized for down on first use; else SwiGLU's own kernel makes
+        // the forms down and the observer read.
         using var gate = _device.AllocateScratch(TensorType.Float32, tokens, Config.IntermediateSize);
         using var up = _device.AllocateScratch(TensorType.Float32, tokens, Config.IntermediateSize);
+        bool swiGluDone;
         using (var normed = LinearActivation.Normalize(_device, hidden, w.PostAttentionNorm, _eps, w.Forms(LinearInput.Mlp, observed)))
         {
             observer?.Observe(LinearInput.Mlp, normed.Float!);
-            w.GateProjection.Forward(normed, gate);
-            w.UpProjection.Forward(normed, up);
+            swiGluDone = Linear.TryForwardSwiGlu(normed, w.GateProjection, w.UpProjection, gate, up);
+            if (!swiGluDone)
+            {
+                Linear.ForwardAll(normed, [w.GateProjection, w.UpProjection], [gate, up]);
+            }
         }
 
-        using (var activated = LinearActivation.SwiGlu(_device, gate, up, w.Forms(LinearInput.MlpDown, observed)))
+        using (var activated = swiGluDone ? LinearActivation.Of(_device, gate) : LinearActivation.SwiGlu(_device, gate, up, w.Forms(LinearInput.MlpDown, observed)))
         {
             observer?.Observe(LinearInput.MlpDown, activated.Float!);
-            w.DownProjection.Forward(activated, projected);
+            w.DownProjection.Forward(activated, hidden, accumulate: true);
         }
-
-        _device.AddInPlace(hidden, projected);
     }
 
     /// <summary>

@@ -24,8 +24,19 @@ public sealed class FloatLinear : Linear
     public override void Forward(DeviceTensor input, DeviceTensor output) =>
         Weight.Device.MatMul(input, Weight, Bias, output);
 
-    public override void Forward(LinearActivation input, DeviceTensor output) =>
-        Forward(input.Float ?? throw new InvalidOperationException("a full-precision linear's input was made without its float form"), output);
+    public override void Forward(LinearActivation input, DeviceTensor output, bool accumulate = false)
+    {
+        var x = input.Float ?? throw new InvalidOperationException("a full-precision linear's input was made without its float form");
+        if (!accumulate)
+        {
+            Forward(x, output);
+            return;
+        }
+
+        using var result = Weight.Device.AllocateScratch(TensorType.Float32, output.Rows, output.Columns);
+        Forward(x, result);
+        Weight.Device.AddInPlace(output, result);
+    }
 
     public override bool ReadsInt8 => false;
 

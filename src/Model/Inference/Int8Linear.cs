@@ -41,11 +41,14 @@ public sealed class Int8Linear : Linear
         device.MatMulInt8(quantized, tokenScales, Weight, WeightScales, Bias, output);
     }
 
-    public override void Forward(LinearActivation input, DeviceTensor output)
+    public override void Forward(LinearActivation input, DeviceTensor output, bool accumulate = false)
     {
         var (quantized, tokenScales) = input.Int8();
-        Weight.Device.MatMulInt8(quantized, tokenScales, Weight, WeightScales, Bias, output);
+        Weight.Device.MatMulInt8(quantized, tokenScales, Weight, WeightScales, Bias, output, accumulate);
     }
+
+    /// <summary>This linear as one output of a grouped <see cref="IComputeDevice.MatMulInt8(DeviceTensor, DeviceTensor, ReadOnlySpan{Int8Projection})"/>.</summary>
+    public Int8Projection Projection(DeviceTensor output, bool accumulate = false) => new(Weight, WeightScales, Bias, output, accumulate);
 
     public override bool ReadsInt8 => true;
 

@@ -28,6 +28,16 @@ internal static class Compare
             $"{what}: element {at} is {actual[Math.Max(at, 0)]} on the GPU, {expected[Math.Max(at, 0)]} on the CPU: relative error {worst:E2} > {tolerance:E0}");
     }
 
+    /// <summary>Equal bit for bit: bits, not float equality, since −0 and +0, or two NaNs, would pass ==.</summary>
+    public static void SameBits(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        int mismatch = System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(expected.AsSpan())
+            .CommonPrefixLength(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(actual.AsSpan()));
+        Assert.True(mismatch == expected.Length,
+            $"{what}: output {mismatch} differs: expected {expected.ElementAtOrDefault(mismatch)}, got {actual.ElementAtOrDefault(mismatch)}");
+    }
+
     public static float[] Floats(Random random, int count, float scale = 1f)
     {
         var values = new float[count];

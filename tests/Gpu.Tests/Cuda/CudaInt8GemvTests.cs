@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OrleansQuant.Gpu.Cuda;
 using Xunit.Abstractions;
 
@@ -71,8 +70,8 @@ public sealed class CudaInt8GemvTests(CudaFixture devices, ITestOutputHelper out
                 gpu.Int8Gemv = true;
             }
 
-            Same(cpu, gemv, $"GEMV vs CPU, bias {withBias} (seed {seed})");
-            Same(cublas, gemv, $"GEMV vs {gpu.LastInt8GemmPath}, bias {withBias} (seed {seed})");
+            Compare.SameBits(cpu, gemv, $"GEMV vs CPU, bias {withBias} (seed {seed})");
+            Compare.SameBits(cublas, gemv, $"GEMV vs {gpu.LastInt8GemmPath}, bias {withBias} (seed {seed})");
             Assert.Equal(cpu, gemv);
         }
 
@@ -172,14 +171,5 @@ public sealed class CudaInt8GemvTests(CudaFixture devices, ITestOutputHelper out
                 }
             }) / Iterations;
         }
-    }
-
-    private static void Same(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        // Bits, not float equality: −0 and +0, or two NaNs, would pass ==.
-        int mismatch = MemoryMarshal.Cast<float, int>(expected.AsSpan()).CommonPrefixLength(MemoryMarshal.Cast<float, int>(actual.AsSpan()));
-        Assert.True(mismatch == expected.Length,
-            $"{what}: output {mismatch} differs: expected {expected.ElementAtOrDefault(mismatch)}, got {actual.ElementAtOrDefault(mismatch)}");
     }
 }

@@ -122,12 +122,12 @@ __device__ __forceinline__ void gemv_step(int (&sums)[T][GEMV_ROWS], const signe
     }
 }
 
-// output[t, n] = (float)(sum_k x[t, k] * w[n, k]) * tokenScales[t] * weightScales[n] (+ bias[n]) for t < T and the
-// warp's GEMV_ROWS rows n. T is a template argument so the T x GEMV_ROWS sums live in registers.
+// output[t, n] (+)= (float)(sum_k x[t, k] * w[n, k]) * tokenScales[t] * weightScales[n] (+ bias[n]) for t < T and the
+// warp's GEMV_ROWS rows n; `accumulate` adds to the output (the residual add) instead of overwriting it. T is a template argument so the T x GEMV_ROWS sums live in registers.
 template <int T, bool Vector>
 __device__ __forceinline__ void int8_gemv(const signed char* __restrict__ x, const float* __restrict__ tokenScales,
     const signed char* __restrict__ w, const float* __restrict__ weightScales, const float* __restrict__ bias,
-    float* __restrict__ output, int outputs, int inner)
+    float* __restrict__ output, int outputs, int inner, int accumulate)
 {
     static_assert(T * GEMV_ROWS <= 32, "one lane writes each output of the warp");
     int lane = threadIdx.x & 31;
@@ -192,15 +192,18 @@ __device__ __forceinline__ void int8_gemv(const signed char* __restrict__ x, con
     int t = lane / GEMV_ROWS, n = n0 + lane % GEMV_ROWS;
     if (t < T && n < outputs)
     {
-        // dequantize_int8's expression exactly: (sum * token scale) * channel scale, rounded each step, then + bias.
+        // dequantize_int8's expression exactly: (sum * token scale) * channel scale, rounded each step, then + bias,
+        // then + the residual when accumulating.
         float value = __fmul_rn(__fmul_rn(__int2float_rn(sum), tokenScales[t]), weightScales[n]);
-        output[(long long)t * outputs + n] = bias != nullptr ? __fadd_rn(value, bias[n]) : value;
+        if (bias != nullptr) value = __fadd_rn(value, bias[n]);
+        float* at = output + (long long)t * outputs + n;
+        *at = accumulate ? __fadd_rn(*at, value) : value;
     }
 }
 
 #define GEMV_PARAMETERS const signed char* x, const float* tokenScales, const signed char* w, const float* weightScales, \
-    const float* bias, float* output, int outputs, int inner
-#define GEMV_ARGUMENTS x, tokenScales, w, weightScales, bias, output, outputs, inner
+    const float* bias, float* output, int outputs, int inner, int accumulate
+#define GEMV_ARGUMENTS x, tokenScales, w, weightScales, bias, output, outputs, inner, accumulate
 
 // One kernel per token count (1 .. 8, CudaDevice.Int8GemvMaxTokens) and load width; grid: ceil(N / (GEMV_ROWS x
 // GEMV_WARPS)) blocks of GEMV_THREADS threads.

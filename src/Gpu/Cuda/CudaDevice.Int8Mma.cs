@@ -1,0 +1,148 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace OrleansQuant.Gpu.Cuda;
+
+// The W8A8 linear at many tokens as one launch of the own int8 tensor-core GEMM (int8_mma_gemm.cu): sums, the
+// dequantizing epilogue and the residual add together, for up to three projections that share the quantized input.
+public sealed unsafe partial class CudaDevice
+{
+    /// <summary><see cref="LastInt8GemmPath"/> after the own tensor-core GEMM with the fused epilogue ran.</summary>
+    public const string Int8MmaPath = "int8 mma";
+
+    /// <summary>
+    /// Whether <see cref="MatMulInt8(DeviceTensor, DeviceTensor, ReadOnlySpan{Int8Projection})"/> runs the own int8
+    /// tensor-core GEMM with its fused epilogue from <see cref="Int8MmaMinTokens"/> tokens on (default), instead of
+    /// cuBLASLt's int32 GEMM followed by a dequantizing pass; tests and benchmarks turn it off to compare the two.
+    /// </summary>
+    public bool Int8Mma { get; set; } = true;
+
+    /// <summary>
+    /// The fewest tokens the own GEMM runs at. Below, its 64-row tiles are mostly padding and too few blocks cover the
+    /// GPU, while cuBLASLt splits K across blocks (decode batches of 9 to 127 sequences).
+    /// </summary>
+    public int Int8MmaMinTokens { get; set; } = 128;
+
+    // int8_mma_gemm.cu's IMMA_BN, IMMA_BK, IMMA_STAGES, IMMA_THREADS and IMMA_MAX_OUTPUTS.
+    private const int MmaColumns = 128, MmaDepth = 128, MmaStages = 3, MmaThreads = 256, MmaMaxOutputs = 3;
+
+    private bool RunsInt8Mma(DeviceTensor quantized, ReadOnlySpan<Int8Projection> projections)
+    {
+        // cp.async copies 16 bytes at a time: every row of x and of each weight must start 16-byte aligned.
+        if (!Int8Mma || ComputeCapability.Major < 8 || quantized.Rows < Int8MmaMinTokens || quantized.Columns % 16 != 0
+            || Own(quantized, nameof(MatMulInt8)).Pointer % 16 != 0)
+        {
+            return false;
+        }
+
+        foreach (var p in projections)
+        {
+            if (Own(p.Weight, nameof(MatMulInt8)).Pointer % 16 != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public void MatMulInt8SwiGlu(DeviceTensor quantized, DeviceTensor tokenScales, Int8Projection gate, Int8Projection up)
+    {
+        gate = gate with { Accumulate = false };
+        up = up with { Accumulate = false };
+        RequireW8A8Linear(quantized, tokenScales, gate.Weight, gate.WeightScales, gate.Bias, gate.Output);
+        RequireW8A8Linear(quantized, tokenScales, up.Weight, up.WeightScales, up.Bias, up.Output);
+        RequireShape(up.Weight, gate.Weight.Rows, gate.Weight.Columns, nameof(MatMulInt8SwiGlu) + " up weight (gate's shape)");
+        bool gemv = Int8Gemv && quantized.Rows <= Int8GemvMaxTokens;
+        if (gemv || !RunsInt8Mma(quantized, [gate, up]))
+        {
+            MatMulInt8(quantized, tokenScales, [gate, up]);
+            SiluMul(gate.Output, up.Output, gate.Output);
+            return;
+        }
+
+        LaunchInt8Mma(quantized, tokenScales, [gate, up], swiGlu: true);
+        LastInt8GemmPath = Int8MmaPath;
+    }
+
+    private void MatMulInt8Mma(DeviceTensor quantized, DeviceTensor tokenScales, ReadOnlySpan<Int8Projection> projections)
+    {
+        for (int first = 0; first < projections.Length; first += MmaMaxOutputs)
+        {
+            LaunchInt8Mma(quantized, tokenScales, projections.Slice(first, Math.Min(MmaMaxOutputs, projections.Length - first)), swiGlu: false);
+        }
+
+        LastInt8GemmPath = Int8MmaPath;
+    }
+
+    // One launch over the column tiles of every projection in turn, or (swiGlu: gate and up) over 64-column tiles of
+    // both at once, whose epilogue writes silu(gate)·up to gate's output.
+    private void LaunchInt8Mma(DeviceTensor quantized, DeviceTensor tokenScales, ReadOnlySpan<Int8Projection> projections, bool swiGlu)
+    {
+        var outputs = new ImmaOutputs { Count = projections.Length };
+        int tiles = 0, tileColumns = swiGlu ? MmaColumns / 2 : MmaColumns;
+        for (int i = 0; i < projections.Length; i++)
+        {
+            var p = projections[i];
+            outputs.TileStarts[i] = swiGlu ? 0 : tiles;
+            outputs.Of[i] = new ImmaOutput
+            {
+                Weight = Own(p.Weight, nameof(MatMulInt8)).Pointer,
+                WeightScales = Own(p.WeightScales, nameof(MatMulInt8)).Pointer,
+                Bias = p.Bias is null ? 0 : Own(p.Bias, nameof(MatMulInt8)).Pointer,
+                Output = Own(p.Output, nameof(MatMulInt8)).Pointer,
+                Outputs = p.Weight.Rows,
+                Accumulate = p.Accumulate ? 1 : 0,
+            };
+            // Gate and up of a SwiGLU share their tiles: counted once.
+            if (!swiGlu || i == 0)
+            {
+                tiles += (p.Weight.Rows + tileColumns - 1) / tileColumns;
+            }
+        }
+
+        outputs.TileStarts[projections.Length] = tiles;
+        int tokens = quantized.Rows, inner = quantized.Columns;
+        ulong x = Own(quantized, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
+        // 128-row tiles once they alone give every SM a block; else 64-row ones, twice the blocks.
+        int rows = (tokens + 127) / 128 * tiles >= MultiprocessorCount ? 128 : 64;
+        uint shared = (uint)((rows + MmaColumns) * MmaDepth * MmaStages);
+        void** arguments = stackalloc void*[] { &x, &ts, &tokens, &inner, &outputs };
+        string kernel = (swiGlu, rows) switch
+        {
+            (false, 128) => "int8_mma_gemm_m128",
+            (false, _) => "int8_mma_gemm_m64",
+            (true, 128) => "int8_mma_swiglu_m128",
+            (true, _) => "int8_mma_swiglu_m64",
+        };
+        Launch(kernel, (uint)((tokens + rows - 1) / rows), (uint)tiles, MmaThreads, shared, arguments);
+    }
+
+    // int8_mma_gemm.cu's ImmaOutput and ImmaOutputs, field for field (the kernel takes ImmaOutputs by value).
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ImmaOutput
+    {
+        public ulong Weight, WeightScales, Bias, Output;
+        public int Outputs, Accumulate;
+    }
+
+    [InlineArray(MmaMaxOutputs)]
+    private struct ImmaOutputArray
+    {
+        private ImmaOutput _first;
+    }
+
+    [InlineArray(MmaMaxOutputs + 1)]
+    private struct ImmaTileStarts
+    {
+        private int _first;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ImmaOutputs
+    {
+        public ImmaOutputArray Of;
+        public ImmaTileStarts TileStarts;
+        public int Count;
+    }
+}
