@@ -3,12 +3,24 @@ using System.Runtime.InteropServices;
 
 namespace OrleansQuant.Gpu.Cuda;
 
-// The W8A8 linear at many tokens as one launch of the own int8 tensor-core GEMM (int8_mma_gemm.cu): sums, the
-// dequantizing epilogue and the residual add together, for up to three projections that share the quantized input.
+// The W8A8 linear at many tokens as one launch of the own int8 tensor-core GEMM (int8_wgmma_gemm.cu on Hopper,
+// int8_mma_gemm.cu elsewhere): sums, the dequantizing epilogue and the residual add or SwiGLU together, for up to three
+// projections that share the quantized input.
 public sealed unsafe partial class CudaDevice
 {
-    /// <summary><see cref="LastInt8GemmPath"/> after the own tensor-core GEMM with the fused epilogue ran.</summary>
+    /// <summary><see cref="LastInt8GemmPath"/> after the own mma.sync GEMM with the fused epilogue ran (int8_mma_gemm.cu).</summary>
     public const string Int8MmaPath = "int8 mma";
+
+    /// <summary><see cref="LastInt8GemmPath"/> after the own wgmma GEMM with the fused epilogue ran (int8_wgmma_gemm.cu, Hopper).</summary>
+    public const string Int8WgmmaPath = "int8 wgmma";
+
+    /// <summary>
+    /// Whether the own GEMM runs on Hopper's warpgroup MMA (sm_90: default) rather than mma.sync, which reaches a
+    /// fraction of Hopper's int8 rate; tests turn it off to check and time the mma.sync kernel there too.
+    /// </summary>
+    public bool Int8Wgmma { get; set; } = true;
+
+    private bool UsesWgmma => Int8Wgmma && ComputeCapability == (9, 0);
 
     /// <summary>
     /// Whether <see cref="MatMulInt8(DeviceTensor, DeviceTensor, ReadOnlySpan{Int8Projection})"/> runs the own int8
@@ -23,7 +35,7 @@ public sealed unsafe partial class CudaDevice
     /// </summary>
     public int Int8MmaMinTokens { get; set; } = 128;
 
-    // int8_mma_gemm.cu's IMMA_BN, IMMA_BK, IMMA_STAGES, IMMA_THREADS and IMMA_MAX_OUTPUTS.
+    // int8_gemm.cuh's IMMA_BN, IMMA_BK, IMMA_STAGES and IMMA_MAX_OUTPUTS; int8_mma_gemm.cu's IMMA_THREADS.
     private const int MmaColumns = 128, MmaDepth = 128, MmaStages = 3, MmaThreads = 256, MmaMaxOutputs = 3;
 
     private bool RunsInt8Mma(DeviceTensor quantized, ReadOnlySpan<Int8Projection> projections)
@@ -62,7 +74,7 @@ public sealed unsafe partial class CudaDevice
         }
 
         LaunchInt8Mma(quantized, tokenScales, [gate, up], swiGlu: true);
-        LastInt8GemmPath = Int8MmaPath;
+        LastInt8GemmPath = UsesWgmma ? Int8WgmmaPath : Int8MmaPath;
     }
 
     private void MatMulInt8Mma(DeviceTensor quantized, DeviceTensor tokenScales, ReadOnlySpan<Int8Projection> projections)
@@ -72,7 +84,7 @@ public sealed unsafe partial class CudaDevice
             LaunchInt8Mma(quantized, tokenScales, projections.Slice(first, Math.Min(MmaMaxOutputs, projections.Length - first)), swiGlu: false);
         }
 
-        LastInt8GemmPath = Int8MmaPath;
+        LastInt8GemmPath = UsesWgmma ? Int8WgmmaPath : Int8MmaPath;
     }
 
     // One launch over the column tiles of every projection in turn, or (swiGlu: gate and up) over 64-column tiles of
@@ -104,21 +116,28 @@ public sealed unsafe partial class CudaDevice
         outputs.TileStarts[projections.Length] = tiles;
         int tokens = quantized.Rows, inner = quantized.Columns;
         ulong x = Own(quantized, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
-        // 128-row tiles once they alone give every SM a block; else 64-row ones, twice the blocks.
+        // 128-row tiles once they alone give every SM a block; else 64-row ones, twice the blocks. mma.sync blocks are 8
+        // warps either way; a wgmma block is a warpgroup per 64 rows, and asks 1024 bytes more to align its stages.
         int rows = (tokens + 127) / 128 * tiles >= MultiprocessorCount ? 128 : 64;
-        uint shared = (uint)((rows + MmaColumns) * MmaDepth * MmaStages);
+        bool wgmma = UsesWgmma;
+        uint threads = wgmma ? (uint)rows * 2 : MmaThreads;
+        uint shared = (uint)((rows + MmaColumns) * MmaDepth * MmaStages + (wgmma ? 1024 : 0));
         void** arguments = stackalloc void*[] { &x, &ts, &tokens, &inner, &outputs };
-        string kernel = (swiGlu, rows) switch
+        string kernel = (wgmma, swiGlu, rows) switch
         {
-            (false, 128) => "int8_mma_gemm_m128",
-            (false, _) => "int8_mma_gemm_m64",
-            (true, 128) => "int8_mma_swiglu_m128",
-            (true, _) => "int8_mma_swiglu_m64",
+            (false, false, 128) => "int8_mma_gemm_m128",
+            (false, false, _) => "int8_mma_gemm_m64",
+            (false, true, 128) => "int8_mma_swiglu_m128",
+            (false, true, _) => "int8_mma_swiglu_m64",
+            (true, false, 128) => "int8_wgmma_gemm_m128",
+            (true, false, _) => "int8_wgmma_gemm_m64",
+            (true, true, 128) => "int8_wgmma_swiglu_m128",
+            (true, true, _) => "int8_wgmma_swiglu_m64",
         };
-        Launch(kernel, (uint)((tokens + rows - 1) / rows), (uint)tiles, MmaThreads, shared, arguments);
+        Launch(kernel, (uint)((tokens + rows - 1) / rows), (uint)tiles, threads, shared, arguments);
     }
 
-    // int8_mma_gemm.cu's ImmaOutput and ImmaOutputs, field for field (the kernel takes ImmaOutputs by value).
+    // int8_gemm.cuh's ImmaOutput and ImmaOutputs, field for field (the kernel takes ImmaOutputs by value).
     [StructLayout(LayoutKind.Sequential)]
     private struct ImmaOutput
     {

@@ -30,11 +30,14 @@ internal static unsafe class CudaKernelCompiler
         }
     }
 
-    /// <summary>The CUBIN of <paramref name="source"/> for <c>sm_{major}{minor}</c>, from the disk cache when it is there.</summary>
+    /// <summary>
+    /// The CUBIN of <paramref name="source"/> for <c>sm_{major}{minor}</c> (<c>sm_90a</c> on Hopper, whose wgmma only the
+    /// architecture-specific target has), from the disk cache when it is there.
+    /// </summary>
     /// <exception cref="CudaException">the program does not compile; the message holds NVRTC's log.</exception>
     public static byte[] Compile(string name, string source, IReadOnlyDictionary<string, string> headers, int major, int minor)
     {
-        string architecture = $"sm_{major}{minor}";
+        string architecture = Architecture(major, minor);
         string[] options = [$"--gpu-architecture={architecture}", "-default-device", "--std=c++17"];
         string path = Path.Combine(CacheDirectory, $"{Key(source, headers, options)}-{architecture}.cubin");
         if (TryRead(path) is { } cached)
@@ -46,6 +49,9 @@ internal static unsafe class CudaKernelCompiler
         TryWrite(path, cubin);
         return cubin;
     }
+
+    /// <summary>The NVRTC target for a compute capability: sm_90a on 9.0 (kernels guard its features with __CUDA_ARCH_FEAT_SM90_ALL).</summary>
+    public static string Architecture(int major, int minor) => (major, minor) == (9, 0) ? "sm_90a" : $"sm_{major}{minor}";
 
     private static byte[] Build(string name, string source, IReadOnlyDictionary<string, string> headers, string[] options)
     {

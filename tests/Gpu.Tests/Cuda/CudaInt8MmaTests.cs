@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace OrleansQuant.Gpu.Tests.Cuda;
 
 /// <summary>
-/// The own int8 tensor-core GEMM with its fused epilogue (int8_mma_gemm.cu), which <see cref="CudaDevice.MatMulInt8(DeviceTensor, DeviceTensor, ReadOnlySpan{Int8Projection})"/>
+/// The own int8 tensor-core GEMMs with their fused epilogue (int8_wgmma_gemm.cu on Hopper, int8_mma_gemm.cu), which <see cref="CudaDevice.MatMulInt8(DeviceTensor, DeviceTensor, ReadOnlySpan{Int8Projection})"/>
 /// runs from <see cref="CudaDevice.Int8MmaMinTokens"/> tokens: bit for bit equal to cuBLASLt + dequantize and to the
 /// CPU device, alone and grouped, with bias and with the residual add; and its timings beside cuBLASLt's, printed.
 /// </summary>
@@ -44,24 +44,28 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                 foreach (bool accumulate in new[] { false, true })
                 {
                     string what = $"T {tokens}, K {inner}, N {outputs}, bias {withBias}, accumulate {accumulate} (seed {seed})";
-                    var mma = Run(gpu, withBias, accumulate);
-                    Assert.Equal(CudaDevice.Int8MmaPath, gpu.LastInt8GemmPath);
                     gpu.Int8Mma = false;
                     float[] cublas;
                     try
                     {
                         cublas = Run(gpu, withBias, accumulate);
-                        Assert.NotEqual(CudaDevice.Int8MmaPath, gpu.LastInt8GemmPath);
+                        Assert.DoesNotContain("int8 ", gpu.LastInt8GemmPath);
                     }
                     finally
                     {
                         gpu.Int8Mma = true;
                     }
 
-                    Compare.SameBits(cublas, mma, "mma vs cuBLASLt + dequantize, " + what);
-                    if ((long)tokens * inner * outputs <= 1L << 31)
+                    float[]? cpu = (long)tokens * inner * outputs <= 1L << 31 ? Run(devices.Cpu, withBias, accumulate) : null;
+                    foreach (string kernel in OwnKernels(gpu))
                     {
-                        Compare.SameBits(Run(devices.Cpu, withBias, accumulate), mma, "mma vs CPU, " + what);
+                        var own = Run(gpu, withBias, accumulate);
+                        Assert.Equal(kernel, gpu.LastInt8GemmPath);
+                        Compare.SameBits(cublas, own, $"{kernel} vs cuBLASLt + dequantize, " + what);
+                        if (cpu is not null)
+                        {
+                            Compare.SameBits(cpu, own, $"{kernel} vs CPU, " + what);
+                        }
                     }
                 }
             }
@@ -69,6 +73,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         finally
         {
             gpu.Int8MmaMinTokens = minimum;
+            gpu.Int8Wgmma = true;
         }
 
         float[] Run(IComputeDevice device, bool withBias, bool accumulate)
@@ -103,12 +108,22 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         var biases = widths.Select(n => Compare.Floats(random, n)).ToArray();
         var starts = widths.Select(n => Compare.Floats(random, tokens * n, 2f)).ToArray();
         var gpu = devices.Gpu;
-        var grouped = Run(gpu, grouped: true);
-        Assert.Equal(CudaDevice.Int8MmaPath, gpu.LastInt8GemmPath);
         var cpu = Run(devices.Cpu, grouped: false);
-        for (int i = 0; i < widths.Length; i++)
+        try
         {
-            Compare.SameBits(cpu[i], grouped[i], $"projection {i} of {widths.Length} (N {widths[i]}), T {tokens}, K {inner} (seed {seed})");
+            foreach (string kernel in OwnKernels(gpu))
+            {
+                var grouped = Run(gpu, grouped: true);
+                Assert.Equal(kernel, gpu.LastInt8GemmPath);
+                for (int i = 0; i < widths.Length; i++)
+                {
+                    Compare.SameBits(cpu[i], grouped[i], $"{kernel}: projection {i} of {widths.Length} (N {widths[i]}), T {tokens}, K {inner} (seed {seed})");
+                }
+            }
+        }
+        finally
+        {
+            gpu.Int8Wgmma = true;
         }
 
         float[][] Run(IComputeDevice device, bool grouped)
@@ -177,15 +192,12 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         var upScales = Scales(random, outputs, 0.002f);
         var gateBias = Compare.Floats(random, outputs);
         var gpu = devices.Gpu;
-        var (fused, upAfter) = Run(gpu);
-        Assert.Equal(CudaDevice.Int8MmaPath, gpu.LastInt8GemmPath);
-        Assert.All(upAfter, value => Assert.Equal(-5f, value));
         gpu.Int8Mma = false;
         float[] separate;
         try
         {
             separate = Run(gpu).Gate;
-            Assert.NotEqual(CudaDevice.Int8MmaPath, gpu.LastInt8GemmPath);
+            Assert.DoesNotContain("int8 ", gpu.LastInt8GemmPath);
         }
         finally
         {
@@ -193,8 +205,22 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         }
 
         string what = $"T {tokens}, K {inner}, N {outputs} (seed {seed})";
-        Compare.SameBits(separate, fused, "SwiGLU epilogue vs cuBLASLt + silu_mul, " + what);
-        Compare.Close(Run(devices.Cpu).Gate, fused, 1e-5, "SwiGLU epilogue vs CPU, " + what);
+        var cpu = Run(devices.Cpu).Gate;
+        try
+        {
+            foreach (string kernel in OwnKernels(gpu))
+            {
+                var (fused, upAfter) = Run(gpu);
+                Assert.Equal(kernel, gpu.LastInt8GemmPath);
+                Assert.All(upAfter, value => Assert.Equal(-5f, value));
+                Compare.SameBits(separate, fused, $"{kernel} SwiGLU epilogue vs cuBLASLt + silu_mul, " + what);
+                Compare.Close(cpu, fused, 1e-5, $"{kernel} SwiGLU epilogue vs CPU, " + what);
+            }
+        }
+        finally
+        {
+            gpu.Int8Wgmma = true;
+        }
 
         (float[] Gate, float[] Up) Run(IComputeDevice device)
         {
@@ -229,7 +255,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         ];
         var gpu = devices.Gpu;
         Compare.SpinUp(gpu);
-        var lines = new List<string> { "TIMING MMA | T | op | K × N | own mma µs | TOPS | cuBLASLt+dequant µs | speed-up" };
+        var lines = new List<string> { "TIMING MMA | T | op | K × N | own µs | TOPS | cuBLASLt+dequant µs | speed-up | mma.sync µs (own kernel)" };
         int minimum = gpu.Int8MmaMinTokens;
         try
         {
@@ -256,6 +282,17 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                     {
                         float mma = Measure(() => gpu.MatMulInt8(q, ts, projections));
                         string path = gpu.LastInt8GemmPath;
+                        gpu.Int8Wgmma = false;
+                        float mmaSync;
+                        try
+                        {
+                            mmaSync = Measure(() => gpu.MatMulInt8(q, ts, projections));
+                        }
+                        finally
+                        {
+                            gpu.Int8Wgmma = true;
+                        }
+
                         gpu.Int8Mma = false;
                         float cublas;
                         try
@@ -281,7 +318,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
 
                         double operations = 2.0 * tokens * inner * widths.Sum();
                         lines.Add($"TIMING MMA | {tokens} | {name} | {inner} × {string.Join("+", widths)} | {mma * 1e3:F1} | "
-                            + $"{operations / (mma * 1e-3) / 1e12:F0} | {cublas * 1e3:F1} | {cublas / mma:F2}× ({path})");
+                            + $"{operations / (mma * 1e-3) / 1e12:F0} | {cublas * 1e3:F1} | {cublas / mma:F2}× | {mmaSync * 1e3:F1} ({path})");
                         if (name == "gate_up")
                         {
                             // SwiGLU in the epilogue, against the grouped own GEMM + silu_mul and cuBLASLt + silu_mul.
@@ -340,6 +377,22 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                 }
             }) / 50;
         }
+    }
+
+    /// <summary>
+    /// The own kernels this GPU has, each set up in turn as the enumeration reaches it: wgmma then mma.sync on Hopper,
+    /// mma.sync elsewhere. Callers restore <see cref="CudaDevice.Int8Wgmma"/> afterwards.
+    /// </summary>
+    private static IEnumerable<string> OwnKernels(CudaDevice gpu)
+    {
+        if (gpu.ComputeCapability == (9, 0))
+        {
+            gpu.Int8Wgmma = true;
+            yield return CudaDevice.Int8WgmmaPath;
+        }
+
+        gpu.Int8Wgmma = false;
+        yield return CudaDevice.Int8MmaPath;
     }
 
     private static float[] Scales(Random random, int count, float scale) =>

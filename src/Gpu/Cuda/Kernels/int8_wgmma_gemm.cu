@@ -1,0 +1,128 @@
+// W8A8 linear at many tokens on Hopper's warpgroup MMA (wgmma.mma_async m64n128k32 s8 x s8 -> s32, sm_90a): the int8
+// tensor-core GEMM with the dequantizing epilogue, the residual add or SwiGLU fused, in one launch (int8_gemm.cuh says
+// what is shared and why). mma.sync (int8_mma_gemm.cu) reaches about a third of an H100/H200's int8 rate; wgmma reads
+// both operands straight from shared memory, so a warpgroup issues one instruction per 64 x 128 x 32 block.
+//
+// A block is BM / 64 warpgroups; warpgroup g multiplies x rows [64 g, 64 g + 64) of the tile by all 128 weight rows.
+// Stages are staged by cp.async exactly as for mma.sync: the swizzle int8_gemm.cuh stores (chunk c of row r at chunk
+// c ^ (r & 7), rows of 128 bytes) is wgmma's 128-byte swizzle, given 1024-byte aligned stages, so a descriptor with
+// that swizzle, 1024 bytes between 8-row groups, and its start moved 32 bytes per k32 step reads them in place.
+// A thread's 64 accumulators follow mma.sync's layout tiled over 16 column blocks of 8, so the shared epilogue writes them.
+//
+// Per K tile: the copies have landed and are made visible to the async proxy (fence.proxy.async), a barrier, the next
+// copies issued, then four wgmma (K = 128 bytes) committed and waited for before the next barrier lets that stage be
+// overwritten; the second block on each SM keeps the tensor cores busy while one waits.
+#include "int8_gemm.cuh"
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL) // wgmma exists only on sm_90a; other devices load this module but never launch it
+
+// K-major operand in shared memory with the 128-byte swizzle: start address / 16 (bits 0-13), leading byte offset
+// (bits 16-29; unused when a k32 step stays inside the 128-byte swizzle width, set to 1), stride byte offset 1024 / 16
+// (bits 32-45: from one 8-row group to the next), swizzle mode 1 = 128 bytes (bits 62-63).
+__device__ __forceinline__ unsigned long long wgmma_descriptor(imma_u32 address)
+{
+    return (unsigned long long)((address & 0x3FFFF) >> 4) | (1ull << 16) | ((unsigned long long)(1024 >> 4) << 32) | (1ull << 62);
+}
+
+// d += a (64 x 32, from shared) · b (128 x 32, from shared)ᵀ for the calling warpgroup.
+__device__ __forceinline__ void wgmma_m64n128k32(int (&d)[64], unsigned long long a, unsigned long long b)
+{
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "setp.ne.b32 p, %66, 0;\n" // scale-d: 1 adds to d
+        "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21,"
+        "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41,"
+        "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61,"
+        "%62, %63}, "
+        "%64, %65, p;\n"
+        "}\n"
+        : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]), "+r"(d[8]),
+          "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]), "+r"(d[15]), "+r"(d[16]),
+          "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]), "+r"(d[22]), "+r"(d[23]), "+r"(d[24]),
+          "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]), "+r"(d[29]), "+r"(d[30]), "+r"(d[31]), "+r"(d[32]),
+          "+r"(d[33]), "+r"(d[34]), "+r"(d[35]), "+r"(d[36]), "+r"(d[37]), "+r"(d[38]), "+r"(d[39]), "+r"(d[40]),
+          "+r"(d[41]), "+r"(d[42]), "+r"(d[43]), "+r"(d[44]), "+r"(d[45]), "+r"(d[46]), "+r"(d[47]), "+r"(d[48]),
+          "+r"(d[49]), "+r"(d[50]), "+r"(d[51]), "+r"(d[52]), "+r"(d[53]), "+r"(d[54]), "+r"(d[55]), "+r"(d[56]),
+          "+r"(d[57]), "+r"(d[58]), "+r"(d[59]), "+r"(d[60]), "+r"(d[61]), "+r"(d[62]), "+r"(d[63])
+        : "l"(a), "l"(b), "n"(1));
+}
+
+template <int BM, bool SWIGLU>
+__device__ __forceinline__ void int8_wgmma_gemm(const signed char* __restrict__ x, const float* __restrict__ tokenScales,
+    int tokens, int inner, const ImmaOutputs& outputs)
+{
+    constexpr int THREADS = BM * 2;                 // a warpgroup (128 threads) per 64 rows
+    constexpr int SPAN = IMMA_BN;                   // a warp's accumulators cover all 128 weight rows
+    constexpr int A_BYTES = BM * IMMA_BK, STAGE_BYTES = (BM + IMMA_BN) * IMMA_BK;
+    extern __shared__ __align__(1024) unsigned char shared[];
+
+    ImmaTile tile = imma_tile<BM, SWIGLU>(outputs);
+    int warp = threadIdx.x >> 5, group = warp >> 2;
+    // Stages start 1024-byte aligned (the swizzle's period); the launch asks 1024 bytes more for this.
+    imma_u32 base = (imma_shared_address(shared) + 1023) & ~1023u;
+
+    int sums[1][16][4];
+#pragma unroll
+    for (int j = 0; j < 16; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) sums[0][j][e] = 0;
+    int (&d)[64] = *reinterpret_cast<int (*)[64]>(&sums[0][0][0]);
+
+    int kTiles = (inner + IMMA_BK - 1) / IMMA_BK;
+#pragma unroll
+    for (int s = 0; s < IMMA_STAGES - 1; s++)
+    {
+        if (s < kTiles)
+        {
+            imma_u32 a = base + s * STAGE_BYTES;
+            imma_load_stage<BM, THREADS, SPAN, SWIGLU>(a, a + A_BYTES, s, x, tokens, inner, outputs, tile);
+        }
+
+        asm volatile("cp.async.commit_group;" ::: "memory");
+    }
+
+    for (int kt = 0; kt < kTiles; kt++)
+    {
+        asm volatile("cp.async.wait_group %0;" :: "n"(IMMA_STAGES - 2) : "memory");
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+        __syncthreads();
+        int next = kt + IMMA_STAGES - 1;
+        if (next < kTiles)
+        {
+            imma_u32 a = base + (next % IMMA_STAGES) * STAGE_BYTES;
+            imma_load_stage<BM, THREADS, SPAN, SWIGLU>(a, a + A_BYTES, next, x, tokens, inner, outputs, tile);
+        }
+
+        asm volatile("cp.async.commit_group;" ::: "memory");
+
+        imma_u32 a = base + (kt % IMMA_STAGES) * STAGE_BYTES + group * 64 * IMMA_BK, b = base + (kt % IMMA_STAGES) * STAGE_BYTES + A_BYTES;
+        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+#pragma unroll
+        for (int kk = 0; kk < IMMA_BK / 32; kk++)
+        {
+            wgmma_m64n128k32(d, wgmma_descriptor(a + kk * 32), wgmma_descriptor(b + kk * 32));
+        }
+
+        asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+        asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+    }
+
+    asm volatile("cp.async.wait_group 0;" ::: "memory");
+    imma_epilogue<1, 16, SWIGLU>(sums, tile.m0 + group * 64 + (warp & 3) * 16, tile.n0, tokenScales, tokens, outputs, tile);
+}
+
+#define WGMMA_BODY(BM, SWIGLU) int8_wgmma_gemm<BM, SWIGLU>(x, tokenScales, tokens, inner, outputs)
+#else
+#define WGMMA_BODY(BM, SWIGLU)
+#endif
+
+#define WGMMA_PARAMETERS const signed char* x, const float* tokenScales, int tokens, int inner, ImmaOutputs outputs
+
+// 128-row tiles (two warpgroups) for many tokens, 64-row tiles (one) when those would leave SMs idle (CudaDevice
+// picks). 97 KB or 73 KB of shared memory: two or three blocks per SM.
+extern "C" __global__ void __launch_bounds__(256, 2) int8_wgmma_gemm_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, false); }
+extern "C" __global__ void __launch_bounds__(128, 3) int8_wgmma_gemm_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, false); }
+extern "C" __global__ void __launch_bounds__(256, 2) int8_wgmma_swiglu_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, true); }
+extern "C" __global__ void __launch_bounds__(128, 3) int8_wgmma_swiglu_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, true); }
