@@ -30,18 +30,51 @@ public sealed unsafe partial class CudaDevice
     public bool Int8Mma { get; set; } = true;
 
     /// <summary>
-    /// The fewest tokens the own GEMM runs at. Below, its 64-row tiles are mostly padding and too few blocks cover the
-    /// GPU, while cuBLASLt splits K across blocks (decode batches of 9 to 127 sequences).
+    /// The fewest tokens the own GEMM runs a single projection at. Below, its 64-row tiles are mostly padding and too
+    /// few blocks cover the GPU, while cuBLASLt splits K across blocks (decode batches of 9 to 127 sequences). Grouped
+    /// projections (q/k/v, gate/up with SwiGLU) take it from <see cref="Int8GemvMaxTokens"/> + 1 up to this: one launch
+    /// against cuBLASLt's two or three, and no float gate/up round trip, win there (CudaInt8MmaTests' timings).
     /// </summary>
     public int Int8MmaMinTokens { get; set; } = 128;
 
-    // int8_gemm.cuh's IMMA_BN, IMMA_BK, IMMA_STAGES and IMMA_MAX_OUTPUTS; int8_mma_gemm.cu's IMMA_THREADS.
-    private const int MmaColumns = 128, MmaDepth = 128, MmaStages = 3, MmaThreads = 256, MmaMaxOutputs = 3;
+    // int8_gemm.cuh's IMMA_BN, IMMA_BK, IMMA_STAGES and IMMA_MAX_OUTPUTS; int8_mma_gemm.cu's IMMA_THREADS;
+    // int8_wgmma_gemm.cu's WGMMA_STAGES.
+    private const int MmaColumns = 128, MmaDepth = 128, MmaStages = 3, MmaThreads = 256, MmaMaxOutputs = 3, WgmmaStages = 4;
+
+    /// <summary>Rows of x a block of the own GEMM takes (64, 128 or 256 for wgmma; 64 or 128 for mma.sync); 0 (default) lets the device pick. For tests and tuning.</summary>
+    internal int Int8MmaRows { get; set; }
+
+    /// <summary>The tile height the last own GEMM ran with.</summary>
+    internal int LastInt8MmaRows { get; private set; }
+
+    /// <summary>
+    /// wgmma's tile height: the one whose blocks finish first, counted in rounds of one block per SM (blocks sharing an
+    /// SM share its tensor cores). A taller tile loads fewer bytes per multiply (the kernel is bound by feeding shared
+    /// memory from L2) but makes fewer blocks; a block's cost is taken as 1 for 256 rows, 0.625 for 128, 0.425 for 64.
+    /// </summary>
+    private int WgmmaRows(int tokens, int columnTiles)
+    {
+        (int Rows, double Cost)[] shapes = [(256, 1.0), (128, 0.625), (64, 0.425)];
+        int best = 64;
+        double fastest = double.MaxValue;
+        foreach (var (rows, cost) in shapes)
+        {
+            long blocks = (long)(tokens + rows - 1) / rows * columnTiles;
+            double time = (blocks + MultiprocessorCount - 1) / MultiprocessorCount * cost;
+            if (time < fastest)
+            {
+                (best, fastest) = (rows, time);
+            }
+        }
+
+        return best;
+    }
 
     private bool RunsInt8Mma(DeviceTensor quantized, ReadOnlySpan<Int8Projection> projections)
     {
         // cp.async copies 16 bytes at a time: every row of x and of each weight must start 16-byte aligned.
-        if (!Int8Mma || ComputeCapability.Major < 8 || quantized.Rows < Int8MmaMinTokens || quantized.Columns % 16 != 0
+        int fewest = projections.Length > 1 ? Math.Min(Int8GemvMaxTokens + 1, Int8MmaMinTokens) : Int8MmaMinTokens;
+        if (!Int8Mma || ComputeCapability.Major < 8 || quantized.Rows < fewest || quantized.Columns % 16 != 0
             || Own(quantized, nameof(MatMulInt8)).Pointer % 16 != 0)
         {
             return false;
@@ -116,15 +149,18 @@ public sealed unsafe partial class CudaDevice
         outputs.TileStarts[projections.Length] = tiles;
         int tokens = quantized.Rows, inner = quantized.Columns;
         ulong x = Own(quantized, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
-        // 128-row tiles once they alone give every SM a block; else 64-row ones, twice the blocks. mma.sync blocks are 8
-        // warps either way; a wgmma block is a warpgroup per 64 rows, and asks 1024 bytes more to align its stages.
-        int rows = (tokens + 127) / 128 * tiles >= MultiprocessorCount ? 128 : 64;
+        // mma.sync blocks are 8 warps with 3 stages; a wgmma block is a warpgroup per 64 rows with 4 stages, and asks
+        // 1024 bytes more to align them.
         bool wgmma = UsesWgmma;
+        int rows = Int8MmaRows > 0 ? Int8MmaRows : wgmma ? WgmmaRows(tokens, tiles) : (tokens + 127) / 128 * tiles >= MultiprocessorCount ? 128 : 64;
+        LastInt8MmaRows = rows;
         uint threads = wgmma ? (uint)rows * 2 : MmaThreads;
-        uint shared = (uint)((rows + MmaColumns) * MmaDepth * MmaStages + (wgmma ? 1024 : 0));
+        uint shared = (uint)(wgmma ? (rows + MmaColumns) * MmaDepth * WgmmaStages + 1024 : (rows + MmaColumns) * MmaDepth * MmaStages);
         void** arguments = stackalloc void*[] { &x, &ts, &tokens, &inner, &outputs };
         string kernel = (wgmma, swiGlu, rows) switch
         {
+            (true, false, 256) => "int8_wgmma_gemm_m256",
+            (true, true, 256) => "int8_wgmma_swiglu_m256",
             (false, false, 128) => "int8_mma_gemm_m128",
             (false, false, _) => "int8_mma_gemm_m64",
             (false, true, 128) => "int8_mma_swiglu_m128",

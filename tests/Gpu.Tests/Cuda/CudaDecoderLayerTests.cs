@@ -54,7 +54,8 @@ public sealed class CudaDecoderLayerTests(CudaFixture devices) : IClassFixture<C
         var expected = Run(devices.Cpu);
         devices.Gpu.TensorCorePrefill = weightsAs != "fp32";
         int mmaFrom = devices.Gpu.Int8MmaMinTokens;
-        devices.Gpu.Int8MmaMinTokens = weightsAs == "w8a8-mma" ? 1 : int.MaxValue;
+        devices.Gpu.Int8MmaMinTokens = 1;
+        devices.Gpu.Int8Mma = weightsAs == "w8a8-mma";
         try
         {
             var actual = Run(devices.Gpu);
@@ -65,6 +66,7 @@ public sealed class CudaDecoderLayerTests(CudaFixture devices) : IClassFixture<C
         {
             devices.Gpu.TensorCorePrefill = true;
             devices.Gpu.Int8MmaMinTokens = mmaFrom;
+            devices.Gpu.Int8Mma = true;
         }
     }
 

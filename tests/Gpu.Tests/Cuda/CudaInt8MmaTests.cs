@@ -49,7 +49,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                     try
                     {
                         cublas = Run(gpu, withBias, accumulate);
-                        Assert.DoesNotContain("int8 ", gpu.LastInt8GemmPath);
+                        Assert.DoesNotContain("mma", gpu.LastInt8GemmPath);
                     }
                     finally
                     {
@@ -57,10 +57,12 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                     }
 
                     float[]? cpu = (long)tokens * inner * outputs <= 1L << 31 ? Run(devices.Cpu, withBias, accumulate) : null;
-                    foreach (string kernel in OwnKernels(gpu))
+                    foreach (string path in OwnKernels(gpu))
                     {
+                        string kernel = path;
                         var own = Run(gpu, withBias, accumulate);
                         Assert.Equal(kernel, gpu.LastInt8GemmPath);
+                        kernel = $"{kernel} ({gpu.LastInt8MmaRows} rows)";
                         Compare.SameBits(cublas, own, $"{kernel} vs cuBLASLt + dequantize, " + what);
                         if (cpu is not null)
                         {
@@ -73,7 +75,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         finally
         {
             gpu.Int8MmaMinTokens = minimum;
-            gpu.Int8Wgmma = true;
+            Restore(gpu);
         }
 
         float[] Run(IComputeDevice device, bool withBias, bool accumulate)
@@ -123,7 +125,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         }
         finally
         {
-            gpu.Int8Wgmma = true;
+            Restore(gpu);
         }
 
         float[][] Run(IComputeDevice device, bool grouped)
@@ -197,7 +199,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         try
         {
             separate = Run(gpu).Gate;
-            Assert.DoesNotContain("int8 ", gpu.LastInt8GemmPath);
+            Assert.DoesNotContain("mma", gpu.LastInt8GemmPath);
         }
         finally
         {
@@ -219,7 +221,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         }
         finally
         {
-            gpu.Int8Wgmma = true;
+            Restore(gpu);
         }
 
         (float[] Gate, float[] Up) Run(IComputeDevice device)
@@ -281,7 +283,16 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                     try
                     {
                         float mma = Measure(() => gpu.MatMulInt8(q, ts, projections));
-                        string path = gpu.LastInt8GemmPath;
+                        string path = $"{gpu.LastInt8GemmPath}, {gpu.LastInt8MmaRows} rows";
+                        var byRows = new List<string>();
+                        foreach (int rows in gpu.ComputeCapability == (9, 0) ? new[] { 256, 128, 64 } : [])
+                        {
+                            gpu.Int8MmaRows = rows;
+                            byRows.Add($"{rows}: {Measure(() => gpu.MatMulInt8(q, ts, projections)) * 1e3:F1}");
+                        }
+
+                        gpu.Int8MmaRows = 0;
+                        path += byRows.Count > 0 ? "; µs by rows " + string.Join(", ", byRows) : "";
                         gpu.Int8Wgmma = false;
                         float mmaSync;
                         try
@@ -380,19 +391,31 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
     }
 
     /// <summary>
-    /// The own kernels this GPU has, each set up in turn as the enumeration reaches it: wgmma then mma.sync on Hopper,
-    /// mma.sync elsewhere. Callers restore <see cref="CudaDevice.Int8Wgmma"/> afterwards.
+    /// The own kernels this GPU has, each set up in turn as the enumeration reaches it: on Hopper wgmma with the tile
+    /// height the device picks and with each of 256, 128 and 64 rows, then mma.sync; elsewhere mma.sync. Callers
+    /// restore the device with <see cref="Restore"/> afterwards.
     /// </summary>
     private static IEnumerable<string> OwnKernels(CudaDevice gpu)
     {
         if (gpu.ComputeCapability == (9, 0))
         {
-            gpu.Int8Wgmma = true;
-            yield return CudaDevice.Int8WgmmaPath;
+            foreach (int rows in new[] { 0, 256, 128, 64 })
+            {
+                gpu.Int8Wgmma = true;
+                gpu.Int8MmaRows = rows;
+                yield return CudaDevice.Int8WgmmaPath;
+            }
         }
 
         gpu.Int8Wgmma = false;
+        gpu.Int8MmaRows = 0;
         yield return CudaDevice.Int8MmaPath;
+    }
+
+    private static void Restore(CudaDevice gpu)
+    {
+        gpu.Int8Wgmma = true;
+        gpu.Int8MmaRows = 0;
     }
 
     private static float[] Scales(Random random, int count, float scale) =>

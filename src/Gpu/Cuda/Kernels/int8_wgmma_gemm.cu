@@ -9,10 +9,13 @@
 // that swizzle, 1024 bytes between 8-row groups, and its start moved 32 bytes per k32 step reads them in place.
 // A thread's 64 accumulators follow mma.sync's layout tiled over 16 column blocks of 8, so the shared epilogue writes them.
 //
-// Per K tile: the copies have landed and are made visible to the async proxy (fence.proxy.async), a barrier, the next
-// copies issued, then four wgmma (K = 128 bytes) committed and waited for before the next barrier lets that stage be
-// overwritten; the second block on each SM keeps the tensor cores busy while one waits.
+// Per K tile: the copies have landed and are made visible to the async proxy (fence.proxy.async), a barrier, the copy
+// of the tile two ahead issued, then four wgmma (K = 128 bytes) committed; a warpgroup waits only for the batch before,
+// so one batch is always in flight across the barrier (four stages: two landing, one read, one still being read).
 #include "int8_gemm.cuh"
+
+#define WGMMA_STAGES 4 // shared-memory stages of a K tile (128 bytes) each
+#define WGMMA_AHEAD 2  // K tiles copied ahead of the one multiplied: the other stages hold the batch still in flight
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL) // wgmma exists only on sm_90a; other devices load this module but never launch it
 
@@ -70,34 +73,32 @@ __device__ __forceinline__ void int8_wgmma_gemm(const signed char* __restrict__ 
         for (int e = 0; e < 4; e++) sums[0][j][e] = 0;
     int (&d)[64] = *reinterpret_cast<int (*)[64]>(&sums[0][0][0]);
 
+    auto load = [&](int kt) {
+        imma_u32 a = base + (kt % WGMMA_STAGES) * STAGE_BYTES;
+        imma_load_stage<BM, THREADS, SPAN, SWIGLU>(a, a + A_BYTES, kt, x, tokens, inner, outputs, tile);
+    };
+
     int kTiles = (inner + IMMA_BK - 1) / IMMA_BK;
 #pragma unroll
-    for (int s = 0; s < IMMA_STAGES - 1; s++)
+    for (int s = 0; s < WGMMA_AHEAD; s++)
     {
-        if (s < kTiles)
-        {
-            imma_u32 a = base + s * STAGE_BYTES;
-            imma_load_stage<BM, THREADS, SPAN, SWIGLU>(a, a + A_BYTES, s, x, tokens, inner, outputs, tile);
-        }
-
+        if (s < kTiles) load(s);
         asm volatile("cp.async.commit_group;" ::: "memory");
     }
 
     for (int kt = 0; kt < kTiles; kt++)
     {
-        asm volatile("cp.async.wait_group %0;" :: "n"(IMMA_STAGES - 2) : "memory");
+        // Tile kt has landed (only the WGMMA_AHEAD - 1 younger copies may be in flight); made visible to wgmma's async
+        // proxy; and after the barrier every warpgroup has finished the wgmma of tile kt - 2 (each waited for all but its
+        // latest batch), whose stage the copy issued next overwrites.
+        asm volatile("cp.async.wait_group %0;" :: "n"(WGMMA_AHEAD - 1) : "memory");
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
         __syncthreads();
-        int next = kt + IMMA_STAGES - 1;
-        if (next < kTiles)
-        {
-            imma_u32 a = base + (next % IMMA_STAGES) * STAGE_BYTES;
-            imma_load_stage<BM, THREADS, SPAN, SWIGLU>(a, a + A_BYTES, next, x, tokens, inner, outputs, tile);
-        }
-
+        if (kt + WGMMA_AHEAD < kTiles) load(kt + WGMMA_AHEAD);
         asm volatile("cp.async.commit_group;" ::: "memory");
 
-        imma_u32 a = base + (kt % IMMA_STAGES) * STAGE_BYTES + group * 64 * IMMA_BK, b = base + (kt % IMMA_STAGES) * STAGE_BYTES + A_BYTES;
+        imma_u32 a = base + (kt % WGMMA_STAGES) * STAGE_BYTES + group * 64 * IMMA_BK;
+        imma_u32 b = base + (kt % WGMMA_STAGES) * STAGE_BYTES + A_BYTES;
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
         for (int kk = 0; kk < IMMA_BK / 32; kk++)
@@ -105,10 +106,12 @@ __device__ __forceinline__ void int8_wgmma_gemm(const signed char* __restrict__ 
             wgmma_m64n128k32(d, wgmma_descriptor(a + kk * 32), wgmma_descriptor(b + kk * 32));
         }
 
+        // This batch keeps the tensor cores busy through the next iteration's barrier and copies; the previous one is done.
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
-        asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+        asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
     }
 
+    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
     asm volatile("cp.async.wait_group 0;" ::: "memory");
     imma_epilogue<1, 16, SWIGLU>(sums, tile.m0 + group * 64 + (warp & 3) * 16, tile.n0, tokenScales, tokens, outputs, tile);
 }
@@ -120,9 +123,11 @@ __device__ __forceinline__ void int8_wgmma_gemm(const signed char* __restrict__ 
 
 #define WGMMA_PARAMETERS const signed char* x, const float* tokenScales, int tokens, int inner, ImmaOutputs outputs
 
-// 128-row tiles (two warpgroups) for many tokens, 64-row tiles (one) when those would leave SMs idle (CudaDevice
-// picks). 97 KB or 73 KB of shared memory: two or three blocks per SM.
-extern "C" __global__ void __launch_bounds__(256, 2) int8_wgmma_gemm_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, false); }
-extern "C" __global__ void __launch_bounds__(128, 3) int8_wgmma_gemm_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, false); }
-extern "C" __global__ void __launch_bounds__(256, 2) int8_wgmma_swiglu_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, true); }
-extern "C" __global__ void __launch_bounds__(128, 3) int8_wgmma_swiglu_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, true); }
+// 256-row tiles (four warpgroups), 128 (two) or 64 (one): CudaDevice picks the one that covers the GPU best. 193, 129
+// or 97 KB of shared memory: one block per SM, or two for 64-row tiles.
+extern "C" __global__ void __launch_bounds__(512, 1) int8_wgmma_gemm_m256(WGMMA_PARAMETERS) { WGMMA_BODY(256, false); }
+extern "C" __global__ void __launch_bounds__(256, 1) int8_wgmma_gemm_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, false); }
+extern "C" __global__ void __launch_bounds__(128, 2) int8_wgmma_gemm_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, false); }
+extern "C" __global__ void __launch_bounds__(512, 1) int8_wgmma_swiglu_m256(WGMMA_PARAMETERS) { WGMMA_BODY(256, true); }
+extern "C" __global__ void __launch_bounds__(256, 1) int8_wgmma_swiglu_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, true); }
+extern "C" __global__ void __launch_bounds__(128, 2) int8_wgmma_swiglu_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, true); }
