@@ -30,12 +30,22 @@ public sealed unsafe partial class CudaDevice
     public bool Int8Mma { get; set; } = true;
 
     /// <summary>
-    /// The fewest tokens the own GEMM runs a single projection at. Below, its 64-row tiles are mostly padding and too
-    /// few blocks cover the GPU, while cuBLASLt splits K across blocks (decode batches of 9 to 127 sequences). Grouped
-    /// projections (q/k/v, gate/up with SwiGLU) take it from <see cref="Int8GemvMaxTokens"/> + 1 up to this: one launch
-    /// against cuBLASLt's two or three, and no float gate/up round trip, win there (CudaInt8MmaTests' timings).
+    /// The fewest tokens the own GEMM runs a single projection at. Below, its tiles are mostly padding and too few blocks
+    /// cover the GPU, while cuBLASLt splits K across blocks: on an H200 the own GEMM of o_proj was 0.92–1.22× cuBLASLt's
+    /// from 16 to 128 tokens and 1.16–1.23× from 256 to 1024. Grouped projections (q/k/v, gate/up with SwiGLU) take it
+    /// from <see cref="Int8GemvMaxTokens"/> + 1 tokens up: one launch against cuBLASLt's two or three, and no float
+    /// gate/up round trip, win there by 1.2–3× (CudaInt8MmaTests' timings; docs/BENCHMARKS.md).
     /// </summary>
-    public int Int8MmaMinTokens { get; set; } = 128;
+    public int Int8MmaMinTokens { get; set; } = 256;
+
+    /// <summary>
+    /// The longest inner dimension the own GEMM runs a single projection at. Past it (down_proj's 14336) its blocks walk
+    /// K alone, one per output tile, while cuBLASLt splits K: the own GEMM was 0.83× at 512 tokens and 0.97× at 2048.
+    /// </summary>
+    public int Int8MmaMaxInner { get; set; } = DefaultInt8MmaMaxInner;
+
+    /// <summary>The default of <see cref="Int8MmaMaxInner"/>.</summary>
+    public const int DefaultInt8MmaMaxInner = 8192;
 
     // int8_gemm.cuh's IMMA_BN, IMMA_BK, IMMA_STAGES and IMMA_MAX_OUTPUTS; int8_mma_gemm.cu's IMMA_THREADS;
     // int8_wgmma_gemm.cu's WGMMA_STAGES.
@@ -73,8 +83,10 @@ public sealed unsafe partial class CudaDevice
     private bool RunsInt8Mma(DeviceTensor quantized, ReadOnlySpan<Int8Projection> projections)
     {
         // cp.async copies 16 bytes at a time: every row of x and of each weight must start 16-byte aligned.
-        int fewest = projections.Length > 1 ? Math.Min(Int8GemvMaxTokens + 1, Int8MmaMinTokens) : Int8MmaMinTokens;
+        bool grouped = projections.Length > 1;
+        int fewest = grouped ? Math.Min(Int8GemvMaxTokens + 1, Int8MmaMinTokens) : Int8MmaMinTokens;
         if (!Int8Mma || ComputeCapability.Major < 8 || quantized.Rows < fewest || quantized.Columns % 16 != 0
+            || (!grouped && quantized.Columns > Int8MmaMaxInner)
             || Own(quantized, nameof(MatMulInt8)).Pointer % 16 != 0)
         {
             return false;

@@ -142,14 +142,24 @@ __device__ __forceinline__ void imma_epilogue(const int (&sums)[M_TILES][N_TILES
 #pragma unroll
                 for (int j = 0; j < N_TILES / 2; j++)
                 {
+                    int c = col0 + j * 8 + quad * 2;
+                    float y[2];
 #pragma unroll
                     for (int e = 0; e < 2; e++)
                     {
-                        int c = col0 + j * 8 + quad * 2 + e;
-                        if (c >= n) continue;
-                        float g = imma_dequantize(sums[i][j][half * 2 + e], tokenScale, outputs.of[0], c);
-                        float u = imma_dequantize(sums[i][j + N_TILES / 2][half * 2 + e], tokenScale, outputs.of[1], c);
-                        row[c] = g / (1.0f + expf(-g)) * u;
+                        float g = imma_dequantize(sums[i][j][half * 2 + e], tokenScale, outputs.of[0], min(c + e, n - 1));
+                        float u = imma_dequantize(sums[i][j + N_TILES / 2][half * 2 + e], tokenScale, outputs.of[1], min(c + e, n - 1));
+                        y[e] = g / (1.0f + expf(-g)) * u;
+                    }
+
+                    if (pairs && c + 1 < n)
+                    {
+                        *reinterpret_cast<float2*>(row + c) = make_float2(y[0], y[1]);
+                    }
+                    else
+                    {
+                        if (c < n) row[c] = y[0];
+                        if (c + 1 < n) row[c + 1] = y[1];
                     }
                 }
             }
