@@ -30,22 +30,15 @@ public sealed unsafe partial class CudaDevice
     public bool Int8Mma { get; set; } = true;
 
     /// <summary>
-    /// The fewest tokens the own GEMM runs a single projection at. Below, its tiles are mostly padding and too few blocks
-    /// cover the GPU, while cuBLASLt splits K across blocks: on an H200 the own GEMM of o_proj was 0.92–1.22× cuBLASLt's
-    /// from 16 to 128 tokens and 1.16–1.23× from 256 to 1024. Grouped projections (q/k/v, gate/up with SwiGLU) take it
-    /// from <see cref="Int8GemvMaxTokens"/> + 1 tokens up: one launch against cuBLASLt's two or three, and no float
-    /// gate/up round trip, win there by 1.2–3× (CudaInt8MmaTests' timings; docs/BENCHMARKS.md).
+    /// The fewest tokens the own GEMM runs a single projection at (o_proj, down_proj, or any linear alone); by default
+    /// none: there cuBLASLt's int8 GEMM with the dequantizing pass (which adds into the residual in the same pass) is as
+    /// fast or faster. On an H200 the own GEMM of o_proj took 27 µs at 512 tokens against cuBLASLt's 26 µs, 94 µs at
+    /// 2048 (with the residual add) against 72 µs + the pass, and down_proj's K of 14336 favours cuBLASLt's split K at
+    /// every count. Grouped projections (q/k/v, gate/up with SwiGLU) take the own GEMM from
+    /// <see cref="Int8GemvMaxTokens"/> + 1 tokens up: one launch against cuBLASLt's two or three, and no float gate/up
+    /// round trip, win by 1.3–3× (CudaInt8MmaTests' timings; docs/BENCHMARKS.md). Tests lower it to check the kernels.
     /// </summary>
-    public int Int8MmaMinTokens { get; set; } = 256;
-
-    /// <summary>
-    /// The longest inner dimension the own GEMM runs a single projection at. Past it (down_proj's 14336) its blocks walk
-    /// K alone, one per output tile, while cuBLASLt splits K: the own GEMM was 0.83× at 512 tokens and 0.97× at 2048.
-    /// </summary>
-    public int Int8MmaMaxInner { get; set; } = DefaultInt8MmaMaxInner;
-
-    /// <summary>The default of <see cref="Int8MmaMaxInner"/>.</summary>
-    public const int DefaultInt8MmaMaxInner = 8192;
+    public int Int8MmaMinTokens { get; set; } = int.MaxValue;
 
     // int8_gemm.cuh's IMMA_BN, IMMA_BK, IMMA_STAGES and IMMA_MAX_OUTPUTS; int8_mma_gemm.cu's IMMA_THREADS;
     // int8_wgmma_gemm.cu's WGMMA_STAGES.
@@ -83,10 +76,8 @@ public sealed unsafe partial class CudaDevice
     private bool RunsInt8Mma(DeviceTensor quantized, ReadOnlySpan<Int8Projection> projections)
     {
         // cp.async copies 16 bytes at a time: every row of x and of each weight must start 16-byte aligned.
-        bool grouped = projections.Length > 1;
-        int fewest = grouped ? Math.Min(Int8GemvMaxTokens + 1, Int8MmaMinTokens) : Int8MmaMinTokens;
+        int fewest = projections.Length > 1 ? Math.Min(Int8GemvMaxTokens + 1, Int8MmaMinTokens) : Int8MmaMinTokens;
         if (!Int8Mma || ComputeCapability.Major < 8 || quantized.Rows < fewest || quantized.Columns % 16 != 0
-            || (!grouped && quantized.Columns > Int8MmaMaxInner)
             || Own(quantized, nameof(MatMulInt8)).Pointer % 16 != 0)
         {
             return false;

@@ -36,8 +36,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         var residual = Compare.Floats(random, tokens * outputs, 3f);
         var gpu = devices.Gpu;
         int minimum = gpu.Int8MmaMinTokens;
-        gpu.Int8MmaMinTokens = Math.Min(minimum, tokens);
-        gpu.Int8MmaMaxInner = int.MaxValue;
+        gpu.Int8MmaMinTokens = tokens;
         try
         {
             foreach (bool withBias in new[] { false, true })
@@ -259,11 +258,10 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         var gpu = devices.Gpu;
         Compare.SpinUp(gpu);
         var lines = new List<string> { "TIMING MMA | T | op | K × N | own µs | TOPS | cuBLASLt+dequant µs | speed-up | mma.sync µs (own kernel)" };
-        int minimum = gpu.Int8MmaMinTokens, longest = gpu.Int8MmaMaxInner;
+        int minimum = gpu.Int8MmaMinTokens;
         try
         {
             gpu.Int8MmaMinTokens = CudaDevice.Int8GemvMaxTokens + 1;
-            gpu.Int8MmaMaxInner = int.MaxValue;
             foreach (int tokens in new[] { 16, 32, 64, 128, 256, 512, 1024, 2048 })
             {
                 foreach (var (name, inner, widths, residual) in ops)
@@ -366,7 +364,6 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         finally
         {
             gpu.Int8MmaMinTokens = minimum;
-            gpu.Int8MmaMaxInner = longest;
         }
 
         foreach (string line in lines)
@@ -419,7 +416,6 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
     {
         gpu.Int8Wgmma = true;
         gpu.Int8MmaRows = 0;
-        gpu.Int8MmaMaxInner = CudaDevice.DefaultInt8MmaMaxInner;
     }
 
     private static float[] Scales(Random random, int count, float scale) =>
