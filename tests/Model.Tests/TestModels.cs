@@ -18,7 +18,10 @@ public static class TestModels
     }
 
     /// <summary>A file under tests/golden in the repository.</summary>
-    public static string Golden(string name)
+    public static string Golden(string name) => Repository("tests", "golden", name);
+
+    /// <summary>A path inside the repository (the folder holding OrleansQuant.sln above the test assembly).</summary>
+    public static string Repository(params string[] parts)
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OrleansQuant.sln")))
@@ -28,7 +31,7 @@ public static class TestModels
 
         return directory is null
             ? throw new DirectoryNotFoundException("OrleansQuant.sln not found above " + AppContext.BaseDirectory)
-            : Path.Combine(directory.FullName, "tests", "golden", name);
+            : Path.Combine([directory.FullName, .. parts]);
     }
 
     /// <summary>The golden prompt: BOS and the bytes of "The quick brown fox jumps" in the byte vocabulary (id = byte + 2).</summary>

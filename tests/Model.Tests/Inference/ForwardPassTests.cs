@@ -3,6 +3,7 @@ using OrleansQuant.Model.Checkpoints;
 using OrleansQuant.Model.Demo;
 using OrleansQuant.Model.Generation;
 using OrleansQuant.Model.Inference;
+using OrleansQuant.Model.Tokenization;
 
 namespace OrleansQuant.Model.Tests.Inference;
 
@@ -22,6 +23,35 @@ public sealed class ForwardPassTests
 
         using var device = new CpuDevice();
         using var model = CausalLanguageModel.Load(TestModels.Directory(DemoModels.ByName(name)), device);
+        float[] logits = model.Forward(prompt, ForwardBatch.Single(1, prompt.Length), allPositions: true);
+        model.EndSequence(1);
+
+        Assert.Equal(expected.Length, logits.Length);
+        float worst = expected.Zip(logits, (a, b) => MathF.Abs(a - b)).Max();
+        Assert.True(worst <= 1e-3f, $"max |Δlogit| = {worst:g3} over {prompt.Length} positions; expected ≤ 1e-3");
+
+        var request = new GenerationRequest(prompt, expectedIds.Length, SamplingOptions.Greedy, StopIds: []);
+        var generated = new Generator(model).Generate([request])[0].GeneratedIds;
+        Assert.Equal(expectedIds.Select(i => (int)i), generated);
+    }
+
+    /// <summary>
+    /// The trained demo model that speaks (models/demo-speaking, bf16): our tokenizer's ids for the golden sentence,
+    /// and the logits and 16 greedy tokens of Hugging Face transformers in float32 from the same bf16 weights
+    /// (tests/golden/hf-speaking.safetensors, made by deploy/demo-model/train.py's run, see tests/golden/README.md).
+    /// </summary>
+    [Fact]
+    public void TheTrainedDemoModelEqualsHuggingFaceTransformers()
+    {
+        using var golden = SafeTensorsFile.Open(TestModels.Golden("hf-speaking.safetensors"));
+        float[] expected = golden.ReadFloat32("logits");
+        long[] expectedIds = golden.ReadInt64("generated");
+        string directory = TestModels.Repository("models", "demo-speaking");
+        int[] prompt = [.. ModelTokenizer.Load(directory).Encode("The quick brown fox jumps over the lazy dog")];
+        Assert.Equal([0, 910, 961, 1803, 3408, 991, 283, 83, 92, 930, 394, 1107, 1145, 273, 322, 3153, 93, 685, 75], prompt);
+
+        using var device = new CpuDevice();
+        using var model = CausalLanguageModel.Load(directory, device);
         float[] logits = model.Forward(prompt, ForwardBatch.Single(1, prompt.Length), allPositions: true);
         model.EndSequence(1);
 
