@@ -2,8 +2,8 @@ namespace OrleansQuant.Model.Demo;
 
 /// <summary>
 /// Turns what a user passes as <c>--model</c> into what loaders open (<see cref="ModelSource.Open"/>): a checkpoint
-/// directory, the cached directory of a demo model, or a synthetic model's name (<c>synthetic:NAME</c>), which has no
-/// directory: its weights are generated on the devices that load them.
+/// directory, a bundled model (<c>speaking</c>), the cached directory of a demo model, or a synthetic model's name
+/// (<c>synthetic:NAME</c>), which has no directory: its weights are generated on the devices that load them.
 /// </summary>
 public static class ModelDirectory
 {
@@ -15,7 +15,7 @@ public static class ModelDirectory
             return SyntheticModels.Prefix + SyntheticModels.ByName(model).Name;
         }
 
-        return Directory.Exists(model) ? model : DemoModelWriter.EnsureCached(Demo(model)!);
+        return Directory.Exists(model) ? model : BundledModels.Directory(model) ?? DemoModelWriter.EnsureCached(Demo(model)!);
     }
 
     /// <summary>Fails at once, without writing a demo model, when <paramref name="model"/> names nothing that exists.</summary>
@@ -27,10 +27,10 @@ public static class ModelDirectory
             return;
         }
 
-        if (!Directory.Exists(model) && Demo(model) is null)
+        if (!Directory.Exists(model) && Demo(model) is null && !string.Equals(model, BundledModels.Speaking, StringComparison.OrdinalIgnoreCase))
         {
             throw new DirectoryNotFoundException(
-                $"--model '{model}': no such directory, and not a demo model name ({string.Join(", ", DemoModels.All.Select(s => s.Name))}) " +
+                $"--model '{model}': no such directory, and not a bundled model ({BundledModels.Speaking}), a demo model name ({string.Join(", ", DemoModels.All.Select(s => s.Name))}) " +
                 $"or a synthetic one ({string.Join(", ", SyntheticModels.All.Select(s => SyntheticModels.Prefix + s.Name))})");
         }
     }
