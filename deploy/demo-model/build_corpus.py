@@ -18,7 +18,8 @@ def read(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 def render_man(path: Path) -> str:
-    env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8")
+    # GROFF_NO_SGR: plain overstrikes, not ANSI colour/underline sequences, which col -b cannot take out.
+    env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8", GROFF_NO_SGR="1")
     try:
         page = subprocess.run(["man", "-l", str(path)], capture_output=True, env=env, timeout=20).stdout
         return subprocess.run(["col", "-bx"], input=page, capture_output=True, timeout=20).stdout.decode("utf-8", errors="replace")
@@ -26,6 +27,7 @@ def render_man(path: Path) -> str:
         return ""
 
 def clean(text: str) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)               # ANSI SGR sequences, should a renderer still emit them
     text = re.sub(r".\x08", "", text)                       # overstrikes (bold/underline in rendered pages)
     text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)     # other control characters (info's \x1f node marks)
     text = re.sub(r"[ \t]+\n", "\n", text)
