@@ -7,8 +7,8 @@ namespace OrleansQuant.Silo.Http;
 internal static class HttpBodies
 {
     /// <summary>
-    /// The body as <typeparamref name="T"/>. Malformed JSON or a value of the wrong type is a 400 whose param is the
-    /// field's JSON path (<c>temperature</c>, <c>messages[0].role</c>); a body over the limit is a 413.
+    /// The body as <typeparamref name="T"/>. Malformed JSON is a 400 with param "body"; a value of the wrong type a 400
+    /// whose param is the field's JSON path (<c>temperature</c>, <c>messages[0].role</c>); a body over the limit a 413.
     /// </summary>
     public static async Task<T> Read<T>(HttpContext context, long maxBytes)
     {
@@ -17,20 +17,33 @@ internal static class HttpBodies
             throw TooLarge(context.Request.ContentLength.Value, maxBytes);
         }
 
+        JsonDocument document;
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(context.Request.Body, HttpJson.Options, context.RequestAborted)
-                ?? throw OpenAiException.BadRequest("body", "the body is JSON null; expected an object");
+            // Parsed first, so that malformed JSON is told apart from a value of the wrong type in a field.
+            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
         }
         catch (JsonException e)
         {
-            string? field = e.Path is null or "$" ? null : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
-            throw new OpenAiException(400, $"the body is not a valid request: {e.Message}", field ?? "body");
+            throw new OpenAiException(400, $"the body is not valid JSON: {e.Message}", "body");
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             // A chunked body has no Content-Length to check first; Kestrel stops reading it at the limit.
             throw TooLarge(null, maxBytes);
+        }
+
+        using (document)
+        {
+            try
+            {
+                return document.Deserialize<T>(HttpJson.Options) ?? throw OpenAiException.BadRequest("body", "the body is JSON null; expected an object");
+            }
+            catch (JsonException e)
+            {
+                string field = e.Path is null or "$" ? "body" : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
+                throw new OpenAiException(400, $"{field} has the wrong type: {e.Message}", field);
+            }
         }
     }
 
