@@ -35,19 +35,18 @@ internal sealed class ChatCompletionsEndpoint(ServedModels models, HttpApiOption
         model.CheckPrompt(prompt, maxTokens, "messages");
         var generate = request.ToGenerate(prompt, maxTokens);
 
-        string id = $"chatcmpl-{Guid.NewGuid():N}";
-        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = CompletionHeader.New("chatcmpl", model.Name);
         var cancellation = context.RequestAborted;
         if (request.Stream == true)
         {
             var events = new ServerSentEvents(context.Response);
-            ChatCompletionChunk Chunk(ChatDelta delta, string? finish) => new(id, created, model.Name, [new ChatChunkChoice(0, delta, finish)], null);
+            CompletionEnvelope<ChatChunkChoice> Chunk(ChatDelta delta, string? finish) => header.Envelope(CompletionHeader.ChatCompletionChunk, [new ChatChunkChoice(0, delta, finish)]);
             await events.Write(Chunk(new ChatDelta("assistant", ""), null), cancellation);
             var streamed = await GenerationRun.Run(model.Grain, generate, stops, text => events.Write(Chunk(new ChatDelta(null, text), null), cancellation), cancellation);
             await events.Write(Chunk(new ChatDelta(null, null), streamed.FinishReason), cancellation);
             if (request.StreamOptions?.IncludeUsage == true)
             {
-                await events.Write(new ChatCompletionChunk(id, created, model.Name, [], CompletionsEndpoint.UsageOf([streamed])), cancellation);
+                await events.Write(header.Envelope<ChatChunkChoice>(CompletionHeader.ChatCompletionChunk, [], Usage.Of([streamed])), cancellation);
             }
 
             await events.Done(cancellation);
@@ -55,8 +54,8 @@ internal sealed class ChatCompletionsEndpoint(ServedModels models, HttpApiOption
         }
 
         var outcome = await GenerationRun.Run(model.Grain, generate, stops, null, cancellation);
-        await HttpBodies.Write(context.Response, new ChatCompletionResponse(id, created, model.Name,
-            [new ChatChoice(0, new ChatDelta("assistant", outcome.Text), outcome.FinishReason)], CompletionsEndpoint.UsageOf([outcome])));
+        await HttpBodies.Write(context.Response, header.Envelope(CompletionHeader.ChatCompletion,
+            [new ChatChoice(0, new ChatDelta("assistant", outcome.Text), outcome.FinishReason)], Usage.Of([outcome])));
     }
 
     /// <summary>The messages as the grain takes them; <paramref name="field"/> names the request's list in errors.</summary>

@@ -35,13 +35,12 @@ internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions op
             model.CheckPrompt(ids[i], maxTokens, prompts.Count > 1 ? $"prompt[{i}]" : "prompt");
         }
 
-        string id = $"cmpl-{Guid.NewGuid():N}";
-        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = CompletionHeader.New("cmpl", model.Name);
         var cancellation = context.RequestAborted;
         if (request.Stream == true)
         {
             var events = new ServerSentEvents(context.Response);
-            CompletionResponse Chunk(int index, string text, string? finish) => new(id, created, model.Name, [new CompletionChoice(text, index, finish)], null);
+            CompletionEnvelope<CompletionChoice> Chunk(int index, string text, string? finish) => header.Envelope(CompletionHeader.TextCompletion, [new CompletionChoice(text, index, finish)]);
             var streamed = await Task.WhenAll(ids.Select(async (prompt, index) =>
             {
                 var outcome = await GenerationRun.Run(model.Grain, request.ToGenerate(prompt, maxTokens), stops, text => events.Write(Chunk(index, text, null), cancellation), cancellation);
@@ -50,7 +49,7 @@ internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions op
             }));
             if (request.StreamOptions?.IncludeUsage == true)
             {
-                await events.Write(new CompletionResponse(id, created, model.Name, [], UsageOf(streamed)), cancellation);
+                await events.Write(header.Envelope<CompletionChoice>(CompletionHeader.TextCompletion, [], Usage.Of(streamed)), cancellation);
             }
 
             await events.Done(cancellation);
@@ -59,9 +58,6 @@ internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions op
 
         var outcomes = await Task.WhenAll(ids.Select(prompt => GenerationRun.Run(model.Grain, request.ToGenerate(prompt, maxTokens), stops, null, cancellation)));
         var choices = outcomes.Select((o, index) => new CompletionChoice(o.Text, index, o.FinishReason)).ToArray();
-        await HttpBodies.Write(context.Response, new CompletionResponse(id, created, model.Name, choices, UsageOf(outcomes)));
+        await HttpBodies.Write(context.Response, header.Envelope(CompletionHeader.TextCompletion, choices, Usage.Of(outcomes)));
     }
-
-    public static Usage UsageOf(IEnumerable<GenerationOutcome> outcomes) =>
-        outcomes.Aggregate(new Usage(0, 0), (sum, o) => new Usage(sum.PromptTokens + o.PromptTokens, sum.CompletionTokens + o.CompletionTokens));
 }

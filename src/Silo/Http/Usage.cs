@@ -8,4 +8,8 @@ internal sealed record Usage(
     [property: JsonPropertyName("completion_tokens")] int CompletionTokens)
 {
     [JsonPropertyName("total_tokens")] public int TotalTokens => PromptTokens + CompletionTokens;
+
+    /// <summary>The usage of a request: its generations' counts summed (a batch has one per prompt).</summary>
+    public static Usage Of(IEnumerable<GenerationOutcome> outcomes) =>
+        outcomes.Aggregate(new Usage(0, 0), (sum, o) => new Usage(sum.PromptTokens + o.PromptTokens, sum.CompletionTokens + o.CompletionTokens));
 }

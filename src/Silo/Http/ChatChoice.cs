@@ -2,20 +2,19 @@ using System.Text.Json.Serialization;
 
 namespace OrleansQuant.Silo.Http;
 
-/// <summary>A /v1/chat/completions answer (<c>object: "chat.completion"</c>).</summary>
-internal sealed record ChatCompletionResponse(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("created")] long Created,
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("choices")] IReadOnlyList<ChatChoice> Choices,
-    [property: JsonPropertyName("usage")] Usage Usage)
-{
-    [JsonPropertyName("object")] public string Object => "chat.completion";
-}
-
+/// <summary>The assistant's whole message in a chat.completion.</summary>
 internal sealed record ChatChoice(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("message")] ChatDelta Message,
+    [property: JsonPropertyName("finish_reason")] string? FinishReason)
+{
+    [JsonPropertyName("logprobs")] public object? Logprobs => null;
+}
+
+/// <summary>A piece of the assistant's message in a chat.completion.chunk.</summary>
+internal sealed record ChatChunkChoice(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("delta")] ChatDelta Delta,
     [property: JsonPropertyName("finish_reason")] string? FinishReason)
 {
     [JsonPropertyName("logprobs")] public object? Logprobs => null;
