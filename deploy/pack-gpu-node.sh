@@ -20,7 +20,10 @@ if [ -n "$build_time" ]; then
   exit 1
 fi
 runtime=$(ls -d "$dotnet_root"/shared/Microsoft.NETCore.App/* | sort -V | tail -1)
-tar -C "$dotnet_root" -cJf "$out/dotnet.tar.xz" dotnet host "shared/Microsoft.NETCore.App/$(basename "$runtime")"
+# The app references ASP.NET Core's shared framework (the HTTP API's Kestrel): bundle the one of the same version.
+aspnet="shared/Microsoft.AspNetCore.App/$(basename "$runtime")"
+[ -d "$dotnet_root/$aspnet" ] || { echo "error: $dotnet_root/$aspnet is missing; the app needs ASP.NET Core's runtime of the same version" >&2; exit 1; }
+tar -C "$dotnet_root" -cJf "$out/dotnet.tar.xz" dotnet host "shared/Microsoft.NETCore.App/$(basename "$runtime")" "$aspnet"
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # Unpacks the bundled .NET runtime once into /tmp and runs orleansquant with the given arguments.

@@ -31,4 +31,16 @@ public interface IModelGrain : IGrainWithStringKey
     IAsyncEnumerable<GeneratedToken> Generate(GenerateRequest request);
 
     Task<ModelStatus> GetStatus();
+
+    /// <summary>The loaded model's special tokens, chat template and context length; throws while it is not loaded yet.</summary>
+    Task<TokenizerInfo> GetTokenizerInfo();
+
+    /// <summary>
+    /// The prompt ids <see cref="Generate"/> would run for <paramref name="text"/> or, when given, <paramref name="messages"/>
+    /// (rendered with the chat template, the assistant's turn opened). <paramref name="addSpecialTokens"/> false leaves BOS off a text.
+    /// </summary>
+    Task<int[]> Tokenize(string? text, IReadOnlyList<ChatTurn>? messages, bool addSpecialTokens);
+
+    /// <summary>The text of <paramref name="ids"/>, special tokens skipped.</summary>
+    Task<string> Detokenize(int[] ids);
 }

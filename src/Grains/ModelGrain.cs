@@ -145,6 +145,18 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
         return new ModelStatus(Name, model.Directory, layers, model.Devices, model.Scheduler.ActiveSequences, jobs);
     }
 
+    public Task<TokenizerInfo> GetTokenizerInfo() => Task.FromResult(Loaded().TokenizerInfo());
+
+    public Task<int[]> Tokenize(string? text, IReadOnlyList<ChatTurn>? messages, bool addSpecialTokens) =>
+        Task.FromResult(Loaded().PromptIds(text, messages, addSpecialTokens));
+
+    public Task<string> Detokenize(int[] ids)
+    {
+        var model = Loaded();
+        model.CheckIds(ids, "token ids");
+        return Task.FromResult(model.Tokenizer.Decode(ids));
+    }
+
     public Task<ServingTimes> GetServingTimes() => Task.FromResult(Loaded().Pipeline.Hops.Snapshot());
 
     public Task ResetServingTimes()

@@ -3,13 +3,14 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansQuant.Grains.Hosting;
+using OrleansQuant.Silo.Http;
 using OrleansQuant.Silo.Logging;
 
 namespace OrleansQuant.Silo;
 
 /// <summary>
 /// Builds a silo host with localhost clustering. Settings come, later ones winning, from appsettings.json,
-/// environment variables (OrleansQuant__Devices, Silo__SiloPort, …) and the command line's overrides.
+/// environment variables (OrleansQuant__Devices, OrleansQuant__Http__Url, Silo__SiloPort, …) and the command line's overrides.
 /// </summary>
 internal static class SiloHostFactory
 {
@@ -34,6 +35,16 @@ internal static class SiloHostFactory
             orleans.AddOrleansQuant();
             orleans.AddCudaDevices();
         });
+
+        // Registered after the silo, so it starts once the silo has (and stops before it); off without a URL.
+        var http = builder.Configuration.GetSection(HttpApiOptions.Section);
+        builder.Services.Configure<HttpApiOptions>(http);
+        if (!string.IsNullOrWhiteSpace(http.GetValue<string>(nameof(HttpApiOptions.Url))))
+        {
+            builder.Services.AddSingleton<HttpApiHost>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<HttpApiHost>());
+        }
+
         return builder.Build();
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using OrleansQuant.Silo.Errors;
 
 namespace OrleansQuant.Silo.Tests;
@@ -11,7 +9,7 @@ public sealed class ClusterCommandTests
     [Fact]
     public async Task StatusWithNoSiloAtTheGatewaySaysSoWithinSeconds()
     {
-        int port = UnusedPort();
+        int port = FreePort.Next();
 
         var run = await CliRun.Of("cluster", "status", "--gateway", port.ToString());
 
@@ -27,12 +25,5 @@ public sealed class ClusterCommandTests
         Assert.EndsWith($"cluster-status-{Environment.ProcessId}.log", logs);
         Assert.Contains("Orleans.", File.ReadAllText(logs["logs: ".Length..]));
         Assert.Equal(2, run.ErrorLines.Length);
-    }
-
-    private static int UnusedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

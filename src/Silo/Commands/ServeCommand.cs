@@ -2,12 +2,13 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansQuant.Client;
+using OrleansQuant.Silo.Http;
 using OrleansQuant.Silo.Logging;
 
 namespace OrleansQuant.Silo.Commands;
 
 /// <summary>
-/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL]</c>:
+/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL] [--http 127.0.0.1:8000 [--api-key KEY]]</c>:
 /// runs a silo until stopped. Several on one machine form a cluster: give each its own ports and the first one's
 /// silo port as --primary-port.
 /// </summary>
@@ -20,7 +21,9 @@ internal static class ServeCommand
         var primaryPort = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo, for localhost clustering (this silo's own)" };
         var devices = new Option<string?>("--devices") { Description = "This silo's devices: cpu:N (N CPU devices sharing the cores), cuda (every GPU), cuda:0,1 (GPUs by ordinal) or auto" };
         var load = new Option<string?>("--load") { Description = "Once up, load this model (directory or demo name) under the name 'default'" };
-        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load };
+        var http = new Option<string?>("--http") { Description = "Serve the OpenAI-compatible HTTP API here, e.g. 127.0.0.1:8000 (off by default)" };
+        var apiKey = new Option<string?>("--api-key") { Description = "With --http: the bearer key /v1 asks for (none by default)" };
+        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load, http, apiKey };
         command.SetAction(async (parse, cancellation) =>
         {
             var logging = CliLogging.For(parse);
@@ -31,9 +34,16 @@ internal static class ServeCommand
                 ["Silo:GatewayPort"] = parse.GetValue(gatewayPort)?.ToString(),
                 ["Silo:PrimarySiloPort"] = (parse.GetValue(primaryPort) ?? parse.GetValue(siloPort))?.ToString(),
                 ["OrleansQuant:Devices"] = parse.GetValue(devices),
+                [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.Url)}"] = parse.GetValue(http),
+                [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.ApiKeys)}:0"] = parse.GetValue(apiKey),
             }, logging);
             await host.StartAsync(cancellation);
             Console.WriteLine("silo started; Ctrl+C stops it");
+            if (host.Services.GetService<HttpApiHost>() is { } api)
+            {
+                Console.WriteLine($"OpenAI-compatible API on {string.Join(", ", api.Urls)}/v1");
+            }
+
             if (parse.GetValue(load) is string model)
             {
                 var client = new OrleansQuantClient(host.Services.GetRequiredService<IClusterClient>());

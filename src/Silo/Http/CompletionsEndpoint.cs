@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Http;
+using OrleansQuant.Contracts;
+
+namespace OrleansQuant.Silo.Http;
+
+/// <summary>
+/// POST /v1/completions: one choice per prompt (a batch runs its generations at once, continuously batched by the
+/// model grain), streamed as text_completion chunks or answered whole.
+/// </summary>
+internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions options)
+{
+    /// <summary>OpenAI's default for the legacy completions endpoint.</summary>
+    public const int DefaultMaxTokens = 16;
+
+    public async Task Handle(HttpContext context)
+    {
+        var request = await HttpBodies.Read<CompletionRequest>(context, options.MaxBodyBytes);
+        if (request.Echo == true)
+        {
+            throw OpenAiException.BadRequest("echo", "echo is not supported yet (it comes with logprobs, for loglikelihood tasks); expected echo false or absent");
+        }
+
+        if (request.Logprobs is not null)
+        {
+            throw OpenAiException.BadRequest("logprobs", "logprobs is not supported yet; expected logprobs null or absent");
+        }
+
+        var stops = request.Check();
+        var prompts = PromptShapes.Read(request.Prompt);
+        var model = await models.Resolve(request.Model);
+        int maxTokens = request.MaxTokens ?? DefaultMaxTokens;
+        var ids = await Task.WhenAll(prompts.Select(p => p.Ids is { } given ? Task.FromResult(given) : model.Grain.Tokenize(p.Text, null, addSpecialTokens: true)));
+        for (int i = 0; i < ids.Length; i++)
+        {
+            model.CheckPrompt(ids[i], maxTokens, prompts.Count > 1 ? $"prompt[{i}]" : "prompt");
+        }
+
+        var header = CompletionHeader.New("cmpl", model.Name);
+        var cancellation = context.RequestAborted;
+        if (request.Stream == true)
+        {
+            var events = new ServerSentEvents(context.Response);
+            CompletionEnvelope<CompletionChoice> Chunk(int index, string text, string? finish) => header.Envelope(CompletionHeader.TextCompletion, [new CompletionChoice(text, index, finish)]);
+            var streamed = await Task.WhenAll(ids.Select(async (prompt, index) =>
+            {
+                var outcome = await GenerationRun.Run(model.Grain, request.ToGenerate(prompt, maxTokens), stops, text => events.Write(Chunk(index, text, null), cancellation), cancellation);
+                await events.Write(Chunk(index, "", outcome.FinishReason), cancellation);
+                return outcome;
+            }));
+            if (request.StreamOptions?.IncludeUsage == true)
+            {
+                await events.Write(header.Envelope<CompletionChoice>(CompletionHeader.TextCompletion, [], Usage.Of(streamed)), cancellation);
+            }
+
+            await events.Done(cancellation);
+            return;
+        }
+
+        var outcomes = await Task.WhenAll(ids.Select(prompt => GenerationRun.Run(model.Grain, request.ToGenerate(prompt, maxTokens), stops, null, cancellation)));
+        var choices = outcomes.Select((o, index) => new CompletionChoice(o.Text, index, o.FinishReason)).ToArray();
+        await HttpBodies.Write(context.Response, header.Envelope(CompletionHeader.TextCompletion, choices, Usage.Of(outcomes)));
+    }
+}

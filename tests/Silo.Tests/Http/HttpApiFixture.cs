@@ -1,0 +1,94 @@
+using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansQuant.Client;
+using OrleansQuant.Contracts;
+using OrleansQuant.Model.Demo;
+using OrleansQuant.Model.Tokenization;
+using OrleansQuant.Silo.Logging;
+
+namespace OrleansQuant.Silo.Tests.Http;
+
+/// <summary>
+/// One silo host as <c>serve --http</c> builds it (SiloHostFactory), on free loopback ports, serving the tiny demo model
+/// as "default" over one CPU device, with an API key and a small body limit; "unloaded" is served but never loaded.
+/// Shared by every HTTP test class.
+/// </summary>
+public sealed class HttpApiFixture : IAsyncLifetime
+{
+    public const string ApiKey = "test-key";
+    public const string Unloaded = "unloaded";
+    public const long MaxBodyBytes = 64 * 1024;
+
+    private IHost _host = null!;
+
+    public OrleansQuantClient Sdk { get; private set; } = null!;
+
+    /// <summary>Sends the API key; <see cref="BaseUri"/> is the server's root.</summary>
+    public HttpClient Http { get; private set; } = null!;
+
+    public Uri BaseUri { get; private set; } = null!;
+
+    public ModelTokenizer Tokenizer { get; } = ModelTokenizer.Load(ModelDirectory.Resolve("tiny"));
+
+    public async Task InitializeAsync()
+    {
+        int silo = FreePort.Next(), gateway = FreePort.Next(), http = FreePort.Next();
+        _host = SiloHostFactory.Build(new Dictionary<string, string?>
+        {
+            ["Silo:SiloPort"] = silo.ToString(),
+            ["Silo:PrimarySiloPort"] = silo.ToString(),
+            ["Silo:GatewayPort"] = gateway.ToString(),
+            ["OrleansQuant:Devices"] = "cpu:1",
+            ["OrleansQuant:Http:Url"] = $"127.0.0.1:{http}",
+            ["OrleansQuant:Http:ApiKeys:0"] = ApiKey,
+            ["OrleansQuant:Http:MaxBodyBytes"] = MaxBodyBytes.ToString(),
+            ["OrleansQuant:Http:Models:0"] = "default",
+            ["OrleansQuant:Http:Models:1"] = Unloaded,
+        }, CliLogging.For(Cli.Create().Parse(["serve"])));
+        await _host.StartAsync();
+        Sdk = new OrleansQuantClient(_host.Services.GetRequiredService<IClusterClient>());
+        await Sdk.LoadAsync("default", "tiny");
+        BaseUri = new Uri($"http://127.0.0.1:{http}/");
+        Http = new HttpClient { BaseAddress = BaseUri };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+    }
+
+    /// <summary>What the engine itself makes of a request through the SDK: the ids and the text of each token.</summary>
+    public async Task<(List<int> Ids, string Text)> Engine(int[] prompt, int maxTokens)
+    {
+        var ids = new List<int>();
+        var text = new System.Text.StringBuilder();
+        await foreach (var token in Sdk.GenerateAsync("default", new GenerateRequest(PromptIds: prompt, MaxTokens: maxTokens, Temperature: 0f)))
+        {
+            ids.Add(token.TokenId);
+
+            // An EOS token's text is no part of an OpenAI answer.
+            text.Append(token.FinishReason == "stop" ? "" : token.Text);
+        }
+
+        return (ids, text.ToString());
+    }
+
+    /// <summary>POSTs <paramref name="body"/> (raw JSON when a string, else serialized) and parses the answer.</summary>
+    public async Task<(System.Net.HttpStatusCode Status, System.Text.Json.JsonElement Body)> Post(string path, object body, HttpClient? client = null)
+    {
+        string json = body as string ?? System.Text.Json.JsonSerializer.Serialize(body);
+        using var response = await (client ?? Http).PostAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        string text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, System.Text.Json.JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class HttpApiCollection : ICollectionFixture<HttpApiFixture>
+{
+    public const string Name = "http api";
+}
