@@ -59,7 +59,7 @@ public sealed class DecoderLayer : IDisposable
     /// </summary>
     public void Forward(DeviceTensor hidden, ForwardBatch batch, ILinearInputObserver? observer = null, DecoderLayerWeights? weights = null)
     {
-        int tokens = batch.TokenCount, width = Config.HiddenSize;
+        int tokens = batch.TokenCount;
         var w = weights ?? Weights;
         // The step's positions, cache slots and block tables, with its new positions' blocks taken from the pool.
         using var step = StepLayout.Reserve(batch, _cache, _device);
