@@ -21,6 +21,8 @@ public static class Interruptible
         {
             while (true)
             {
+                // Items may already be waiting: a cancelled caller gets none of them.
+                cancellation.ThrowIfCancellationRequested();
                 next = enumerator.MoveNextAsync().AsTask();
                 if (!await next.WaitAsync(cancellation))
                 {

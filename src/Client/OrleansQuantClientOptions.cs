@@ -15,11 +15,11 @@ public sealed class OrleansQuantClientOptions
     /// </summary>
     public List<string> Gateways { get; set; } = [];
 
-    /// <summary>The cluster's id; "dev" is what silos with localhost clustering use.</summary>
-    public string ClusterId { get; set; } = "dev";
+    /// <summary>The cluster's id; a gateway refuses a client whose id differs. "default" is what <c>orleansquant serve</c> uses (Orleans 10's localhost clustering).</summary>
+    public string ClusterId { get; set; } = "default";
 
-    /// <summary>The service's id; "dev" is what silos with localhost clustering use.</summary>
-    public string ServiceId { get; set; } = "dev";
+    /// <summary>The service's id; "default" is what <c>orleansquant serve</c> uses.</summary>
+    public string ServiceId { get; set; } = "default";
 
     /// <summary>The model (its name in the cluster, as loaded with <c>cluster load --name</c>) the registered <see cref="Microsoft.Extensions.AI.IChatClient"/> talks to.</summary>
     public string DefaultModel { get; set; } = "default";

@@ -29,11 +29,15 @@ public sealed class HttpApiFixture : IAsyncLifetime
 
     public Uri BaseUri { get; private set; } = null!;
 
+    /// <summary>The silo's gateway, for clients in hosts of their own (the SDK's tests).</summary>
+    public int GatewayPort { get; private set; }
+
     public ModelTokenizer Tokenizer { get; } = ModelTokenizer.Load(ModelDirectory.Resolve("tiny"));
 
     public async Task InitializeAsync()
     {
         int silo = FreePort.Next(), gateway = FreePort.Next(), http = FreePort.Next();
+        GatewayPort = gateway;
         _host = SiloHostFactory.Build(new Dictionary<string, string?>
         {
             ["Silo:SiloPort"] = silo.ToString(),
