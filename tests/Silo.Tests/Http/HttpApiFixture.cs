@@ -74,6 +74,19 @@ public sealed class HttpApiFixture : IAsyncLifetime
         return (ids, text.ToString());
     }
 
+    /// <summary>Waits up to <paramref name="limit"/> for <paramref name="model"/> to have no sequence left in its batch, and asserts it has none.</summary>
+    public async Task AssertNoSequenceWithin(string model, TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int active;
+        while ((active = (await Sdk.StatusAsync(model)).ActiveSequences) > 0 && clock.Elapsed < limit)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, active);
+    }
+
     /// <summary>POSTs <paramref name="body"/> (raw JSON when a string, else serialized) and parses the answer.</summary>
     public async Task<(System.Net.HttpStatusCode Status, System.Text.Json.JsonElement Body)> Post(string path, object body, HttpClient? client = null)
     {

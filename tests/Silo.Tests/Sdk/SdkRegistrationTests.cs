@@ -123,7 +123,7 @@ public sealed class SdkRegistrationTests(HttpApiFixture fixture)
         Assert.InRange(cut.Usage?.OutputTokenCount ?? -1, 1, 16);
         Assert.Equal(expected, streamed.ToString());
         Assert.Equal(ChatFinishReason.Stop, streamedFinish);
-        await AssertNoSequenceWithin(host.Services.GetRequiredService<OrleansQuantClient>(), TimeSpan.FromSeconds(10));
+        await fixture.AssertNoSequenceWithin(SdkClientHost.Model, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class SdkRegistrationTests(HttpApiFixture fixture)
 
         await cancellation.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await stream.MoveNextAsync());
-        await AssertNoSequenceWithin(sdk, TimeSpan.FromSeconds(10));
+        await fixture.AssertNoSequenceWithin(SdkClientHost.Model, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -158,17 +158,5 @@ public sealed class SdkRegistrationTests(HttpApiFixture fixture)
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
         Assert.Contains($"no OrleansQuant silo answers at gateway {gateway} within 2 s", error.Message);
         Assert.Contains("orleansquant serve", error.Message);
-    }
-
-    private static async Task AssertNoSequenceWithin(OrleansQuantClient sdk, TimeSpan limit)
-    {
-        var clock = Stopwatch.StartNew();
-        int active;
-        while ((active = (await sdk.StatusAsync(SdkClientHost.Model)).ActiveSequences) > 0 && clock.Elapsed < limit)
-        {
-            await Task.Delay(20);
-        }
-
-        Assert.Equal(0, active);
     }
 }
