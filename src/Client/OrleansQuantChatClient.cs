@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.Extensions.AI;
 using OrleansQuant.Contracts;
 
@@ -8,56 +7,88 @@ namespace OrleansQuant.Client;
 /// <summary>
 /// A model served by the cluster as a <see cref="IChatClient"/> (Microsoft.Extensions.AI), so .NET services written
 /// against that abstraction use it unchanged. The conversation is rendered with the model's chat template.
+/// <see cref="ChatOptions"/>: MaxOutputTokens (256 by default), Temperature (0, greedy, by default), TopK, TopP, Seed,
+/// ModelId (another model of the cluster) and StopSequences — the engine has none, so they are applied here, as the
+/// text streams: the answer is cut before the first one, the generation ends on the cluster and the finish reason is
+/// <see cref="ChatFinishReason.Stop"/>. The last update carries the usage (prompt and generated tokens).
 /// </summary>
 public sealed class OrleansQuantChatClient(OrleansQuantClient client, string model) : IChatClient
 {
+    private const int DefaultMaxOutputTokens = 256;
+
     private readonly ChatClientMetadata _metadata = new("orleansquant", defaultModelId: model);
 
-    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        var text = new StringBuilder();
-        ChatFinishReason? finish = null;
-        await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken))
-        {
-            text.Append(update.Text);
-            finish = update.FinishReason ?? finish;
-        }
-
-        return new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString())) { FinishReason = finish, ModelId = model };
-    }
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        string modelId = options?.ModelId ?? model;
+        var turns = messages.Select(m => new ChatTurn(m.Role.Value, m.Text)).ToArray();
+
+        // Tokenized first, so the usage can count the prompt; the ids are what a generation of the turns would run.
+        int[] prompt = await client.TokenizeAsync(modelId, null, turns, cancellation: cancellationToken);
         var request = new GenerateRequest(
-            MaxTokens: options?.MaxOutputTokens ?? 256,
+            PromptIds: prompt,
+            MaxTokens: options?.MaxOutputTokens ?? DefaultMaxOutputTokens,
             Temperature: options?.Temperature ?? 0f,
             TopK: options?.TopK ?? 0,
             TopP: options?.TopP ?? 1f,
-            Seed: options?.Seed is long seed ? (int)seed : null,
-            Messages: messages.Select(m => new ChatTurn(m.Role.Value, m.Text)).ToArray());
-        await foreach (var token in client.GenerateAsync(options?.ModelId ?? model, request).WithCancellation(cancellationToken))
+            Seed: Seed(options?.Seed));
+
+        string responseId = Guid.NewGuid().ToString("N");
+        var matcher = new StopSequenceMatcher(options?.StopSequences?.ToArray() ?? []);
+        int generated = 0;
+        ChatFinishReason? finish = null;
+        ChatResponseUpdate Update(string text) => new(ChatRole.Assistant, text) { ModelId = modelId, ResponseId = responseId, MessageId = responseId };
+
+        // Leaving this loop (a stop sequence, or the caller's cancellation) disposes the grain's stream, which ends the generation.
+        await foreach (var token in client.GenerateAsync(modelId, request, cancellationToken))
         {
-            yield return new ChatResponseUpdate(ChatRole.Assistant, token.Text)
+            generated++;
+
+            // The engine finishes with "stop" only on an end-of-sequence token, whose text is no part of the answer.
+            string piece = matcher.Append(token.FinishReason == "stop" ? "" : token.Text);
+            if (piece.Length > 0)
             {
-                ModelId = model,
-                FinishReason = token.FinishReason switch
-                {
-                    "stop" => ChatFinishReason.Stop,
-                    "length" => ChatFinishReason.Length,
-                    _ => null,
-                },
-            };
+                yield return Update(piece);
+            }
+
+            if (matcher.Stopped)
+            {
+                finish = ChatFinishReason.Stop;
+                break;
+            }
+
+            if (token.FinishReason is string reason)
+            {
+                finish = reason == "stop" ? ChatFinishReason.Stop : ChatFinishReason.Length;
+                break;
+            }
         }
+
+        var last = Update(matcher.Flush());
+        last.FinishReason = finish;
+        last.Contents.Add(new UsageContent(new UsageDetails { InputTokenCount = prompt.Length, OutputTokenCount = generated, TotalTokenCount = prompt.Length + generated }));
+        yield return last;
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is not null ? null
         : serviceType == typeof(ChatClientMetadata) ? _metadata
+        : serviceType == typeof(OrleansQuantClient) ? client
         : serviceType.IsInstanceOfType(this) ? this
         : null;
 
     public void Dispose()
     {
     }
+
+    private static int? Seed(long? seed) => seed switch
+    {
+        null => null,
+        >= int.MinValue and <= int.MaxValue => (int)seed,
+        _ => throw new ArgumentOutOfRangeException(nameof(ChatOptions.Seed), seed, "ChatOptions.Seed must fit in 32 bits, the engine's seed"),
+    };
 }

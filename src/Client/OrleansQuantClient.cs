@@ -3,16 +3,24 @@ using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using OrleansQuant.Contracts;
 
 namespace OrleansQuant.Client;
 
 /// <summary>
 /// The .NET SDK: typed calls to an OrleansQuant cluster — load a model, quantize it (progress streams back),
-/// generate (tokens stream back), re-quantize one layer while it serves, read its status.
+/// generate (tokens stream back), re-quantize one layer while it serves, read its status, save it. Every call takes a
+/// <see cref="CancellationToken"/>: cancelling stops the wait at once; a cancelled generation also ends on the cluster,
+/// while a cancelled wait on a job leaves the job running (the cluster owns it: <see cref="CancelAsync"/> stops it).
+/// In a .NET host, register it with <see cref="OrleansQuantServiceCollectionExtensions.AddOrleansQuantClient(IHostApplicationBuilder, Action{OrleansQuantClientOptions}?)"/>.
 /// </summary>
-public sealed class OrleansQuantClient(IClusterClient cluster)
+/// <param name="logger">where abandoned generations are noted; none by default.</param>
+public sealed class OrleansQuantClient(IClusterClient cluster, ILogger<OrleansQuantClient>? logger = null)
 {
+    private readonly ILogger _logger = logger ?? NullLogger<OrleansQuantClient>.Instance;
+
     public IClusterClient Cluster { get; } = cluster;
 
     /// <summary>Connects to a cluster whose silos use localhost clustering, through the gateway on <paramref name="gatewayPort"/>.</summary>
@@ -37,16 +45,16 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
     public async Task<ModelStatus> LoadAsync(string name, string model, long kvCacheBudgetBytes = 1L << 30,
         IProgress<JobEvent>? progress = null, int? maxDevices = null, CancellationToken cancellation = default, string dtype = "auto")
     {
-        var job = await Model(name).StartLoad(new LoadModelRequest(model, kvCacheBudgetBytes, maxDevices, dtype));
+        var job = await Model(name).StartLoad(new LoadModelRequest(model, kvCacheBudgetBytes, maxDevices, dtype)).WaitAsync(cancellation);
         await CompleteAsync(name, job, progress, cancellation);
-        return await StatusAsync(name);
+        return await StatusAsync(name, cancellation);
     }
 
     /// <summary>Starts a quantization job and streams its progress to the end ("done", "failed" or "cancelled").</summary>
     public async IAsyncEnumerable<JobEvent> QuantizeAsync(string name, QuantizeRequest? request = null,
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {
-        var job = await Model(name).StartQuantize(request ?? new QuantizeRequest());
+        var job = await Model(name).StartQuantize(request ?? new QuantizeRequest()).WaitAsync(cancellation);
         await foreach (var e in WatchAsync(name, job.Id, cancellation: cancellation))
         {
             yield return e;
@@ -59,21 +67,56 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
     /// </summary>
     public async IAsyncEnumerable<JobEvent> WatchAsync(string name, string jobId, int from = 0, [EnumeratorCancellation] CancellationToken cancellation = default)
     {
-        await foreach (var e in Model(name).WatchJob(jobId, from).WithCancellation(cancellation))
+        await foreach (var e in Model(name).WatchJob(jobId, from).Until(cancellation))
         {
             yield return e;
         }
     }
 
-    public Task<JobInfo> CancelAsync(string name, string jobId) => Model(name).CancelJob(jobId);
+    /// <summary>Stops a job; nothing it built goes into service. Returns the job as it stands once told.</summary>
+    public Task<JobInfo> CancelAsync(string name, string jobId, CancellationToken cancellation = default) => Model(name).CancelJob(jobId).WaitAsync(cancellation);
 
-    public IAsyncEnumerable<GeneratedToken> GenerateAsync(string name, GenerateRequest request) => Model(name).Generate(request);
+    /// <summary>A job as it stands: its state, progress and error.</summary>
+    public Task<JobInfo> JobAsync(string name, string jobId, CancellationToken cancellation = default) => Model(name).GetJob(jobId).WaitAsync(cancellation);
+
+    /// <summary>
+    /// Continues a prompt, streaming each token with its id, text and the versions of the layers that made it; the
+    /// last carries the finish reason ("stop": an end-of-sequence token, whose text is the token's own; "length").
+    /// Leaving the loop early or cancelling ends the generation on the cluster: it leaves the model's batch.
+    /// </summary>
+    public async IAsyncEnumerable<GeneratedToken> GenerateAsync(string name, GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        bool finished = false;
+        try
+        {
+            await foreach (var token in Model(name).Generate(request).Until(cancellation))
+            {
+                finished = token.FinishReason is not null;
+                yield return token;
+            }
+        }
+        finally
+        {
+            if (!finished)
+            {
+                _logger.LogDebug("Generation on model {Model} left before its end (cancelled: {Cancelled}); its stream is disposed, which ends it on the cluster",
+                    name, cancellation.IsCancellationRequested);
+            }
+        }
+    }
+
+    /// <summary>The prompt ids a generation of <paramref name="messages"/> (chat template applied, assistant's turn open) or else <paramref name="text"/> runs.</summary>
+    public Task<int[]> TokenizeAsync(string name, string? text, IReadOnlyList<ChatTurn>? messages = null, bool addSpecialTokens = true, CancellationToken cancellation = default) =>
+        Model(name).Tokenize(text, messages, addSpecialTokens).WaitAsync(cancellation);
+
+    /// <summary>The loaded model's special tokens, chat template and context length.</summary>
+    public Task<TokenizerInfo> TokenizerAsync(string name, CancellationToken cancellation = default) => Model(name).GetTokenizerInfo().WaitAsync(cancellation);
 
     /// <summary>The whole continuation of <paramref name="prompt"/> as one string.</summary>
     public async Task<string> CompleteAsync(string name, string prompt, int maxTokens = 32, float temperature = 0f, CancellationToken cancellation = default)
     {
         var text = new StringBuilder();
-        await foreach (var token in GenerateAsync(name, new GenerateRequest(Prompt: prompt, MaxTokens: maxTokens, Temperature: temperature)).WithCancellation(cancellation))
+        await foreach (var token in GenerateAsync(name, new GenerateRequest(Prompt: prompt, MaxTokens: maxTokens, Temperature: temperature), cancellation))
         {
             text.Append(token.Text);
         }
@@ -87,14 +130,14 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
     /// </summary>
     public async Task<RequantizeResult> RequantizeLayerAsync(string name, int layer, string recipeYaml, CancellationToken cancellation = default)
     {
-        var job = await Model(name).StartRequantize(layer, recipeYaml);
+        var job = await Model(name).StartRequantize(layer, recipeYaml).WaitAsync(cancellation);
         JobEvent? built = null;
         await foreach (var e in WatchAsync(name, job.Id, cancellation: cancellation))
         {
             built = e is { Stage: "quantize", Done: 1 } ? e : built;
             if (e.IsFinal)
             {
-                var status = (await StatusAsync(name)).Layers[layer];
+                var status = (await StatusAsync(name, cancellation)).Layers[layer];
                 return e.Stage == "done"
                     ? new RequantizeResult(layer, true, status.Version, null, built?.ErrorBefore, built?.ErrorAfter)
                     : new RequantizeResult(layer, false, status.Version, e.Message);
@@ -104,11 +147,12 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
         throw new InvalidOperationException($"job {job.Id} ended without a final event");
     }
 
-    public Task<ModelStatus> StatusAsync(string name) => Model(name).GetStatus();
+    /// <summary>Where each layer lives and how it is doing, the devices, the live sequences and the model's jobs.</summary>
+    public Task<ModelStatus> StatusAsync(string name, CancellationToken cancellation = default) => Model(name).GetStatus().WaitAsync(cancellation);
 
     /// <summary>Saves the model as it serves as a sharded checkpoint in <paramref name="directory"/> (every silo must be able to write it).</summary>
     public async Task SaveAsync(string name, string directory, IProgress<JobEvent>? progress = null, CancellationToken cancellation = default) =>
-        await CompleteAsync(name, await Model(name).StartSave(directory), progress, cancellation);
+        await CompleteAsync(name, await Model(name).StartSave(directory).WaitAsync(cancellation), progress, cancellation);
 
     /// <summary>Waits for a job to end; throws with its message when it failed or was cancelled.</summary>
     public async Task<JobInfo> CompleteAsync(string name, JobInfo job, IProgress<JobEvent>? progress = null, CancellationToken cancellation = default)
@@ -118,7 +162,7 @@ public sealed class OrleansQuantClient(IClusterClient cluster)
             progress?.Report(e);
         }
 
-        var ended = await Model(name).GetJob(job.Id);
+        var ended = await JobAsync(name, job.Id, cancellation);
         return ended.State switch
         {
             JobState.Succeeded => ended,

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -23,7 +22,7 @@ public sealed class GenerationCancellationTests(HttpApiFixture fixture)
             Assert.Equal(1, (await fixture.Sdk.StatusAsync("default")).ActiveSequences);
         }
 
-        await AssertNoSequenceWithin(TimeSpan.FromSeconds(10));
+        await fixture.AssertNoSequenceWithin("default", TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -36,18 +35,6 @@ public sealed class GenerationCancellationTests(HttpApiFixture fixture)
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.InRange(body.GetProperty("usage").GetProperty("completion_tokens").GetInt32(), 1, 8);
-        await AssertNoSequenceWithin(TimeSpan.FromSeconds(10));
-    }
-
-    private async Task AssertNoSequenceWithin(TimeSpan limit)
-    {
-        var clock = Stopwatch.StartNew();
-        int active;
-        while ((active = (await fixture.Sdk.StatusAsync("default")).ActiveSequences) > 0 && clock.Elapsed < limit)
-        {
-            await Task.Delay(20);
-        }
-
-        Assert.Equal(0, active);
+        await fixture.AssertNoSequenceWithin("default", TimeSpan.FromSeconds(10));
     }
 }

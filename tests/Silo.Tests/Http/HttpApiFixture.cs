@@ -29,11 +29,15 @@ public sealed class HttpApiFixture : IAsyncLifetime
 
     public Uri BaseUri { get; private set; } = null!;
 
+    /// <summary>The silo's gateway, for clients in hosts of their own (the SDK's tests).</summary>
+    public int GatewayPort { get; private set; }
+
     public ModelTokenizer Tokenizer { get; } = ModelTokenizer.Load(ModelDirectory.Resolve("tiny"));
 
     public async Task InitializeAsync()
     {
         int silo = FreePort.Next(), gateway = FreePort.Next(), http = FreePort.Next();
+        GatewayPort = gateway;
         _host = SiloHostFactory.Build(new Dictionary<string, string?>
         {
             ["Silo:SiloPort"] = silo.ToString(),
@@ -68,6 +72,19 @@ public sealed class HttpApiFixture : IAsyncLifetime
         }
 
         return (ids, text.ToString());
+    }
+
+    /// <summary>Waits up to <paramref name="limit"/> for <paramref name="model"/> to have no sequence left in its batch, and asserts it has none.</summary>
+    public async Task AssertNoSequenceWithin(string model, TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int active;
+        while ((active = (await Sdk.StatusAsync(model)).ActiveSequences) > 0 && clock.Elapsed < limit)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, active);
     }
 
     /// <summary>POSTs <paramref name="body"/> (raw JSON when a string, else serialized) and parses the answer.</summary>

@@ -1,0 +1,35 @@
+namespace OrleansQuant.Client;
+
+/// <summary>
+/// How <see cref="OrleansQuantServiceCollectionExtensions.AddOrleansQuantClient(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{OrleansQuantClientOptions}?)"/>
+/// reaches the cluster and which model its <see cref="Microsoft.Extensions.AI.IChatClient"/> serves. Bound from the
+/// configuration section <see cref="Section"/> ("OrleansQuant:Client"; environment: <c>OrleansQuant__Client__Gateways__0</c>, …).
+/// </summary>
+public sealed class OrleansQuantClientOptions
+{
+    public const string Section = "OrleansQuant:Client";
+
+    /// <summary>
+    /// The silos' gateways, "host:port" each ("127.0.0.1:30000", "node-2:30000"); the client spreads its connections
+    /// over them. Empty means one silo on this machine at port 30000, as <c>orleansquant serve</c> runs by default.
+    /// </summary>
+    public List<string> Gateways { get; set; } = [];
+
+    /// <summary>The cluster's id; a gateway refuses a client whose id differs. "default" is what <c>orleansquant serve</c> uses (Orleans 10's localhost clustering).</summary>
+    public string ClusterId { get; set; } = "default";
+
+    /// <summary>The service's id; "default" is what <c>orleansquant serve</c> uses.</summary>
+    public string ServiceId { get; set; } = "default";
+
+    /// <summary>The model (its name in the cluster, as loaded with <c>cluster load --name</c>) the registered <see cref="Microsoft.Extensions.AI.IChatClient"/> talks to.</summary>
+    public string DefaultModel { get; set; } = "default";
+
+    /// <summary>
+    /// How long starting the host may wait for a gateway to answer before it fails naming the gateways: Orleans'
+    /// client would otherwise retry for ever.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>What <see cref="Gateways"/> comes to, with its default.</summary>
+    internal IReadOnlyList<string> GatewaysOrDefault => Gateways.Count > 0 ? Gateways : ["127.0.0.1:30000"];
+}
