@@ -41,14 +41,12 @@ public static class OrleansQuantMetrics
         "orleansquant.generation.tokens", "{token}", "Tokens generated");
 
     /// <summary>From a request's admission to its first token (prefill and the wait for its lane's next step). Tagged by model.</summary>
-    public static readonly Histogram<double> TimeToFirstToken = s_meter.CreateHistogram(
-        "orleansquant.generation.time_to_first_token", "s", "Time from admission to a sequence's first token", tags: null,
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_secondsBuckets });
+    public static readonly Histogram<double> TimeToFirstToken = SecondsHistogram(
+        "orleansquant.generation.time_to_first_token", "Time from admission to a sequence's first token");
 
     /// <summary>Between two consecutive tokens of one sequence. Tagged by model.</summary>
-    public static readonly Histogram<double> InterTokenLatency = s_meter.CreateHistogram(
-        "orleansquant.generation.inter_token_latency", "s", "Time between consecutive tokens of a sequence", tags: null,
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_secondsBuckets });
+    public static readonly Histogram<double> InterTokenLatency = SecondsHistogram(
+        "orleansquant.generation.inter_token_latency", "Time between consecutive tokens of a sequence");
 
     /// <summary>
     /// Sequences admitted to a lane that have not yet taken part in a step. Admission itself never queues (a request
@@ -66,9 +64,8 @@ public static class OrleansQuantMetrics
     /// One layer's work in one serving step, timed on its device's worker. On a GPU a layer that hands its output on
     /// without a download does not wait for its kernels, so there this is the time to queue them. Tagged by model and layer.
     /// </summary>
-    public static readonly Histogram<double> LayerStepTime = s_meter.CreateHistogram(
-        "orleansquant.layer.step_time", "s", "One decoder layer's forward pass in a serving step", tags: null,
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_secondsBuckets });
+    public static readonly Histogram<double> LayerStepTime = SecondsHistogram(
+        "orleansquant.layer.step_time", "One decoder layer's forward pass in a serving step");
 
     /// <summary>Memory in use on each device of the silos of this process (total − free), read when scraped.</summary>
     public static readonly ObservableGauge<long> DeviceMemoryUsed = s_meter.CreateObservableGauge(
@@ -77,4 +74,7 @@ public static class OrleansQuantMetrics
     /// <summary>The latest quantization job of each model: layers quantized / layers, 0 to 1, read when scraped.</summary>
     public static readonly ObservableGauge<double> QuantizationProgress = s_meter.CreateObservableGauge(
         "orleansquant.quantization.progress", QuantizationProgressBoard.Measure, "1", "Layers quantized / layers of a model's latest quantization");
+
+    private static Histogram<double> SecondsHistogram(string name, string description) =>
+        s_meter.CreateHistogram(name, "s", description, tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_secondsBuckets });
 }
