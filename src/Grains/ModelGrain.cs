@@ -3,6 +3,7 @@ using Orleans.Concurrency;
 using OrleansQuant.Contracts;
 using OrleansQuant.Grains.Coordinator;
 using OrleansQuant.Grains.Devices;
+using OrleansQuant.Grains.Telemetry;
 using OrleansQuant.Model.Calibration;
 using OrleansQuant.Model.Demo;
 using OrleansQuant.Model.Engine;
@@ -58,11 +59,13 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
         var mode = request.Mode == ClusterQuantizationMode.Sequential ? QuantizationMode.Sequential : QuantizationMode.LayerParallel;
         return StartWeightsJob("quantize", async job =>
         {
+            // The gauge restarts at 0 with the job, not at the previous job's 1, while calibration runs.
+            QuantizationProgressBoard.Report(Name, 0, model.Pipeline.LayerCount);
             var samples = request.Samples
                 ?? (string.Equals(request.Calibration, "self", StringComparison.OrdinalIgnoreCase)
                     ? await ClusterSelfCalibration.Draw(model, options, job)
                     : CalibrationData.Load(request.Calibration, model.Tokenizer, options));
-            await QuantizationEngine.Run(model.Pipeline, samples, recipe, mode, new JobProgress(job), job.Cancellation);
+            await QuantizationEngine.Run(model.Pipeline, samples, recipe, mode, new JobProgress(job, Name), job.Cancellation);
             model.RecipeYaml = RecipeWriter.ToYaml(recipe);
         });
     }

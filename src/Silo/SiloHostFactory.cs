@@ -5,12 +5,14 @@ using Microsoft.Extensions.Hosting;
 using OrleansQuant.Grains.Hosting;
 using OrleansQuant.Silo.Http;
 using OrleansQuant.Silo.Logging;
+using OrleansQuant.Silo.Observability;
+using Orleans.Dashboard;
 
 namespace OrleansQuant.Silo;
 
 /// <summary>
 /// Builds a silo host with localhost clustering. Settings come, later ones winning, from appsettings.json,
-/// environment variables (OrleansQuant__Devices, OrleansQuant__Http__Url, Silo__SiloPort, …) and the command line's overrides.
+/// environment variables (OrleansQuant__Devices, OrleansQuant__Http__Url, OrleansQuant__Metrics__Url, OrleansQuant__Dashboard__Url, Silo__SiloPort, …) and the command line's overrides.
 /// </summary>
 internal static class SiloHostFactory
 {
@@ -29,22 +31,40 @@ internal static class SiloHostFactory
         builder.Services.Configure<OrleansQuantOptions>(builder.Configuration.GetSection(OrleansQuantOptions.Section));
         logging.Configure(builder.Logging);
         builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        bool dashboard = IsOn(builder, DashboardHostOptions.Section);
         builder.UseOrleans(orleans =>
         {
             orleans.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort));
             orleans.AddOrleansQuant();
             orleans.AddCudaDevices();
+            if (dashboard)
+            {
+                // The silo side of the dashboard: it profiles grain calls and answers the dashboard's queries.
+                orleans.AddDashboard();
+            }
         });
 
-        // Registered after the silo, so it starts once the silo has (and stops before it); off without a URL.
-        var http = builder.Configuration.GetSection(HttpApiOptions.Section);
-        builder.Services.Configure<HttpApiOptions>(http);
-        if (!string.IsNullOrWhiteSpace(http.GetValue<string>(nameof(HttpApiOptions.Url))))
-        {
-            builder.Services.AddSingleton<HttpApiHost>();
-            builder.Services.AddHostedService(services => services.GetRequiredService<HttpApiHost>());
-        }
-
+        // Registered after the silo, so each starts once the silo has (and stops before it); off without a URL.
+        AddWebApp<HttpApiOptions, HttpApiHost>(builder, HttpApiOptions.Section);
+        AddWebApp<MetricsOptions, MetricsHost>(builder, MetricsOptions.Section);
+        AddWebApp<DashboardHostOptions, DashboardHost>(builder, DashboardHostOptions.Section);
         return builder.Build();
+    }
+
+    /// <summary>A web application is on when its section gives it a Url.</summary>
+    private static bool IsOn(HostApplicationBuilder builder, string section) =>
+        !string.IsNullOrWhiteSpace(builder.Configuration.GetSection(section).GetValue<string>("Url"));
+
+    /// <summary>Binds a web application's options to <paramref name="section"/> and, when it is on, adds it as a hosted service.</summary>
+    private static void AddWebApp<TOptions, THost>(HostApplicationBuilder builder, string section)
+        where TOptions : class
+        where THost : SiloWebApp
+    {
+        builder.Services.Configure<TOptions>(builder.Configuration.GetSection(section));
+        if (IsOn(builder, section))
+        {
+            builder.Services.AddSingleton<THost>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<THost>());
+        }
     }
 }

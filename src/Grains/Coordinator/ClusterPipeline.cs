@@ -23,6 +23,7 @@ internal sealed class ClusterPipeline : ILayerPipeline
     public ClusterPipeline(string model, ModelConfig config, IReadOnlyList<LayerPlacement> plan, CoordinatorHead head, IGrainFactory grains, HopRecorder hops)
     {
         Hops = hops;
+        Model = model;
         Config = config;
         Plan = plan;
         _head = head;
@@ -31,6 +32,9 @@ internal sealed class ClusterPipeline : ILayerPipeline
         _runners = plan.Select(p => new ClusterLayerRunner(p.Layer, grains.GetGrain<ILayerControlGrain>($"{model}/{p.Layer}"))).ToArray();
         _stages = Stages(plan);
     }
+
+    /// <summary>The model grain's name, which the generation metrics are tagged with.</summary>
+    public string Model { get; }
 
     public ModelConfig Config { get; }
 

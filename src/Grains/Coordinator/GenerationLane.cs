@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansQuant.Contracts;
+using OrleansQuant.Grains.Telemetry;
 using OrleansQuant.Model.Generation;
 using OrleansQuant.Model.Tokenization;
 
@@ -97,13 +98,22 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
 
     private async Task Step(LaneMember[] members, long[] ended)
     {
+        foreach (var member in members)
+        {
+            member.StopWaiting();
+        }
+
         var samples = await GenerationStep.Run(pipeline, members.Select(m => m.Sequence).ToArray(), ended);
         pipeline.Hops.Step();
+        var model = OrleansQuantMetrics.Model(pipeline.Model);
+        OrleansQuantMetrics.BatchSize.Record(members.Length, model);
+        OrleansQuantMetrics.GeneratedTokens.Add(members.Length, model);
         for (int i = 0; i < members.Length; i++)
         {
             var sequence = members[i].Sequence;
             string? finish = sequence.Finish?.ToString().ToLowerInvariant();
             members[i].Output.Writer.TryWrite(new GeneratedToken(sequence.Generated.Count - 1, samples.Ids[i], tokenizer.DecodeToken(samples.Ids[i]), finish, samples.LayerVersions));
+            members[i].TokenWritten();
             if (finish is not null)
             {
                 Leave(members[i], error: null);
@@ -113,6 +123,7 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
 
     private void Leave(LaneMember member, Exception? error)
     {
+        member.StopWaiting();
         member.Output.Writer.TryComplete(error);
         _members.Remove(member);
         _ended.Add(member);

@@ -45,7 +45,7 @@ internal sealed class GenerationScheduler(ClusterPipeline pipeline, ModelTokeniz
             _lanes.Add(new GenerationLane(pipeline, tokenizer, logger));
         }
 
-        var member = new LaneMember(sequence);
+        var member = new LaneMember(sequence, pipeline.Model);
         _lanes.MinBy(l => l.Members.Count)!.Add(member);
         return member;
     }

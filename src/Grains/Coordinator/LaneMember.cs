@@ -1,16 +1,31 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using OrleansQuant.Contracts;
+using OrleansQuant.Grains.Telemetry;
 using OrleansQuant.Model.Generation;
 
 namespace OrleansQuant.Grains.Coordinator;
 
 /// <summary>
 /// A sequence in a generation lane and the channel its tokens stream out of. A caller that stops reading abandons it,
-/// and the lane drops it before its next step instead of generating for no one.
+/// and the lane drops it before its next step instead of generating for no one. It counts as waiting from admission
+/// until its first step (or until it leaves without one), and times its tokens for the latency histograms.
 /// </summary>
-internal sealed class LaneMember(DecodingSequence sequence)
+internal sealed class LaneMember
 {
-    public DecodingSequence Sequence { get; } = sequence;
+    private readonly KeyValuePair<string, object?> _model;
+    private readonly long _admitted = Stopwatch.GetTimestamp();
+    private long _lastToken;
+    private bool _waiting = true;
+
+    public LaneMember(DecodingSequence sequence, string model)
+    {
+        Sequence = sequence;
+        _model = OrleansQuantMetrics.Model(model);
+        OrleansQuantMetrics.WaitingSequences.Add(1, _model);
+    }
+
+    public DecodingSequence Sequence { get; }
 
     public bool Abandoned { get; private set; }
 
@@ -27,4 +42,23 @@ internal sealed class LaneMember(DecodingSequence sequence)
     public Task Released => _released.Task;
 
     public void MarkReleased() => _released.TrySetResult();
+
+    /// <summary>It takes part in a step, or leaves: it waits no more. Only the first call counts.</summary>
+    public void StopWaiting()
+    {
+        if (_waiting)
+        {
+            _waiting = false;
+            OrleansQuantMetrics.WaitingSequences.Add(-1, _model);
+        }
+    }
+
+    /// <summary>A token of it was just written out: its first is timed from admission, the others from the one before.</summary>
+    public void TokenWritten()
+    {
+        long now = Stopwatch.GetTimestamp();
+        var latency = _lastToken == 0 ? OrleansQuantMetrics.TimeToFirstToken : OrleansQuantMetrics.InterTokenLatency;
+        latency.Record(Stopwatch.GetElapsedTime(_lastToken == 0 ? _admitted : _lastToken, now).TotalSeconds, _model);
+        _lastToken = now;
+    }
 }

@@ -7,6 +7,7 @@ using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
 using OrleansQuant.Grains.Hosting;
 using OrleansQuant.Grains.Placement;
+using OrleansQuant.Grains.Telemetry;
 using OrleansQuant.Model;
 using OrleansQuant.Model.Checkpoints;
 using OrleansQuant.Model.Inference;
@@ -49,7 +50,15 @@ public sealed class LayerGrain(
     private string? _error;
 
     /// <summary>What a loaded layer grain holds, set once when its load job ends.</summary>
-    private sealed record LoadedLayer(DecoderLayer Layer, ComputeDeviceSlot Slot, int Device);
+    private sealed record LoadedLayer(DecoderLayer Layer, ComputeDeviceSlot Slot, int Device, string Model)
+    {
+        // The step-time histogram's tags, made (and the index boxed) once, not per step.
+        public TagList StepTags { get; } = new()
+        {
+            OrleansQuantMetrics.Model(Model),
+            { OrleansQuantMetrics.LayerTag, Layer.Index },
+        };
+    }
 
     private string SiloAddress => silo.SiloAddress.ToParsableString();
 
@@ -71,7 +80,7 @@ public sealed class LayerGrain(
                 using var checkpoint = ModelSource.Open(request.Directory, precision);
                 return new DecoderLayer(request.Layer, checkpoint.Config, checkpoint.LoadLayer(request.Layer, slot.Device), slot.Device, precision.StorageOn(slot.Device));
             });
-            _loaded = new LoadedLayer(layer, slot, request.Device);
+            _loaded = new LoadedLayer(layer, slot, request.Device, ModelName);
             _state = IsQuantized(layer.Weights) ? LayerState.Serving : LayerState.Loaded;
             job.Advance();
             logger.LogInformation("Layer {Layer} loaded on {Silo} device {Device} ({State})", request.Layer, SiloAddress, request.Device, _state);
@@ -82,7 +91,8 @@ public sealed class LayerGrain(
 
     public async Task<StageOutput> Forward(StageStep step)
     {
-        var (layer, slot, _) = Loaded();
+        var loaded = Loaded();
+        var (layer, slot, _, _) = loaded;
         if (step.Observe)
         {
             // Its statistics are device memory, allocated in the device's stream order like everything else.
@@ -131,6 +141,11 @@ public sealed class LayerGrain(
             }
         });
 
+        if (!step.Observe)
+        {
+            OrleansQuantMetrics.LayerStepTime.Record(compute.TotalSeconds, loaded.StepTags);
+        }
+
         if (lastOfStage)
         {
             return new StageOutput(output, [version], compute);
@@ -142,7 +157,7 @@ public sealed class LayerGrain(
 
     public Task EndSequences(IReadOnlyList<long> sequences)
     {
-        var (layer, slot, _) = Loaded();
+        var (layer, slot, _, _) = Loaded();
         return slot.Worker.Run(() =>
         {
             foreach (long id in sequences)
@@ -154,7 +169,7 @@ public sealed class LayerGrain(
 
     public async Task BeginCalibration()
     {
-        var (layer, slot, _) = Loaded();
+        var (layer, slot, _, _) = Loaded();
         var previous = _calibration;
         _calibration = await slot.Worker.Run(() =>
         {
@@ -186,7 +201,7 @@ public sealed class LayerGrain(
 
     public Task StartBuild(string recipeYaml)
     {
-        var (layer, slot, _) = Loaded();
+        var (layer, slot, _, _) = Loaded();
         RefuseWhileBusy(layer);
 
         var recipe = string.IsNullOrWhiteSpace(recipeYaml) ? QuantizationRecipe.Default : RecipeReader.Parse(recipeYaml, "recipe");
@@ -250,7 +265,7 @@ public sealed class LayerGrain(
 
     public async Task<int> Commit()
     {
-        var (layer, slot, _) = Loaded();
+        var (layer, slot, _, _) = Loaded();
         var (weights, recipe) = _pending ?? throw new InvalidOperationException($"layer {layer.Index} has no built weights waiting; StartBuild makes them");
         _pending = null;
         await slot.Worker.Run(() =>
@@ -285,7 +300,7 @@ public sealed class LayerGrain(
 
     public Task StartWriteShard(string directory, int layerCount)
     {
-        var (layer, slot, _) = Loaded();
+        var (layer, slot, _, _) = Loaded();
         RefuseWhileBusy(layer);
         _job = LayerJob.Start("save", 1, async (job, cancellation) =>
         {

@@ -4,11 +4,12 @@ using Microsoft.Extensions.Hosting;
 using OrleansQuant.Client;
 using OrleansQuant.Silo.Http;
 using OrleansQuant.Silo.Logging;
+using OrleansQuant.Silo.Observability;
 
 namespace OrleansQuant.Silo.Commands;
 
 /// <summary>
-/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL] [--http 127.0.0.1:8000 [--api-key KEY]]</c>:
+/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL] [--http 127.0.0.1:8000 [--api-key KEY]] [--metrics 127.0.0.1:9464] [--dashboard [PORT]]</c>:
 /// runs a silo until stopped. Several on one machine form a cluster: give each its own ports and the first one's
 /// silo port as --primary-port.
 /// </summary>
@@ -23,7 +24,13 @@ internal static class ServeCommand
         var load = new Option<string?>("--load") { Description = "Once up, load this model (directory or demo name) under the name 'default'" };
         var http = new Option<string?>("--http") { Description = "Serve the OpenAI-compatible HTTP API here, e.g. 127.0.0.1:8000 (off by default)" };
         var apiKey = new Option<string?>("--api-key") { Description = "With --http: the bearer key /v1 asks for (none by default)" };
-        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load, http, apiKey };
+        var metrics = new Option<string?>("--metrics") { Description = "Serve Prometheus metrics at /metrics here without the HTTP API, e.g. 127.0.0.1:9464 (--http serves them too)" };
+        var dashboard = new Option<string?>("--dashboard")
+        {
+            Description = $"Serve the Orleans Dashboard on this port of 127.0.0.1 ({DashboardHostOptions.DefaultPort} when none is given) or at HOST:PORT (off by default)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load, http, apiKey, metrics, dashboard };
         command.SetAction(async (parse, cancellation) =>
         {
             var logging = CliLogging.For(parse);
@@ -36,12 +43,25 @@ internal static class ServeCommand
                 ["OrleansQuant:Devices"] = parse.GetValue(devices),
                 [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.Url)}"] = parse.GetValue(http),
                 [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.ApiKeys)}:0"] = parse.GetValue(apiKey),
+                [$"{MetricsOptions.Section}:{nameof(MetricsOptions.Url)}"] = parse.GetValue(metrics),
+                [$"{DashboardHostOptions.Section}:{nameof(DashboardHostOptions.Url)}"] =
+                    parse.GetResult(dashboard) is null ? null : DashboardHostOptions.UrlFor(parse.GetValue(dashboard)),
             }, logging);
             await host.StartAsync(cancellation);
             Console.WriteLine("silo started; Ctrl+C stops it");
             if (host.Services.GetService<HttpApiHost>() is { } api)
             {
-                Console.WriteLine($"OpenAI-compatible API on {string.Join(", ", api.Urls)}/v1");
+                Console.WriteLine($"OpenAI-compatible API on {string.Join(", ", api.Urls)}/v1, metrics at /metrics");
+            }
+
+            if (host.Services.GetService<MetricsHost>() is { } metricsHost)
+            {
+                Console.WriteLine($"Prometheus metrics on {string.Join(", ", metricsHost.Urls)}{PrometheusEndpoint.Path}");
+            }
+
+            if (host.Services.GetService<DashboardHost>() is { } dashboardHost)
+            {
+                Console.WriteLine($"Orleans Dashboard on {string.Join(", ", dashboardHost.Urls)}/");
             }
 
             if (parse.GetValue(load) is string model)

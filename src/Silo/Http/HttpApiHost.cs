@@ -1,53 +1,32 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansQuant.Silo.Observability;
 
 namespace OrleansQuant.Silo.Http;
 
 /// <summary>
-/// The OpenAI-compatible API as a service of the silo host: its own Kestrel web application, started after the silo
-/// (so the cluster client it calls through is ready) and stopped before it. Its own host keeps ASP.NET Core's services
-/// out of the silo's container; it logs where the silo logs.
+/// The OpenAI-compatible API as a web application of the silo host (<see cref="SiloWebApp"/>), with the Prometheus
+/// scrape endpoint /metrics beside it (open without the API key, as /v1's check covers only /v1).
 /// </summary>
-internal sealed class HttpApiHost(IOptions<HttpApiOptions> options, IClusterClient cluster, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+internal sealed class HttpApiHost(IOptions<HttpApiOptions> options, IClusterClient cluster, ILoggerFactory loggers) : SiloWebApp(loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger<HttpApiHost>();
-    private WebApplication? _app;
 
-    /// <summary>The addresses Kestrel listens on once started.</summary>
-    public IReadOnlyList<string> Urls => _app?.Urls.ToArray() ?? [];
-
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override WebApplication Build()
     {
         var settings = options.Value;
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggers);
-        builder.WebHost.UseUrls(settings.ListenUrl());
+        var builder = CreateBuilder(settings.Url!);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = settings.MaxBodyBytes);
-        _app = builder.Build();
-        OpenAiApi.Map(_app, new ServedModels(cluster, options), settings, _logger);
-        await _app.StartAsync(cancellationToken);
-        _logger.LogInformation("OpenAI-compatible API listening on {Urls} for models {Models}; API keys {KeyCount}",
-            string.Join(", ", _app.Urls), string.Join(", ", settings.ServedNames), settings.ApiKeys.Count);
+        PrometheusEndpoint.AddServices(builder.Services);
+        var app = builder.Build();
+        OpenAiApi.Map(app, new ServedModels(cluster, options), settings, _logger);
+        PrometheusEndpoint.Map(app);
+        return app;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_app is not null)
-        {
-            await _app.StopAsync(cancellationToken);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-    }
+    protected override void Started(IReadOnlyList<string> urls) =>
+        _logger.LogInformation("OpenAI-compatible API listening on {Urls} for models {Models}; API keys {KeyCount}; metrics at /metrics",
+            string.Join(", ", urls), string.Join(", ", options.Value.ServedNames), options.Value.ApiKeys.Count);
 }

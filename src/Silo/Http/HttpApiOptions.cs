@@ -23,8 +23,4 @@ internal sealed class HttpApiOptions
 
     /// <summary><see cref="Models"/>, or "default" (the name <c>serve --load</c> loads under) when none is configured.</summary>
     public IReadOnlyList<string> ServedNames => Models.Count > 0 ? Models : ["default"];
-
-    /// <summary><see cref="Url"/> with its scheme: Kestrel needs one, the command line need not give it.</summary>
-    public string ListenUrl() =>
-        Url is null || Url.Contains("://", StringComparison.Ordinal) ? Url ?? "" : "http://" + Url;
 }
