@@ -5,7 +5,7 @@ namespace OrleansQuant.Client;
 /// <summary>
 /// Cuts generated text before the first stop string, as it streams. Text that could still be the start of a stop
 /// string is held back until the next piece shows whether it is one, so a streamed completion never shows what the
-/// non-streamed one cuts. (The HTTP API has its own copy in src/Silo/Http, to be replaced by this one.)
+/// non-streamed one cuts. The SDK's IChatClient and the HTTP API both use it.
 /// </summary>
 public sealed class StopSequenceMatcher(IReadOnlyList<string> stops)
 {

@@ -1,4 +1,5 @@
 using System.Text;
+using OrleansQuant.Client;
 using OrleansQuant.Contracts;
 
 namespace OrleansQuant.Silo.Http;
