@@ -17,6 +17,12 @@ internal sealed class HttpApiOptions
     /// <summary>A request body larger than this is refused with 413 before it is parsed.</summary>
     public long MaxBodyBytes { get; set; } = 8 << 20;
 
+    /// <summary>Generation requests (completions, chat) passed to the model at once; more wait (<see cref="RequestQueue"/>).</summary>
+    public int MaxRunningRequests { get; set; } = 256;
+
+    /// <summary>Generation requests that may wait for a turn; one more is refused with 429.</summary>
+    public int MaxWaitingRequests { get; set; } = 1024;
+
     /// <summary>The model grains served, by name; a request naming another model gets 404. The first is the default.</summary>
     /// <remarks>Empty here (the configuration binder appends to a list, it does not replace it); see <see cref="ServedNames"/>.</remarks>
     public List<string> Models { get; set; } = [];

@@ -7,8 +7,8 @@ namespace OrleansQuant.Silo.Http;
 /// <summary>
 /// The routes of the OpenAI-compatible API and the one place its errors are written: an <see cref="OpenAiException"/>
 /// as itself, the grain's refusals of a request (<see cref="ArgumentException"/>) as 400, its "not now" answers
-/// (<see cref="InvalidOperationException"/>: not loaded, KV cache full) as 503, anything else as a logged 500. A
-/// request can fail; the silo goes on.
+/// (<see cref="InvalidOperationException"/>: not loaded, KV cache full) as 503, anything else as a logged 500; a full
+/// request queue answers 429 (<see cref="RequestQueue"/>). A request can fail; the silo goes on.
 /// </summary>
 internal static class OpenAiApi
 {
@@ -45,8 +45,9 @@ internal static class OpenAiApi
             long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             await HttpBodies.Write(context.Response, new ModelList(loaded.Select(m => new ModelCard(m.Name, created, m.Info.ModelMaxLength)).ToArray()));
         });
-        app.MapPost("/v1/completions", completions.Handle);
-        app.MapPost("/v1/chat/completions", chat.Handle);
+        var queue = new RequestQueue(options.MaxRunningRequests, options.MaxWaitingRequests);
+        app.MapPost("/v1/completions", context => queue.Run(context, completions.Handle));
+        app.MapPost("/v1/chat/completions", context => queue.Run(context, chat.Handle));
         app.MapGet("/tokenizer_info", tokenizer.Info);
         app.MapPost("/tokenize", tokenizer.Tokenize);
         app.MapPost("/detokenize", tokenizer.Detokenize);

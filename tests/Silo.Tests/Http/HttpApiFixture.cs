@@ -14,13 +14,18 @@ namespace OrleansQuant.Silo.Tests.Http;
 /// as "default" over one CPU device, with an API key and a small body limit; "unloaded" is served but never loaded.
 /// Shared by every HTTP test class.
 /// </summary>
-public sealed class HttpApiFixture : IAsyncLifetime
+public class HttpApiFixture : IAsyncLifetime
 {
     public const string ApiKey = "test-key";
     public const string Unloaded = "unloaded";
     public const long MaxBodyBytes = 64 * 1024;
 
     private IHost _host = null!;
+
+    /// <summary>The request queue's bounds, when a fixture sets them (the defaults otherwise).</summary>
+    protected virtual int? MaxRunningRequests => null;
+
+    protected virtual int? MaxWaitingRequests => null;
 
     public OrleansQuantClient Sdk { get; private set; } = null!;
 
@@ -49,6 +54,8 @@ public sealed class HttpApiFixture : IAsyncLifetime
             ["OrleansQuant:Http:MaxBodyBytes"] = MaxBodyBytes.ToString(),
             ["OrleansQuant:Http:Models:0"] = "default",
             ["OrleansQuant:Http:Models:1"] = Unloaded,
+            ["OrleansQuant:Http:MaxRunningRequests"] = MaxRunningRequests?.ToString(),
+            ["OrleansQuant:Http:MaxWaitingRequests"] = MaxWaitingRequests?.ToString(),
         }, CliLogging.For(Cli.Create().Parse(["serve"])));
         await _host.StartAsync();
         Sdk = new OrleansQuantClient(_host.Services.GetRequiredService<IClusterClient>());
