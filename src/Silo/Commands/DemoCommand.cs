@@ -31,22 +31,26 @@ internal static class DemoCommand
         var siloPort = new Option<int>("--silo-port") { Description = "Local silo port", DefaultValueFactory = _ => 11211 };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "Local gateway port", DefaultValueFactory = _ => 30100 };
         var dtype = DTypeOption.Create();
+        var dashboard = DashboardOption.Create();
         var command = new Command("demo", "Load, quantize (layer-parallel), serve and evaluate a model on a local silo")
         {
-            model, devices, samples, maxTokens, prompt, siloPort, gatewayPort, dtype,
+            model, devices, samples, maxTokens, prompt, siloPort, gatewayPort, dtype, dashboard,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             var logging = CliLogging.For(parse);
             logging.Announce();
+            var (dashboardKey, dashboardUrl) = DashboardOption.Setting(parse, dashboard);
             using var host = SiloHostFactory.Build(new Dictionary<string, string?>
             {
                 ["Silo:SiloPort"] = parse.GetValue(siloPort).ToString(),
                 ["Silo:PrimarySiloPort"] = parse.GetValue(siloPort).ToString(),
                 ["Silo:GatewayPort"] = parse.GetValue(gatewayPort).ToString(),
                 ["OrleansQuant:Devices"] = parse.GetValue(devices),
+                [dashboardKey] = dashboardUrl,
             }, logging);
             await host.StartAsync(cancellation);
+            DashboardOption.Announce(host.Services);
             var client = new OrleansQuantClient(host.Services.GetRequiredService<IClusterClient>());
             const string name = "demo";
 

@@ -25,16 +25,13 @@ internal static class ServeCommand
         var http = new Option<string?>("--http") { Description = "Serve the OpenAI-compatible HTTP API here, e.g. 127.0.0.1:8000 (off by default)" };
         var apiKey = new Option<string?>("--api-key") { Description = "With --http: the bearer key /v1 asks for (none by default)" };
         var metrics = new Option<string?>("--metrics") { Description = "Serve Prometheus metrics at /metrics here without the HTTP API, e.g. 127.0.0.1:9464 (--http serves them too)" };
-        var dashboard = new Option<string?>("--dashboard")
-        {
-            Description = $"Serve the Orleans Dashboard on this port of 127.0.0.1 ({DashboardHostOptions.DefaultPort} when none is given) or at HOST:PORT (off by default)",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
+        var dashboard = DashboardOption.Create();
         var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load, http, apiKey, metrics, dashboard };
         command.SetAction(async (parse, cancellation) =>
         {
             var logging = CliLogging.For(parse);
             logging.Announce();
+            var (dashboardKey, dashboardUrl) = DashboardOption.Setting(parse, dashboard);
             using var host = SiloHostFactory.Build(new Dictionary<string, string?>
             {
                 ["Silo:SiloPort"] = parse.GetValue(siloPort)?.ToString(),
@@ -44,8 +41,7 @@ internal static class ServeCommand
                 [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.Url)}"] = parse.GetValue(http),
                 [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.ApiKeys)}:0"] = parse.GetValue(apiKey),
                 [$"{MetricsOptions.Section}:{nameof(MetricsOptions.Url)}"] = parse.GetValue(metrics),
-                [$"{DashboardHostOptions.Section}:{nameof(DashboardHostOptions.Url)}"] =
-                    parse.GetResult(dashboard) is null ? null : DashboardHostOptions.UrlFor(parse.GetValue(dashboard)),
+                [dashboardKey] = dashboardUrl,
             }, logging);
             await host.StartAsync(cancellation);
             Console.WriteLine("silo started; Ctrl+C stops it");
@@ -59,10 +55,7 @@ internal static class ServeCommand
                 Console.WriteLine($"Prometheus metrics on {string.Join(", ", metricsHost.Urls)}{PrometheusEndpoint.Path}");
             }
 
-            if (host.Services.GetService<DashboardHost>() is { } dashboardHost)
-            {
-                Console.WriteLine($"Orleans Dashboard on {string.Join(", ", dashboardHost.Urls)}/");
-            }
+            DashboardOption.Announce(host.Services);
 
             if (parse.GetValue(load) is string model)
             {

@@ -29,4 +29,18 @@ public sealed class DashboardTests(ObservabilityFixture fixture)
     [InlineData("0.0.0.0:9090", "0.0.0.0:9090")]
     public void A_bare_port_listens_on_loopback(string? value, string url) =>
         Assert.Equal(url, OrleansQuant.Silo.Observability.DashboardHostOptions.UrlFor(value));
+
+    /// <summary><c>serve</c> and <c>demo</c> take the same option and give the silo host the same setting; absent, none.</summary>
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("demo")]
+    public void ServeAndDemoTurnTheDashboardOnAlike(string command)
+    {
+        var root = Cli.Create();
+        var option = root.Subcommands.Single(c => c.Name == command).Options.OfType<System.CommandLine.Option<string?>>().Single(o => o.Name == "--dashboard");
+        var on = OrleansQuant.Silo.Commands.DashboardOption.Setting(root.Parse([command, "--dashboard", "9191"]), option);
+        Assert.Equal("127.0.0.1:9191", on.Value);
+        Assert.Equal($"{OrleansQuant.Silo.Observability.DashboardHostOptions.Section}:Url", on.Key);
+        Assert.Null(OrleansQuant.Silo.Commands.DashboardOption.Setting(root.Parse([command]), option).Value);
+    }
 }
