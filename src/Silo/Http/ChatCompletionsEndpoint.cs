@@ -33,29 +33,34 @@ internal sealed class ChatCompletionsEndpoint(ServedModels models, HttpApiOption
         // vLLM's default: whatever room the context leaves.
         int maxTokens = request.MaxCompletionTokens ?? request.MaxTokens ?? Math.Max(1, model.Info.ModelMaxLength - prompt.Length);
         model.CheckPrompt(prompt, maxTokens, "messages");
-        var generate = request.ToGenerate(prompt, maxTokens);
+        int n = request.Choices;
+        var runs = Enumerable.Range(0, n).Select(sample => request.ToGenerate(prompt, maxTokens, sample)).ToArray();
 
         var header = CompletionHeader.New("chatcmpl", model.Name);
         var cancellation = context.RequestAborted;
         if (request.Stream == true)
         {
             var events = new ServerSentEvents(context.Response);
-            CompletionEnvelope<ChatChunkChoice> Chunk(ChatDelta delta, string? finish) => header.Envelope(CompletionHeader.ChatCompletionChunk, [new ChatChunkChoice(0, delta, finish)]);
-            await events.Write(Chunk(new ChatDelta("assistant", ""), null), cancellation);
-            var streamed = await GenerationRun.Run(model.Grain, generate, stops, text => events.Write(Chunk(new ChatDelta(null, text), null), cancellation), cancellation);
-            await events.Write(Chunk(new ChatDelta(null, null), streamed.FinishReason), cancellation);
+            CompletionEnvelope<ChatChunkChoice> Chunk(int index, ChatDelta delta, string? finish) => header.Envelope(CompletionHeader.ChatCompletionChunk, [new ChatChunkChoice(index, delta, finish)]);
+            var streamed = await Task.WhenAll(runs.Select(async (generate, index) =>
+            {
+                await events.Write(Chunk(index, new ChatDelta("assistant", ""), null), cancellation);
+                var outcome = await GenerationRun.Run(model.Grain, generate, stops, text => events.Write(Chunk(index, new ChatDelta(null, text), null), cancellation), cancellation);
+                await events.Write(Chunk(index, new ChatDelta(null, null), outcome.FinishReason), cancellation);
+                return outcome;
+            }));
             if (request.StreamOptions?.IncludeUsage == true)
             {
-                await events.Write(header.Envelope<ChatChunkChoice>(CompletionHeader.ChatCompletionChunk, [], Usage.Of([streamed])), cancellation);
+                await events.Write(header.Envelope<ChatChunkChoice>(CompletionHeader.ChatCompletionChunk, [], Usage.Of(streamed, n)), cancellation);
             }
 
             await events.Done(cancellation);
             return;
         }
 
-        var outcome = await GenerationRun.Run(model.Grain, generate, stops, null, cancellation);
+        var outcomes = await Task.WhenAll(runs.Select(generate => GenerationRun.Run(model.Grain, generate, stops, null, cancellation)));
         await HttpBodies.Write(context.Response, header.Envelope(CompletionHeader.ChatCompletion,
-            [new ChatChoice(0, new ChatDelta("assistant", outcome.Text), outcome.FinishReason)], Usage.Of([outcome])));
+            outcomes.Select((o, index) => new ChatChoice(index, new ChatDelta("assistant", o.Text), o.FinishReason)).ToArray(), Usage.Of(outcomes, n)));
     }
 
     /// <summary>The messages as the grain takes them; <paramref name="field"/> names the request's list in errors.</summary>

@@ -4,7 +4,7 @@ using OrleansQuant.Contracts;
 namespace OrleansQuant.Silo.Http;
 
 /// <summary>
-/// POST /v1/completions: one choice per prompt (a batch runs its generations at once, continuously batched by the
+/// POST /v1/completions: n choices per prompt (a batch runs all its generations at once, continuously batched by the
 /// model grain), streamed as text_completion chunks or answered whole.
 /// </summary>
 internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions options)
@@ -37,27 +37,30 @@ internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions op
 
         var header = CompletionHeader.New("cmpl", model.Name);
         var cancellation = context.RequestAborted;
+        // Choice index = prompt index × n + sample, OpenAI's order for a batch with n > 1.
+        int n = request.Choices;
+        var runs = ids.SelectMany(prompt => Enumerable.Range(0, n).Select(sample => request.ToGenerate(prompt, maxTokens, sample))).ToArray();
         if (request.Stream == true)
         {
             var events = new ServerSentEvents(context.Response);
             CompletionEnvelope<CompletionChoice> Chunk(int index, string text, string? finish) => header.Envelope(CompletionHeader.TextCompletion, [new CompletionChoice(text, index, finish)]);
-            var streamed = await Task.WhenAll(ids.Select(async (prompt, index) =>
+            var streamed = await Task.WhenAll(runs.Select(async (generate, index) =>
             {
-                var outcome = await GenerationRun.Run(model.Grain, request.ToGenerate(prompt, maxTokens), stops, text => events.Write(Chunk(index, text, null), cancellation), cancellation);
+                var outcome = await GenerationRun.Run(model.Grain, generate, stops, text => events.Write(Chunk(index, text, null), cancellation), cancellation);
                 await events.Write(Chunk(index, "", outcome.FinishReason), cancellation);
                 return outcome;
             }));
             if (request.StreamOptions?.IncludeUsage == true)
             {
-                await events.Write(header.Envelope<CompletionChoice>(CompletionHeader.TextCompletion, [], Usage.Of(streamed)), cancellation);
+                await events.Write(header.Envelope<CompletionChoice>(CompletionHeader.TextCompletion, [], Usage.Of(streamed, n)), cancellation);
             }
 
             await events.Done(cancellation);
             return;
         }
 
-        var outcomes = await Task.WhenAll(ids.Select(prompt => GenerationRun.Run(model.Grain, request.ToGenerate(prompt, maxTokens), stops, null, cancellation)));
+        var outcomes = await Task.WhenAll(runs.Select(generate => GenerationRun.Run(model.Grain, generate, stops, null, cancellation)));
         var choices = outcomes.Select((o, index) => new CompletionChoice(o.Text, index, o.FinishReason)).ToArray();
-        await HttpBodies.Write(context.Response, header.Envelope(CompletionHeader.TextCompletion, choices, Usage.Of(outcomes)));
+        await HttpBodies.Write(context.Response, header.Envelope(CompletionHeader.TextCompletion, choices, Usage.Of(outcomes, n)));
     }
 }

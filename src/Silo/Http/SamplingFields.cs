@@ -14,6 +14,9 @@ internal abstract record SamplingFields
     /// <summary>The most stop strings OpenAI accepts.</summary>
     public const int MaxStops = 4;
 
+    /// <summary>The most choices a request may ask for per prompt (<c>n</c>).</summary>
+    public const int MaxChoices = 16;
+
     [JsonPropertyName("model")] public string? Model { get; init; }
 
     [JsonPropertyName("max_tokens")] public int? MaxTokens { get; init; }
@@ -32,16 +35,21 @@ internal abstract record SamplingFields
 
     [JsonPropertyName("stream")] public bool? Stream { get; init; }
 
+    /// <summary><c>n</c>: independent choices per prompt (1 when absent).</summary>
+    public int Choices => N ?? 1;
+
     [JsonPropertyName("stream_options")] public StreamOptions? StreamOptions { get; init; }
 
     /// <summary>The sampling of a request whose prompt is <paramref name="promptIds"/>; max_tokens is resolved by the caller, whose default depends on the endpoint.</summary>
-    public GenerateRequest ToGenerate(int[] promptIds, int maxTokens) => new(
+    /// Choice <paramref name="choice"/> of <c>n</c> samples with seed + choice when a seed is given, so the choices
+    /// differ from each other and each is reproducible (greedy choices are equal, as they must be).
+    public GenerateRequest ToGenerate(int[] promptIds, int maxTokens, int choice = 0) => new(
         PromptIds: promptIds,
         MaxTokens: maxTokens,
         Temperature: Temperature ?? 1f,
         TopK: TopK is null or < 0 ? 0 : TopK.Value,
         TopP: TopP ?? 1f,
-        Seed: Seed is long seed ? (int)seed : null);
+        Seed: Seed is long seed ? unchecked((int)seed + choice) : null);
 
     /// <summary>Refuses out-of-range values naming the field; returns the stop strings.</summary>
     public IReadOnlyList<string> Check(string? maxTokensField = null)
@@ -71,9 +79,9 @@ internal abstract record SamplingFields
             throw OpenAiException.BadRequest("seed", $"seed is {seed}; expected a 32-bit integer");
         }
 
-        if (N is not (null or 1))
+        if (N is < 1 or > MaxChoices)
         {
-            throw OpenAiException.BadRequest("n", $"n is {N}; only n = 1 is supported (one choice per prompt)");
+            throw OpenAiException.BadRequest("n", $"n is {N}; expected 1 to {MaxChoices} choices per prompt");
         }
 
         return Stops();

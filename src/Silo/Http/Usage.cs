@@ -9,7 +9,11 @@ internal sealed record Usage(
 {
     [JsonPropertyName("total_tokens")] public int TotalTokens => PromptTokens + CompletionTokens;
 
-    /// <summary>The usage of a request: its generations' counts summed (a batch has one per prompt).</summary>
-    public static Usage Of(IEnumerable<GenerationOutcome> outcomes) =>
-        outcomes.Aggregate(new Usage(0, 0), (sum, o) => new Usage(sum.PromptTokens + o.PromptTokens, sum.CompletionTokens + o.CompletionTokens));
+    /// <summary>
+    /// The usage of a request: its generations' counts summed (a batch has one per prompt), each prompt counted once
+    /// however many choices (<c>n</c>) it had, as OpenAI and vLLM count them; outcomes come prompt by prompt, n each.
+    /// </summary>
+    public static Usage Of(IReadOnlyList<GenerationOutcome> outcomes, int choices = 1) =>
+        outcomes.Select((o, i) => (o, i)).Aggregate(new Usage(0, 0), (sum, x) =>
+            new Usage(sum.PromptTokens + (x.i % choices == 0 ? x.o.PromptTokens : 0), sum.CompletionTokens + x.o.CompletionTokens));
 }

@@ -98,6 +98,49 @@ public sealed class CompletionsTests(HttpApiFixture fixture)
         Assert.Equal(whole.GetProperty("usage").GetRawText(), chunks[^1].GetProperty("usage").GetRawText());
     }
 
+    /// <summary>
+    /// n choices per prompt, indexed prompt × n + sample: greedy choices all equal the engine's text; sampled ones with a
+    /// seed are reproducible request to request; each prompt's tokens count once in usage.
+    /// </summary>
+    [Fact]
+    public async Task NChoicesPerPromptAreIndexedAndCountedAsOpenAiDoes()
+    {
+        int[][] prompts = [[5, 17, 99, 3], [120, 7]];
+        var (status, body) = await fixture.Post("v1/completions", new { model = "default", prompt = prompts, max_tokens = 5, temperature = 0, n = 3 });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var choices = body.GetProperty("choices").EnumerateArray().ToArray();
+        Assert.Equal(6, choices.Length);
+        int generated = 0;
+        for (int p = 0; p < prompts.Length; p++)
+        {
+            var (ids, text) = await fixture.Engine(prompts[p], 5);
+            generated += 3 * ids.Count;
+            for (int k = 0; k < 3; k++)
+            {
+                Assert.Equal(p * 3 + k, choices[p * 3 + k].GetProperty("index").GetInt32());
+                Assert.Equal(text, choices[p * 3 + k].GetProperty("text").GetString());
+            }
+        }
+
+        AssertUsage(body, prompts.Sum(p => p.Length), generated);
+
+        var sampled = new { model = "default", prompt = "The meaning of life is", max_tokens = 8, temperature = 1.0, seed = 7, n = 2 };
+        var (_, first) = await fixture.Post("v1/completions", sampled);
+        var (_, again) = await fixture.Post("v1/completions", sampled);
+        string[] Texts(JsonElement b) => b.GetProperty("choices").EnumerateArray().Select(c => c.GetProperty("text").GetString()!).ToArray();
+        Assert.Equal(Texts(first), Texts(again));
+        Assert.Equal(2, Texts(first).Length);
+
+        // The same for chat: n choices, each with its index.
+        var (chatStatus, chat) = await fixture.Post("v1/chat/completions",
+            new { model = "default", messages = new[] { new { role = "user", content = "hello" } }, max_tokens = 4, temperature = 0, n = 2 });
+        Assert.Equal(HttpStatusCode.OK, chatStatus);
+        var chatChoices = chat.GetProperty("choices").EnumerateArray().ToArray();
+        Assert.Equal([0, 1], chatChoices.Select(c => c.GetProperty("index").GetInt32()));
+        Assert.Equal(chatChoices[0].GetProperty("message").GetProperty("content").GetString(), chatChoices[1].GetProperty("message").GetProperty("content").GetString());
+    }
+
     private static void AssertUsage(JsonElement body, int promptTokens, int completionTokens)
     {
         var usage = body.GetProperty("usage");
