@@ -67,6 +67,27 @@ internal static class Compare
         return new Random(seed);
     }
 
+    /// <summary>
+    /// Milliseconds per call of <paramref name="call"/>: <paramref name="warmup"/> calls, a synchronize, then the mean of
+    /// <paramref name="iterations"/> calls between two CUDA events.
+    /// </summary>
+    public static float MeanMilliseconds(CudaDevice gpu, Action call, int warmup, int iterations)
+    {
+        for (int i = 0; i < warmup; i++)
+        {
+            call();
+        }
+
+        gpu.Synchronize();
+        return gpu.MeasureMilliseconds(() =>
+        {
+            for (int i = 0; i < iterations; i++)
+            {
+                call();
+            }
+        }) / iterations;
+    }
+
     /// <summary>About 0.2 s of int8 GEMMs, so the clocks have left idle before a timing test's first figure.</summary>
     public static void SpinUp(CudaDevice gpu)
     {

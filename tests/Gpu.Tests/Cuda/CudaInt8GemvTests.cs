@@ -155,21 +155,6 @@ public sealed class CudaInt8GemvTests(CudaFixture devices, ITestOutputHelper out
             Console.WriteLine(line);
         }
 
-        float Measure(Action call)
-        {
-            for (int i = 0; i < Warmup; i++)
-            {
-                call();
-            }
-
-            gpu.Synchronize();
-            return gpu.MeasureMilliseconds(() =>
-            {
-                for (int i = 0; i < Iterations; i++)
-                {
-                    call();
-                }
-            }) / Iterations;
-        }
+        float Measure(Action call) => Compare.MeanMilliseconds(gpu, call, Warmup, Iterations);
     }
 }

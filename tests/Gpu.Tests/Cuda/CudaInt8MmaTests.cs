@@ -372,22 +372,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
             Console.WriteLine(line);
         }
 
-        float Measure(Action call)
-        {
-            for (int i = 0; i < 5; i++)
-            {
-                call();
-            }
-
-            gpu.Synchronize();
-            return gpu.MeasureMilliseconds(() =>
-            {
-                for (int i = 0; i < 50; i++)
-                {
-                    call();
-                }
-            }) / 50;
-        }
+        float Measure(Action call) => Compare.MeanMilliseconds(gpu, call, 5, 50);
     }
 
     /// <summary>

@@ -49,22 +49,7 @@ public sealed class CudaInt8TimingTests(CudaFixture devices, ITestOutputHelper o
             gpu.UploadVector<float>(Compare.Floats(random, outputs, 0.01f).Select(MathF.Abs).ToArray()), bias: null);
         gpu.QuantizePerToken(x, q, ts);
 
-        float Measure(Action call)
-        {
-            for (int i = 0; i < Warmup; i++)
-            {
-                call();
-            }
-
-            gpu.Synchronize();
-            return gpu.MeasureMilliseconds(() =>
-            {
-                for (int i = 0; i < Iterations; i++)
-                {
-                    call();
-                }
-            }) / Iterations;
-        }
+        float Measure(Action call) => Compare.MeanMilliseconds(gpu, call, Warmup, Iterations);
 
         float gemm = Measure(() => gpu.Int8Gemm(q, linear.Weight, sums));
         string path = gpu.LastInt8GemmPath;
