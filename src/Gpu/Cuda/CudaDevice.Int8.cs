@@ -85,7 +85,7 @@ public sealed unsafe partial class CudaDevice
             throw new ArgumentException($"{nameof(MatMulInt8)}: inner dimension {inner} exceeds {MaxInt8Inner}, past which int32 sums could overflow");
         }
 
-        if (Int8Gemv && tokens is >= 1 and <= Int8GemvMaxTokens)
+        if (RunsGemv(tokens))
         {
             foreach (var p in projections)
             {
@@ -109,6 +109,8 @@ public sealed unsafe partial class CudaDevice
             DequantizeInt8(sums, tokenScales, p.WeightScales, p.Bias, p.Output, p.Accumulate);
         }
     }
+
+    private bool RunsGemv(int tokens) => Int8Gemv && tokens is >= 1 and <= Int8GemvMaxTokens;
 
     // Decode's W8A8 linear in one launch, with no int32 scratch: sums and epilogue in int8_gemv.cu, bit-identical to
     // Int8Gemm + DequantizeInt8.

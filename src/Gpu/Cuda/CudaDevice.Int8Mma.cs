@@ -23,9 +23,10 @@ public sealed unsafe partial class CudaDevice
     private bool UsesWgmma => Int8Wgmma && ComputeCapability == (9, 0);
 
     /// <summary>
-    /// Whether <see cref="MatMulInt8(DeviceTensor, DeviceTensor, ReadOnlySpan{Int8Projection})"/> runs the own int8
-    /// tensor-core GEMM with its fused epilogue from <see cref="Int8MmaMinTokens"/> tokens on (default), instead of
-    /// cuBLASLt's int32 GEMM followed by a dequantizing pass; tests and benchmarks turn it off to compare the two.
+    /// Whether <see cref="MatMulInt8(DeviceTensor, DeviceTensor, ReadOnlySpan{Int8Projection})"/> and
+    /// <see cref="MatMulInt8SwiGlu"/> may run the own int8 tensor-core GEMM with its fused epilogue (default; when they
+    /// do is <see cref="Int8MmaMinTokens"/>'s), instead of cuBLASLt's int32 GEMM followed by a dequantizing pass; tests
+    /// and benchmarks turn it off to compare the two.
     /// </summary>
     public bool Int8Mma { get; set; } = true;
 
@@ -101,8 +102,7 @@ public sealed unsafe partial class CudaDevice
         RequireW8A8Linear(quantized, tokenScales, gate.Weight, gate.WeightScales, gate.Bias, gate.Output);
         RequireW8A8Linear(quantized, tokenScales, up.Weight, up.WeightScales, up.Bias, up.Output);
         RequireShape(up.Weight, gate.Weight.Rows, gate.Weight.Columns, nameof(MatMulInt8SwiGlu) + " up weight (gate's shape)");
-        bool gemv = Int8Gemv && quantized.Rows <= Int8GemvMaxTokens;
-        if (gemv || !RunsInt8Mma(quantized, [gate, up]))
+        if (RunsGemv(quantized.Rows) || !RunsInt8Mma(quantized, [gate, up]))
         {
             MatMulInt8(quantized, tokenScales, [gate, up]);
             SiluMul(gate.Output, up.Output, gate.Output);
@@ -110,7 +110,6 @@ public sealed unsafe partial class CudaDevice
         }
 
         LaunchInt8Mma(quantized, tokenScales, [gate, up], swiGlu: true);
-        LastInt8GemmPath = UsesWgmma ? Int8WgmmaPath : Int8MmaPath;
     }
 
     private void MatMulInt8Mma(DeviceTensor quantized, DeviceTensor tokenScales, ReadOnlySpan<Int8Projection> projections)
@@ -119,8 +118,6 @@ public sealed unsafe partial class CudaDevice
         {
             LaunchInt8Mma(quantized, tokenScales, projections.Slice(first, Math.Min(MmaMaxOutputs, projections.Length - first)), swiGlu: false);
         }
-
-        LastInt8GemmPath = UsesWgmma ? Int8WgmmaPath : Int8MmaPath;
     }
 
     // One launch over the column tiles of every projection in turn, or (swiGlu: gate and up) over 64-column tiles of
@@ -157,6 +154,7 @@ public sealed unsafe partial class CudaDevice
         bool wgmma = UsesWgmma;
         int rows = Int8MmaRows > 0 ? Int8MmaRows : wgmma ? WgmmaRows(tokens, tiles) : (tokens + 127) / 128 * tiles >= MultiprocessorCount ? 128 : 64;
         LastInt8MmaRows = rows;
+        LastInt8GemmPath = wgmma ? Int8WgmmaPath : Int8MmaPath;
         uint threads = wgmma ? (uint)rows * 2 : MmaThreads;
         uint shared = (uint)(wgmma ? (rows + MmaColumns) * MmaDepth * WgmmaStages + 1024 : (rows + MmaColumns) * MmaDepth * MmaStages);
         void** arguments = stackalloc void*[] { &x, &ts, &tokens, &inner, &outputs };
