@@ -38,39 +38,23 @@ public sealed class OrleansQuantChatClient(OrleansQuantClient client, string mod
             Seed: Seed(options?.Seed));
 
         string responseId = Guid.NewGuid().ToString("N");
-        var matcher = new StopSequenceMatcher(options?.StopSequences?.ToArray() ?? []);
-        int generated = 0;
-        ChatFinishReason? finish = null;
+        var answer = new GeneratedText(options?.StopSequences?.ToArray() ?? []);
         ChatResponseUpdate Update(string text) => new(ChatRole.Assistant, text) { ModelId = modelId, ResponseId = responseId, MessageId = responseId };
 
         // Leaving this loop (a stop sequence, or the caller's cancellation) disposes the grain's stream, which ends the generation.
-        await foreach (var token in client.GenerateAsync(modelId, request, cancellationToken))
+        await foreach (var piece in answer.Pieces(client.GenerateAsync(modelId, request, cancellationToken)))
         {
-            generated++;
-
-            // The engine finishes with "stop" only on an end-of-sequence token, whose text is no part of the answer.
-            string piece = matcher.Append(token.FinishReason == "stop" ? "" : token.Text);
-            if (piece.Length > 0)
-            {
-                yield return Update(piece);
-            }
-
-            if (matcher.Stopped)
-            {
-                finish = ChatFinishReason.Stop;
-                break;
-            }
-
-            if (token.FinishReason is string reason)
-            {
-                finish = reason == "stop" ? ChatFinishReason.Stop : ChatFinishReason.Length;
-                break;
-            }
+            yield return Update(piece);
         }
 
-        var last = Update(matcher.Flush());
-        last.FinishReason = finish;
-        last.Contents.Add(new UsageContent(new UsageDetails { InputTokenCount = prompt.Length, OutputTokenCount = generated, TotalTokenCount = prompt.Length + generated }));
+        var last = Update(answer.Rest);
+        last.FinishReason = answer.FinishReason switch
+        {
+            null => null,
+            "stop" => ChatFinishReason.Stop,
+            _ => ChatFinishReason.Length,
+        };
+        last.Contents.Add(new UsageContent(new UsageDetails { InputTokenCount = prompt.Length, OutputTokenCount = answer.Tokens, TotalTokenCount = prompt.Length + answer.Tokens }));
         yield return last;
     }
 

@@ -17,10 +17,8 @@ internal static class GenerationRun
     public static async Task<GenerationOutcome> Run(IModelGrain model, GenerateRequest request, IReadOnlyList<string> stops,
         Func<string, Task>? onText, CancellationToken cancellation)
     {
-        var matcher = new StopSequenceMatcher(stops);
+        var answer = new GeneratedText(stops);
         var text = new StringBuilder();
-        int generated = 0;
-        string finish = "length";
 
         async Task Emit(string piece)
         {
@@ -34,27 +32,12 @@ internal static class GenerationRun
             }
         }
 
-        // Leaving the loop early disposes the grain's stream: the model stops generating for this request.
-        await foreach (var token in model.Generate(request).WithCancellation(cancellation))
+        await foreach (var piece in answer.Pieces(model.Generate(request), cancellation))
         {
-            generated++;
-
-            // The engine finishes with "stop" only on an EOS token, whose text (e.g. "</s>") is no part of the answer.
-            await Emit(matcher.Append(token.FinishReason == "stop" ? "" : token.Text));
-            if (matcher.Stopped)
-            {
-                finish = "stop";
-                break;
-            }
-
-            if (token.FinishReason is string reason)
-            {
-                finish = reason;
-                break;
-            }
+            await Emit(piece);
         }
 
-        await Emit(matcher.Flush());
-        return new GenerationOutcome(text.ToString(), finish, request.PromptIds!.Length, generated);
+        await Emit(answer.Rest);
+        return new GenerationOutcome(text.ToString(), answer.FinishReason ?? "length", request.PromptIds!.Length, answer.Tokens);
     }
 }
