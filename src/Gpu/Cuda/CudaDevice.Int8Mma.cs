@@ -39,7 +39,7 @@ public sealed unsafe partial class CudaDevice
     /// <see cref="Int8GemvMaxTokens"/> + 1 tokens up: one launch against cuBLASLt's two or three, and no float gate/up
     /// round trip, win by 1.3–3× (CudaInt8MmaTests' timings; docs/BENCHMARKS.md). Tests lower it to check the kernels.
     /// </summary>
-    public int Int8MmaMinTokens { get; set; } = int.MaxValue;
+    public int Int8MmaMinTokens { get; set; } = 512;
 
     // int8_gemm.cuh's IMMA_BN, IMMA_BK, IMMA_STAGES and IMMA_MAX_OUTPUTS; int8_mma_gemm.cu's IMMA_THREADS;
     // int8_wgmma_gemm.cu's WGMMA_STAGES.
@@ -120,33 +120,17 @@ public sealed unsafe partial class CudaDevice
         }
     }
 
-    // One launch over the column tiles of every projection in turn, or (swiGlu: gate and up) over 64-column tiles of
-    // both at once, whose epilogue writes silu(gate)·up to gate's output.
+    // One launch over the column tiles of every projection in turn, or (swiGlu: gate and up) over tiles of both at
+    // once, whose epilogue writes silu(gate)·up to gate's output.
     private void LaunchInt8Mma(DeviceTensor quantized, DeviceTensor tokenScales, ReadOnlySpan<Int8Projection> projections, bool swiGlu)
     {
-        var outputs = new ImmaOutputs { Count = projections.Length };
-        int tiles = 0, tileColumns = swiGlu ? MmaColumns / 2 : MmaColumns;
-        for (int i = 0; i < projections.Length; i++)
+        if (UsesTma)
         {
-            var p = projections[i];
-            outputs.TileStarts[i] = swiGlu ? 0 : tiles;
-            outputs.Of[i] = new ImmaOutput
-            {
-                Weight = Own(p.Weight, nameof(MatMulInt8)).Pointer,
-                WeightScales = Own(p.WeightScales, nameof(MatMulInt8)).Pointer,
-                Bias = p.Bias is null ? 0 : Own(p.Bias, nameof(MatMulInt8)).Pointer,
-                Output = Own(p.Output, nameof(MatMulInt8)).Pointer,
-                Outputs = p.Weight.Rows,
-                Accumulate = p.Accumulate ? 1 : 0,
-            };
-            // Gate and up of a SwiGLU share their tiles: counted once.
-            if (!swiGlu || i == 0)
-            {
-                tiles += (p.Weight.Rows + tileColumns - 1) / tileColumns;
-            }
+            LaunchInt8Tma(quantized, tokenScales, projections, swiGlu);
+            return;
         }
 
-        outputs.TileStarts[projections.Length] = tiles;
+        var outputs = ImmaOutputsOf(projections, swiGlu, swiGlu ? MmaColumns / 2 : MmaColumns, out int tiles);
         int tokens = quantized.Rows, inner = quantized.Columns;
         ulong x = Own(quantized, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
         // mma.sync blocks are 8 warps with 3 stages; a wgmma block is a warpgroup per 64 rows with 4 stages, and asks
@@ -172,6 +156,35 @@ public sealed unsafe partial class CudaDevice
             (true, true, _) => "int8_wgmma_swiglu_m64",
         };
         Launch(kernel, (uint)((tokens + rows - 1) / rows), (uint)tiles, threads, shared, arguments);
+    }
+
+    // The kernel's view of the projections: each output's pointers and width, and where its column tiles
+    // (tileColumns wide) start in the grid's y; gate and up of a SwiGLU share their tiles, counted once.
+    private ImmaOutputs ImmaOutputsOf(ReadOnlySpan<Int8Projection> projections, bool swiGlu, int tileColumns, out int tiles)
+    {
+        var outputs = new ImmaOutputs { Count = projections.Length };
+        tiles = 0;
+        for (int i = 0; i < projections.Length; i++)
+        {
+            var p = projections[i];
+            outputs.TileStarts[i] = swiGlu ? 0 : tiles;
+            outputs.Of[i] = new ImmaOutput
+            {
+                Weight = Own(p.Weight, nameof(MatMulInt8)).Pointer,
+                WeightScales = Own(p.WeightScales, nameof(MatMulInt8)).Pointer,
+                Bias = p.Bias is null ? 0 : Own(p.Bias, nameof(MatMulInt8)).Pointer,
+                Output = Own(p.Output, nameof(MatMulInt8)).Pointer,
+                Outputs = p.Weight.Rows,
+                Accumulate = p.Accumulate ? 1 : 0,
+            };
+            if (!swiGlu || i == 0)
+            {
+                tiles += (p.Weight.Rows + tileColumns - 1) / tileColumns;
+            }
+        }
+
+        outputs.TileStarts[projections.Length] = tiles;
+        return outputs;
     }
 
     // int8_gemm.cuh's ImmaOutput and ImmaOutputs, field for field (the kernel takes ImmaOutputs by value).

@@ -67,9 +67,10 @@ internal sealed unsafe class CudaKernels : IDisposable
             ? function
             : throw new InvalidOperationException($"no kernel '{kernel}' among the embedded .cu files; found {string.Join(", ", _functions.Keys)}");
 
-    // Every kernel is declared on one line as: extern "C" __global__ void [__launch_bounds__(...)] name(
+    // Every kernel is declared on one line as: extern "C" __global__ void [ATTRIBUTE(...) ...] name(, where the
+    // attributes are __launch_bounds__ or a macro for __cluster_dims__.
     private static readonly System.Text.RegularExpressions.Regex s_kernelDeclaration =
-        new(@"extern ""C"" __global__ void (?:__launch_bounds__\([^)]*\)\s*)?(\w+)\s*\(", System.Text.RegularExpressions.RegexOptions.Compiled);
+        new(@"extern ""C"" __global__ void (?:\w+\([^)]*\)\s+)*(\w+)\s*\(", System.Text.RegularExpressions.RegexOptions.Compiled);
 
     private static IEnumerable<string> KernelNames(string source) =>
         s_kernelDeclaration.Matches(source).Select(match => match.Groups[1].Value);

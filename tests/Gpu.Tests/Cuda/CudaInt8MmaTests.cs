@@ -62,7 +62,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                         string kernel = path;
                         var own = Run(gpu, withBias, accumulate);
                         Assert.Equal(kernel, gpu.LastInt8GemmPath);
-                        kernel = $"{kernel} ({gpu.LastInt8MmaRows} rows)";
+                        kernel = Ran(gpu);
                         Compare.SameBits(cublas, own, $"{kernel} vs cuBLASLt + dequantize, " + what);
                         if (cpu is not null)
                         {
@@ -119,7 +119,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                 Assert.Equal(kernel, gpu.LastInt8GemmPath);
                 for (int i = 0; i < widths.Length; i++)
                 {
-                    Compare.SameBits(cpu[i], grouped[i], $"{kernel}: projection {i} of {widths.Length} (N {widths[i]}), T {tokens}, K {inner} (seed {seed})");
+                    Compare.SameBits(cpu[i], grouped[i], $"{Ran(gpu)}: projection {i} of {widths.Length} (N {widths[i]}), T {tokens}, K {inner} (seed {seed})");
                 }
             }
         }
@@ -210,13 +210,13 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         var cpu = Run(devices.Cpu).Gate;
         try
         {
-            foreach (string kernel in OwnKernels(gpu))
+            foreach (string kernel in OwnKernels(gpu, swiGlu: true))
             {
                 var (fused, upAfter) = Run(gpu);
                 Assert.Equal(kernel, gpu.LastInt8GemmPath);
                 Assert.All(upAfter, value => Assert.Equal(-5f, value));
-                Compare.SameBits(separate, fused, $"{kernel} SwiGLU epilogue vs cuBLASLt + silu_mul, " + what);
-                Compare.Close(cpu, fused, 1e-5, $"{kernel} SwiGLU epilogue vs CPU, " + what);
+                Compare.SameBits(separate, fused, $"{Ran(gpu)} SwiGLU epilogue vs cuBLASLt + silu_mul, " + what);
+                Compare.Close(cpu, fused, 1e-5, $"{Ran(gpu)} SwiGLU epilogue vs CPU, " + what);
             }
         }
         finally
@@ -257,7 +257,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         ];
         var gpu = devices.Gpu;
         Compare.SpinUp(gpu);
-        var lines = new List<string> { "TIMING MMA | T | op | K × N | own µs | TOPS | cuBLASLt+dequant µs | speed-up | mma.sync µs (own kernel)" };
+        var lines = new List<string> { "TIMING MMA | T | op | K × N | own µs | TOPS | cuBLASLt+dequant µs | speed-up | mma.sync µs (own kernel; every tile)" };
         int minimum = gpu.Int8MmaMinTokens;
         try
         {
@@ -283,16 +283,10 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                     try
                     {
                         float mma = Measure(() => gpu.MatMulInt8(q, ts, projections));
-                        string path = $"{gpu.LastInt8GemmPath}, {gpu.LastInt8MmaRows} rows";
-                        var byRows = new List<string>();
-                        foreach (int rows in gpu.ComputeCapability == (9, 0) ? new[] { 256, 128, 64 } : [])
-                        {
-                            gpu.Int8MmaRows = rows;
-                            byRows.Add($"{rows}: {Measure(() => gpu.MatMulInt8(q, ts, projections)) * 1e3:F1}");
-                        }
-
-                        gpu.Int8MmaRows = 0;
-                        path += byRows.Count > 0 ? "; µs by rows " + string.Join(", ", byRows) : "";
+                        string path = Ran(gpu) + ByTile(Int8TmaTile.Gemm, () => gpu.MatMulInt8(q, ts, projections));
+                        gpu.Int8Tma = false;
+                        float wgmma = Measure(() => gpu.MatMulInt8(q, ts, projections));
+                        path += $"; cp.async wgmma {wgmma * 1e3:F1} ({gpu.LastInt8MmaRows} rows)";
                         gpu.Int8Wgmma = false;
                         float mmaSync;
                         try
@@ -301,7 +295,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                         }
                         finally
                         {
-                            gpu.Int8Wgmma = true;
+                            Restore(gpu);
                         }
 
                         gpu.Int8Mma = false;
@@ -335,6 +329,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                             // SwiGLU in the epilogue, against the grouped own GEMM + silu_mul and cuBLASLt + silu_mul.
                             var (gate, up) = (projections[0], projections[1]);
                             float fused = Measure(() => gpu.MatMulInt8SwiGlu(q, ts, gate, up));
+                            string fusedPath = Ran(gpu) + ByTile(Int8TmaTile.SwiGlu, () => gpu.MatMulInt8SwiGlu(q, ts, gate, up));
                             float unfused = Measure(() =>
                             {
                                 gpu.MatMulInt8(q, ts, projections);
@@ -351,7 +346,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                             }
 
                             lines.Add($"TIMING MMA | {tokens} | gate_up+silu | {inner} × {string.Join("+", widths)} | {fused * 1e3:F1} | "
-                                + $"{operations / (fused * 1e-3) / 1e12:F0} | {cublas * 1e3:F1} | {cublas / fused:F2}× (own unfused {unfused * 1e3:F1})");
+                                + $"{operations / (fused * 1e-3) / 1e12:F0} | {cublas * 1e3:F1} | {cublas / fused:F2}× (own unfused {unfused * 1e3:F1}; {fusedPath})");
                         }
                     }
                     finally
@@ -373,17 +368,49 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         }
 
         float Measure(Action call) => Compare.MeanMilliseconds(gpu, call, 5, 50);
+
+        // On Hopper, µs of the call with each TMA tile forced.
+        string ByTile(Int8TmaTile[] tiles, Action call)
+        {
+            if (gpu.ComputeCapability != (9, 0))
+            {
+                return "";
+            }
+
+            try
+            {
+                return "; TMA µs by tile " + string.Join(", ", tiles.Select(tile =>
+                {
+                    gpu.Int8TmaTileOverride = tile;
+                    return $"{tile.Rows}x{tile.Columns}c{tile.ClusterRows}x{tile.ClusterColumns}: {Measure(call) * 1e3:F1}";
+                }));
+            }
+            finally
+            {
+                gpu.Int8TmaTileOverride = null;
+            }
+        }
     }
 
     /// <summary>
-    /// The own kernels this GPU has, each set up in turn as the enumeration reaches it: on Hopper wgmma with the tile
-    /// height the device picks and with each of 256, 128 and 64 rows, then mma.sync; elsewhere mma.sync. Callers
-    /// restore the device with <see cref="Restore"/> afterwards.
+    /// The own kernels this GPU has, each set up in turn as the enumeration reaches it: on Hopper the TMA-fed GEMM with
+    /// the tile the device picks and with each tile it has (of <paramref name="swiGlu"/>'s kind), the cp.async-fed wgmma
+    /// GEMM with the tile height the device picks and with each of 256, 128 and 64 rows, then mma.sync; elsewhere
+    /// mma.sync. Callers restore the device with <see cref="Restore"/> afterwards.
     /// </summary>
-    private static IEnumerable<string> OwnKernels(CudaDevice gpu)
+    private static IEnumerable<string> OwnKernels(CudaDevice gpu, bool swiGlu = false)
     {
         if (gpu.ComputeCapability == (9, 0))
         {
+            foreach (Int8TmaTile? tile in new Int8TmaTile?[] { null }.Concat((swiGlu ? Int8TmaTile.SwiGlu : Int8TmaTile.Gemm).Select(t => (Int8TmaTile?)t)))
+            {
+                gpu.Int8Tma = true;
+                gpu.Int8TmaTileOverride = tile;
+                yield return CudaDevice.Int8TmaPath;
+            }
+
+            gpu.Int8Tma = false;
+            gpu.Int8TmaTileOverride = null;
             foreach (int rows in new[] { 0, 256, 128, 64 })
             {
                 gpu.Int8Wgmma = true;
@@ -397,8 +424,15 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         yield return CudaDevice.Int8MmaPath;
     }
 
+    /// <summary>The kernel that ran last and its tile, for messages.</summary>
+    private static string Ran(CudaDevice gpu) => gpu.LastInt8GemmPath == CudaDevice.Int8TmaPath
+        ? $"{gpu.LastInt8GemmPath} ({gpu.LastInt8TmaTile})"
+        : $"{gpu.LastInt8GemmPath} ({gpu.LastInt8MmaRows} rows)";
+
     private static void Restore(CudaDevice gpu)
     {
+        gpu.Int8Tma = true;
+        gpu.Int8TmaTileOverride = null;
         gpu.Int8Wgmma = true;
         gpu.Int8MmaRows = 0;
     }

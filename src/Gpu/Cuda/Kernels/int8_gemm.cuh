@@ -48,21 +48,22 @@ struct ImmaOutputs
 };
 
 // The output block (blockIdx.x, blockIdx.y) writes: which output, its first row and column, that output's width.
+// A block of a grid padded to whole clusters may lie past the last tile: its columns start past n, so it writes nothing.
 struct ImmaTile
 {
     int which, m0, n0, n;
 };
 
-template <int BM, bool SWIGLU>
+template <int BM, bool SWIGLU, int BN = IMMA_BN>
 __device__ __forceinline__ ImmaTile imma_tile(const ImmaOutputs& outputs)
 {
     int tile = blockIdx.y, which = 0;
     while (!SWIGLU && which + 1 < outputs.count && tile >= outputs.tileStarts[which + 1]) which++;
-    // SwiGLU: a tile is 64 output columns (of gate and of up).
+    // SwiGLU: a tile is BN / 2 output columns (of gate and of up).
     ImmaTile t;
     t.which = which;
     t.m0 = blockIdx.x * BM;
-    t.n0 = (tile - outputs.tileStarts[which]) * (SWIGLU ? IMMA_BN / 2 : IMMA_BN);
+    t.n0 = (tile - outputs.tileStarts[which]) * (SWIGLU ? BN / 2 : BN);
     t.n = outputs.of[which].outputs;
     return t;
 }

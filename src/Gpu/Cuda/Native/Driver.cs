@@ -125,6 +125,17 @@ internal static unsafe partial class Driver
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuFuncSetAttribute(nint function, int attribute, int value);
 
+    // cuTensorMapEncodeTiled's enums (cuda.h): CU_TENSOR_MAP_DATA_TYPE_UINT8, CU_TENSOR_MAP_INTERLEAVE_NONE,
+    // CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE (zeros).
+    public const int TensorMapDataTypeUInt8 = 0, TensorMapInterleaveNone = 0, TensorMapSwizzle128B = 3;
+    public const int TensorMapL2Promotion256B = 3, TensorMapOutOfBoundsZeros = 0;
+
+    /// <summary>Describes a tiled global tensor for TMA copies (CUDA 12.0+ drivers; Hopper kernels only).</summary>
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuTensorMapEncodeTiled(TensorMap* map, int dataType, uint rank, void* globalAddress,
+        ulong* globalDims, ulong* globalStrides, uint* boxDims, uint* elementStrides, int interleave, int swizzle,
+        int l2Promotion, int outOfBoundsFill);
+
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuEventCreate(nint* cudaEvent, uint flags);
 
