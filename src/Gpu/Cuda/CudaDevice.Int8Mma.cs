@@ -77,7 +77,10 @@ public sealed unsafe partial class CudaDevice
     private bool RunsInt8Mma(DeviceTensor quantized, ReadOnlySpan<Int8Projection> projections)
     {
         // cp.async copies 16 bytes at a time: every row of x and of each weight must start 16-byte aligned.
-        int fewest = projections.Length > 1 ? Math.Min(Int8GemvMaxTokens + 1, Int8MmaMinTokens) : Int8MmaMinTokens;
+        // A single projection takes the own GEMM from Int8MmaMinTokens, or, fed by TMA, whenever K is not so long that
+        // cuBLASLt's split K wins (down_proj's 14336 below 512 tokens on an H200).
+        bool grouped = projections.Length > 1 || (UsesTma && quantized.Columns <= 8192);
+        int fewest = grouped ? Math.Min(Int8GemvMaxTokens + 1, Int8MmaMinTokens) : Int8MmaMinTokens;
         if (!Int8Mma || ComputeCapability.Major < 8 || quantized.Rows < fewest || quantized.Columns % 16 != 0
             || Own(quantized, nameof(MatMulInt8)).Pointer % 16 != 0)
         {

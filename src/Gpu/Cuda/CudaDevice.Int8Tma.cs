@@ -3,7 +3,7 @@ using OrleansQuant.Gpu.Cuda.Native;
 namespace OrleansQuant.Gpu.Cuda;
 
 // The own GEMM on Hopper fed by the Tensor Memory Accelerator (int8_tma_gemm.cu): tensor maps of x and of each weight
-// encoded per launch on the host, a tile and cluster picked for the shape, one launch.
+// encoded per launch on the host, a tile picked for the shape, one launch.
 public sealed unsafe partial class CudaDevice
 {
     /// <summary><see cref="LastInt8GemmPath"/> after the own TMA-fed wgmma GEMM ran (int8_tma_gemm.cu, Hopper).</summary>
@@ -23,72 +23,70 @@ public sealed unsafe partial class CudaDevice
     /// <summary>The tile the last TMA GEMM ran with.</summary>
     internal Int8TmaTile LastInt8TmaTile { get; private set; }
 
-    // An H200's rates as the pick models them: int8 tensor-core operations per µs of one SM, and the bytes per µs L2
-    // delivers to all SMs together. A block's K step takes the longer of its multiplies and its share of L2's deliveries.
-    private const double OperationsPerMicrosecondPerSm = 14.9e6, L2BytesPerMicrosecond = 5.5e6;
-
     /// <summary>
-    /// The tile whose blocks are modelled to finish first: rounds of blocks over the SMs, each round's K steps as long
-    /// as the slower of a block's tensor-core work and the round's loads from L2 (shared tiles counted once per cluster).
+    /// The tallest tile (fewest bytes loaded per multiply) that wastes less than half of itself on rows past T and
+    /// still makes blocks for 70 % of the SMs, else 64 rows (two blocks an SM); a 256-row tile 96 columns wide when
+    /// its blocks fill the SMs where 128-wide ones leave some idle (a 96-wide block costs about 0.87 of a 128-wide one:
+    /// its weight tile is smaller, but x is staged as often). On an H200 this picked the fastest tile of every
+    /// Llama-3-8B linear from 16 to 2048 tokens (CudaInt8MmaTests' timings, docs/BENCHMARKS.md).
     /// </summary>
-    private Int8TmaTile PickTmaTile(int tokens, int outputs, bool swiGlu)
+    private Int8TmaTile PickTmaTile(int tokens, ReadOnlySpan<Int8Projection> projections, bool swiGlu)
     {
-        var best = Int8TmaTile.Gemm[0];
-        double fastest = double.MaxValue;
-        foreach (var tile in swiGlu ? Int8TmaTile.SwiGlu : Int8TmaTile.Gemm)
+        foreach (var tile in (ReadOnlySpan<Int8TmaTile>)[Int8TmaTile.Tall, Int8TmaTile.Square])
         {
-            int tileColumns = swiGlu ? tile.Columns / 2 : tile.Columns;
-            long rowTiles = RoundUp((tokens + tile.Rows - 1) / tile.Rows, tile.ClusterRows);
-            long columnTiles = RoundUp((outputs + tileColumns - 1) / tileColumns, tile.ClusterColumns);
-            long blocks = rowTiles * columnTiles, slots = (long)MultiprocessorCount * tile.BlocksPerMultiprocessor;
-            double bytes = (tile.Rows / (double)tile.ClusterColumns + tile.Columns / (double)tile.ClusterRows) * 128;
-            double time = 0;
-            for (long left = blocks; left > 0; left -= slots)
+            long rowTiles = (tokens + tile.Rows - 1) / tile.Rows;
+            long blocks = rowTiles * ColumnTiles(projections, swiGlu, tile.Columns);
+            if ((rowTiles * tile.Rows - tokens) * 2 >= tile.Rows || blocks * 10 < MultiprocessorCount * 7L)
             {
-                long active = Math.Min(left, slots);
-                double sharing = Math.Min(tile.BlocksPerMultiprocessor, (active + MultiprocessorCount - 1) / MultiprocessorCount);
-                double compute = tile.Rows * tile.Columns * 256.0 * sharing / OperationsPerMicrosecondPerSm;
-                time += Math.Max(compute, active * bytes / L2BytesPerMicrosecond);
+                continue;
             }
 
-            if (time < fastest)
+            if (tile == Int8TmaTile.Tall && !swiGlu)
             {
-                (best, fastest) = (tile, time);
+                long narrowBlocks = rowTiles * ColumnTiles(projections, swiGlu, Int8TmaTile.Narrow.Columns);
+                double tall = Rounds(blocks) * 1.0, narrow = Rounds(narrowBlocks) * 0.87;
+                return narrow < tall ? Int8TmaTile.Narrow : Int8TmaTile.Tall;
             }
+
+            return tile;
         }
 
-        return best;
+        return Int8TmaTile.Short;
 
-        static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
+        long Rounds(long blocks) => (blocks + MultiprocessorCount - 1) / MultiprocessorCount;
+    }
+
+    private static long ColumnTiles(ReadOnlySpan<Int8Projection> projections, bool swiGlu, int tileColumns)
+    {
+        if (swiGlu)
+        {
+            return (projections[0].Weight.Rows + tileColumns / 2 - 1) / (tileColumns / 2);
+        }
+
+        long tiles = 0;
+        foreach (var p in projections)
+        {
+            tiles += (p.Weight.Rows + tileColumns - 1) / tileColumns;
+        }
+
+        return tiles;
     }
 
     private void LaunchInt8Tma(DeviceTensor quantized, DeviceTensor tokenScales, ReadOnlySpan<Int8Projection> projections, bool swiGlu)
     {
         int tokens = quantized.Rows, inner = quantized.Columns;
-        int widest = 0;
-        foreach (var p in projections)
-        {
-            widest = swiGlu ? p.Weight.Rows : widest + p.Weight.Rows;
-        }
-
-        var tile = Int8TmaTileOverride ?? PickTmaTile(tokens, widest, swiGlu);
+        var tile = Int8TmaTileOverride is { } forced && (!swiGlu || Int8TmaTile.SwiGlu.Contains(forced)) ? forced : PickTmaTile(tokens, projections, swiGlu);
         var outputs = ImmaOutputsOf(projections, swiGlu, swiGlu ? tile.Columns / 2 : tile.Columns, out int tiles);
 
-        // x and the weights as TMA sees them: K-contiguous rows, boxes of 128 bytes of K by the rows one block loads
-        // (its share of the cluster's tile; a SwiGLU box stays within gate's or up's half). Encoded into 64-byte aligned
-        // memory, as the driver requires, laid out as the kernel's TmaMaps.
+        // x and the weights as TMA sees them: K-contiguous rows, boxes of 128 bytes of K by the tile's rows (a SwiGLU
+        // weight box is half the tile: gate's columns, then up's). Encoded into 64-byte aligned memory, as the driver
+        // requires, laid out as the kernel's TmaMaps.
         byte* raw = stackalloc byte[(1 + MmaMaxOutputs) * sizeof(TensorMap) + 64];
         var maps = (TensorMap*)(((nint)raw + 63) & ~(nint)63);
-        int weightBox = tile.Columns / tile.ClusterRows;
-        if (swiGlu)
-        {
-            weightBox = Math.Min(weightBox, tile.Columns / 2);
-        }
-
-        EncodeTensorMap(maps, quantized, tile.Rows / tile.ClusterColumns);
+        EncodeTensorMap(maps, quantized, tile.Rows);
         for (int i = 0; i < projections.Length; i++)
         {
-            EncodeTensorMap(maps + 1 + i, projections[i].Weight, weightBox);
+            EncodeTensorMap(maps + 1 + i, projections[i].Weight, swiGlu ? tile.Columns / 2 : tile.Columns);
         }
 
         LastInt8MmaRows = tile.Rows;
@@ -96,11 +94,7 @@ public sealed unsafe partial class CudaDevice
         LastInt8GemmPath = Int8TmaPath;
         ulong ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
         void** arguments = stackalloc void*[] { maps, &ts, &tokens, &inner, &outputs };
-        // Whole clusters: a padded block lies past the last row or column tile, loads zeros and writes nothing.
-        int rowTiles = (tokens + tile.Rows - 1) / tile.Rows;
-        uint gridX = (uint)((rowTiles + tile.ClusterRows - 1) / tile.ClusterRows * tile.ClusterRows);
-        uint gridY = (uint)((tiles + tile.ClusterColumns - 1) / tile.ClusterColumns * tile.ClusterColumns);
-        Launch(tile.Kernel(swiGlu), gridX, gridY, (uint)tile.Threads, (uint)tile.SharedBytes, arguments);
+        Launch(tile.Kernel(swiGlu), (uint)((tokens + tile.Rows - 1) / tile.Rows), (uint)tiles, (uint)tile.Threads, (uint)tile.SharedBytes, arguments);
     }
 
     private void EncodeTensorMap(TensorMap* map, DeviceTensor codes, int boxRows)

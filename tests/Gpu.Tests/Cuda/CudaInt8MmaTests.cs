@@ -382,7 +382,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                 return "; TMA µs by tile " + string.Join(", ", tiles.Select(tile =>
                 {
                     gpu.Int8TmaTileOverride = tile;
-                    return $"{tile.Rows}x{tile.Columns}c{tile.ClusterRows}x{tile.ClusterColumns}: {Measure(call) * 1e3:F1}";
+                    return $"{tile}: {Measure(call) * 1e3:F1}";
                 }));
             }
             finally
@@ -404,6 +404,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         {
             foreach (Int8TmaTile? tile in new Int8TmaTile?[] { null }.Concat((swiGlu ? Int8TmaTile.SwiGlu : Int8TmaTile.Gemm).Select(t => (Int8TmaTile?)t)))
             {
+                gpu.Int8Wgmma = true;
                 gpu.Int8Tma = true;
                 gpu.Int8TmaTileOverride = tile;
                 yield return CudaDevice.Int8TmaPath;
