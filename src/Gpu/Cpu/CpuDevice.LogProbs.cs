@@ -42,7 +42,11 @@ public sealed partial class CpuDevice
         double sum = 0.0;
         foreach (float x in logits)
         {
-            sum += Math.Exp((double)x - max);
+            // A NaN logit is no token: not in the sum, never picked.
+            if (!float.IsNaN(x))
+            {
+                sum += Math.Exp((double)x - max);
+            }
         }
 
         double logSum = Math.Log(sum);

@@ -76,7 +76,12 @@ extern "C" __global__ void __launch_bounds__(LOG_PROBS_THREADS) token_log_probs(
     m = block_max(m, floatScratch);
 
     double sum = 0.0;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) sum += exp((double)x[i] - (double)m);
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x)
+    {
+        float v = x[i];
+        // A NaN logit is no token: not in the sum, never picked (as on the CPU device).
+        if (v == v) sum += exp((double)v - (double)m);
+    }
     double logSum = log(log_probs_sum_f64(sum, doubleScratch));
 
     if (threadIdx.x == 0)
