@@ -2,7 +2,9 @@ namespace OrleansQuant.Contracts;
 
 /// <summary>
 /// What to continue — token ids, a text prompt, or a conversation (rendered with the model's chat template, the
-/// assistant's turn opened) — with vLLM's sampling parameters (temperature 0 = greedy).
+/// assistant's turn opened) — with vLLM's sampling parameters (temperature 0 = greedy). <see cref="Logprobs"/> (0 to
+/// 20) most likely tokens come with each generated token; <see cref="PromptLogprobs"/> scores the prompt too, every
+/// token given the ones before it, delivered on the first generated token (<see cref="GeneratedToken.PromptLogprobs"/>).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record GenerateRequest(
@@ -13,4 +15,6 @@ public sealed record GenerateRequest(
     [property: Id(4)] int TopK = 0,
     [property: Id(5)] float TopP = 1f,
     [property: Id(6)] int? Seed = null,
-    [property: Id(7)] IReadOnlyList<ChatTurn>? Messages = null);
+    [property: Id(7)] IReadOnlyList<ChatTurn>? Messages = null,
+    [property: Id(8)] int Logprobs = 0,
+    [property: Id(9)] bool PromptLogprobs = false);

@@ -288,6 +288,18 @@ public interface IComputeDevice : IDisposable
     /// </summary>
     void SampleTokens(DeviceTensor logits, ReadOnlySpan<SamplingRow> rows, DeviceTensor ids, DeviceTensor logProbs);
 
+    /// <summary>
+    /// Scores rows of <paramref name="logits"/> (Float32 <c>[R, V]</c>) under the unscaled softmax, for log-likelihoods
+    /// and an API's logprobs: log p(i) = x_i − m − ln Σ_j exp(x_j − m), m the row's maximum, the sum in double; a NaN
+    /// logit counts as no token (not in the sum, never in the top). Writes the log-probability of the row's target id (<paramref name="targets"/>, Int32 <c>[1, R]</c>, each
+    /// in [0, V)) to <paramref name="targetLogProbs"/> (Float32 <c>[1, R]</c>), and the row's K most likely tokens
+    /// (K = the columns of <paramref name="topIds"/>, 1 or more) in order of descending logit, the lower id first on
+    /// ties, to <paramref name="topIds"/> (Int32 <c>[R, K]</c>) and <paramref name="topLogProbs"/> (Float32 <c>[R, K]</c>);
+    /// a slot no token fills (K &gt; V, or NaN logits) gets id −1 and −∞. A target's value and the same token's top value
+    /// are the same float, so a caller may compare them for equality (is the target the most likely token?).
+    /// </summary>
+    void TokenLogProbs(DeviceTensor logits, DeviceTensor targets, DeviceTensor targetLogProbs, DeviceTensor topIds, DeviceTensor topLogProbs);
+
     /// <summary>Waits until every kernel issued so far has finished.</summary>
     void Synchronize();
 }

@@ -161,4 +161,29 @@ internal static class TensorChecks
             rows[r].Validate(r);
         }
     }
+
+    /// <summary>The arguments of <see cref="IComputeDevice.TokenLogProbs"/>, as its contract states them (target ids are checked where they are read).</summary>
+    public static void RequireTokenLogProbs(DeviceTensor logits, DeviceTensor targets, DeviceTensor targetLogProbs, DeviceTensor topIds, DeviceTensor topLogProbs)
+    {
+        const string call = nameof(IComputeDevice.TokenLogProbs);
+        RequireType(logits, TensorType.Float32, call + " logits");
+        RequireType(targets, TensorType.Int32, call + " targets");
+        RequireType(targetLogProbs, TensorType.Float32, call + " target log-probabilities");
+        RequireType(topIds, TensorType.Int32, call + " top ids");
+        RequireType(topLogProbs, TensorType.Float32, call + " top log-probabilities");
+        if (logits.Columns == 0)
+        {
+            throw new ArgumentException($"{call}: logits {logits} have no vocabulary");
+        }
+
+        if (topIds.Columns < 1)
+        {
+            throw new ArgumentException($"{call}: top ids {topIds} have no column; expected K ≥ 1 top tokens per row");
+        }
+
+        RequireShape(targets, 1, logits.Rows, call + " targets");
+        RequireShape(targetLogProbs, 1, logits.Rows, call + " target log-probabilities");
+        RequireShape(topIds, logits.Rows, topIds.Columns, call + " top ids");
+        RequireShape(topLogProbs, logits.Rows, topIds.Columns, call + " top log-probabilities");
+    }
 }

@@ -65,15 +65,17 @@ internal sealed class ClusterPipeline : ILayerPipeline
         return new PayloadHidden(output);
     }
 
-    public async Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, CancellationToken cancellation)
+    public async Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, StepScoring? scoring, CancellationToken cancellation)
     {
         // Where layer 0 or the last layer shares the head's device, the activation crosses as a handle, not via the host.
         int last = LayerCount - 1;
         bool keepLast = _head.SharesDevice(Plan[last].Silo, Plan[last].Device);
         var input = await _head.Embed(tokens, park: _head.SharesDevice(Plan[0].Silo, Plan[0].Device));
-        var (output, versions) = await Run(input, step, 0, last, rows, keepLast);
-        var (ids, logProbs) = await _head.Sample(output, rows, sampling);
-        return new StepSamples(ids, logProbs, versions);
+        // Rows the head scores (a prompt's, for its log-probabilities) come back from the last stage after the sampled ones.
+        int[] returned = scoring is { Rows.Length: > 0 } ? [.. rows, .. scoring.Rows] : rows;
+        var (output, versions) = await Run(input, step, 0, last, returned, keepLast);
+        var samples = await _head.Sample(output, rows, sampling, scoring);
+        return samples with { LayerVersions = versions };
     }
 
     public Task EndSequences(IReadOnlyList<long> sequences) =>

@@ -3,6 +3,7 @@ using OrleansQuant.Contracts;
 using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
 using OrleansQuant.Model;
+using OrleansQuant.Model.Engine;
 using OrleansQuant.Model.Inference;
 
 namespace OrleansQuant.Grains.Coordinator;
@@ -47,20 +48,25 @@ internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head, H
     });
 
     /// <summary>
-    /// One token per sampled row of the last stage's output, sampled on the head's device with <paramref name="sampling"/>[i]:
-    /// the coordinator receives ids and log-probabilities, never logits. The output is either the sampled rows' values
-    /// (the last stage selected them) or a handle to the whole step on this device, whose <paramref name="rows"/> are sampled.
+    /// One token per sampled row of the last stage's output, sampled on the head's device with <paramref name="sampling"/>[i],
+    /// and the rows <paramref name="scoring"/> asks for scored there (<see cref="HeadStep"/>): the coordinator receives
+    /// ids and log-probabilities, never logits. The output is either the selected rows' values (the last stage returned
+    /// the sampled rows, then the scored ones) or a handle to the whole step on this device, whose rows are as given.
+    /// The samples' layer versions are left for the caller to fill.
     /// </summary>
-    public Task<(int[] Ids, float[] LogProbs)> Sample(ActivationPayload hidden, int[] rows, SamplingRow[] sampling) => Timed(HopRecorder.Head, () =>
+    public Task<StepSamples> Sample(ActivationPayload hidden, int[] rows, SamplingRow[] sampling, StepScoring? scoring) => Timed(HopRecorder.Head, () =>
     {
         using var tensor = hidden.Handle is { } handle
             ? site.Activations.Take(handle)
             : slot.Device.UploadNew<float>(hidden.Values ?? throw new ArgumentException("activation payload has neither values nor a handle"), hidden.Rows, hidden.Columns);
-        var selected = hidden.Handle is null ? Enumerable.Range(0, hidden.Rows).ToArray() : rows;
-        var ids = new int[selected.Length];
-        var logProbs = new float[selected.Length];
-        Head.Sample(tensor, selected, sampling, ids, logProbs);
-        return (ids, logProbs);
+        if (hidden.Handle is null)
+        {
+            int scored = scoring?.Rows.Length ?? 0;
+            rows = Enumerable.Range(0, rows.Length).ToArray();
+            scoring = scoring is null ? null : scoring with { Rows = Enumerable.Range(rows.Length, scored).ToArray() };
+        }
+
+        return HeadStep.Run(Head, tensor, rows, sampling, scoring, []);
     });
 
     /// <summary>Runs <paramref name="work"/> on the head's device stream (e.g. writing its tensors).</summary>

@@ -112,7 +112,7 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
         {
             var sequence = members[i].Sequence;
             string? finish = sequence.Finish?.ToString().ToLowerInvariant();
-            members[i].Output.Writer.TryWrite(new GeneratedToken(sequence.Generated.Count - 1, samples.Ids[i], tokenizer.DecodeToken(samples.Ids[i]), finish, samples.LayerVersions));
+            members[i].Output.Writer.TryWrite(Token(sequence, samples.Ids[i], finish, samples.LayerVersions));
             members[i].TokenWritten();
             if (finish is not null)
             {
@@ -120,6 +120,20 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
             }
         }
     }
+
+    /// <summary>The token a sequence just took, with its log-probabilities, and its prompt's scores when it is the first.</summary>
+    private GeneratedToken Token(DecodingSequence sequence, int id, string? finish, IReadOnlyList<int> versions)
+    {
+        var prompt = sequence.Generated.Count == 1 && sequence.PromptScores is { } scores
+            ? sequence.Request.PromptIds.Select((token, p) => p == 0
+                ? new PromptTokenLogprobs(token, tokenizer.DecodeToken(token), null, [])
+                : new PromptTokenLogprobs(token, tokenizer.DecodeToken(token), scores[p - 1].LogProb, Top(scores[p - 1].Top))).ToArray()
+            : null;
+        return new GeneratedToken(sequence.Generated.Count - 1, id, tokenizer.DecodeToken(id), finish, versions,
+            sequence.LogProbs[^1], sequence.LastTop is { } top ? Top(top) : null, prompt);
+    }
+
+    private TokenLogprob[] Top(IReadOnlyList<TokenLogProb> top) => top.Select(t => new TokenLogprob(t.Id, tokenizer.DecodeToken(t.Id), t.LogProb)).ToArray();
 
     private void Leave(LaneMember member, Exception? error)
     {

@@ -23,10 +23,10 @@ public interface ILayerPipeline
 
     /// <summary>
     /// Embeds <paramref name="tokens"/>, runs every layer, and samples one token from each of <paramref name="rows"/> with
-    /// the matching <paramref name="sampling"/> row on the head's device (<see cref="Inference.OutputHead.Sample"/>);
-    /// only the tokens and their log-probabilities come back, never logits.
+    /// the matching <paramref name="sampling"/> row on the head's device (<see cref="HeadStep"/>), and scores what
+    /// <paramref name="scoring"/> asks (null: nothing); only the tokens and log-probabilities come back, never logits.
     /// </summary>
-    Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, CancellationToken cancellation);
+    Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, StepScoring? scoring, CancellationToken cancellation);
 
     /// <summary>Frees finished sequences' KV caches in every layer.</summary>
     Task EndSequences(IReadOnlyList<long> sequences);

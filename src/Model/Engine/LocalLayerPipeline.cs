@@ -46,14 +46,11 @@ public sealed class LocalLayerPipeline : ILayerPipeline, IDisposable
         }
     }
 
-    public Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, CancellationToken cancellation)
+    public Task<StepSamples> Sample(int[] tokens, PipelineStep step, int[] rows, SamplingRow[] sampling, StepScoring? scoring, CancellationToken cancellation)
     {
         using var hidden = _model.Head.Embed(tokens);
         Run(hidden, step, 0, _layers.Length - 1);
-        var ids = new int[rows.Length];
-        var logProbs = new float[rows.Length];
-        _model.Head.Sample(hidden, rows, sampling, ids, logProbs);
-        return Task.FromResult(new StepSamples(ids, logProbs, _layers.Select(l => l.Layer.Version).ToArray()));
+        return Task.FromResult(HeadStep.Run(_model.Head, hidden, rows, sampling, scoring, _layers.Select(l => l.Layer.Version).ToArray()));
     }
 
     public Task EndSequences(IReadOnlyList<long> sequences)

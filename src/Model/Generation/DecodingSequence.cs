@@ -41,14 +41,30 @@ public sealed class DecodingSequence
             ? (new SequenceChunk(Id, 0, Request.PromptIds.Count), Request.PromptIds)
             : (new SequenceChunk(Id, Request.PromptIds.Count + _generated.Count - 1, 1), [_generated[^1]]);
 
+    /// <summary>Whether this sequence's next step scores its prompt: it asked to, and the step is its prefill.</summary>
+    public bool ScoresPromptNow => Request.PromptLogProbs && _generated.Count == 0;
+
+    /// <summary>
+    /// Prompt tokens 1, 2, … each scored given the ones before (the first has nothing to be scored on), once its prefill
+    /// has run, when the request asked for <see cref="GenerationRequest.PromptLogProbs"/>; null otherwise.
+    /// </summary>
+    public IReadOnlyList<ScoredToken>? PromptScores { get; private set; }
+
+    /// <summary>The most likely tokens where the last generated token was chosen, when the request asked for top log-probabilities.</summary>
+    public IReadOnlyList<TokenLogProb>? LastTop { get; private set; }
+
     /// <summary>How the device is to sample this sequence's next token (takes a draw from its stream unless greedy).</summary>
     public SamplingRow NextSampling() => _sampling.Next();
 
-    /// <summary>Takes the token the device sampled; sets <see cref="Finish"/> when it was the last.</summary>
-    public void Accept(int token, float logProb)
+    /// <summary>Takes the prefill's scores of prompt tokens 1, 2, ….</summary>
+    public void AcceptPrompt(IReadOnlyList<ScoredToken> scores) => PromptScores = scores;
+
+    /// <summary>Takes the token the device sampled (and the top tokens there, when asked); sets <see cref="Finish"/> when it was the last.</summary>
+    public void Accept(int token, float logProb, IReadOnlyList<TokenLogProb>? top = null)
     {
         _generated.Add(token);
         _logProbs.Add(logProb);
+        LastTop = top;
         if (Request.StopIds.Contains(token))
         {
             Finish = FinishReason.Stop;

@@ -62,9 +62,11 @@ public sealed class OutputHead : IDisposable
     /// <summary>
     /// One token per chosen row of the final residual stream: final norm, lm_head and sampling
     /// (<see cref="IComputeDevice.SampleTokens"/>) all on the head's device, with <paramref name="sampling"/>[i] for
-    /// row i; only <paramref name="ids"/> and <paramref name="logProbs"/> (under the unscaled softmax) come back.
+    /// row i; only <paramref name="ids"/> and <paramref name="logProbs"/> (under the unscaled softmax) come back. Given
+    /// <paramref name="scores"/> (one row per sampled row), the same logits are scored too, the sampled token as target
+    /// (<see cref="IComputeDevice.TokenLogProbs"/>), without a trip to the host between.
     /// </summary>
-    public void Sample(DeviceTensor hidden, ReadOnlySpan<int> rows, ReadOnlySpan<SamplingRow> sampling, Span<int> ids, Span<float> logProbs)
+    public void Sample(DeviceTensor hidden, ReadOnlySpan<int> rows, ReadOnlySpan<SamplingRow> sampling, Span<int> ids, Span<float> logProbs, TokenScores? scores = null)
     {
         if (sampling.Length != rows.Length || ids.Length != rows.Length || logProbs.Length != rows.Length)
         {
@@ -75,8 +77,50 @@ public sealed class OutputHead : IDisposable
         using var chosen = _device.Allocate(TensorType.Int32, 1, rows.Length);
         using var probabilities = _device.Allocate(TensorType.Float32, 1, rows.Length);
         _device.SampleTokens(logits, sampling, chosen, probabilities);
+        if (scores is not null)
+        {
+            ScoreLogits(logits, chosen, scores, 0);
+        }
+
         _device.Download(chosen, ids);
         _device.Download(probabilities, logProbs);
+    }
+
+    /// <summary>
+    /// Scores chosen rows of the final residual stream against given next tokens, for prompt log-probabilities: row
+    /// <paramref name="rows"/>[i] gets log P(<paramref name="targets"/>[i]) and its top tokens in <paramref name="scores"/>.
+    /// A long prompt goes <see cref="ScoreChunkRows"/> rows at a time, so its logits never take more device memory than that.
+    /// </summary>
+    public void Score(DeviceTensor hidden, ReadOnlySpan<int> rows, ReadOnlySpan<int> targets, TokenScores scores)
+    {
+        if (targets.Length != rows.Length || scores.Rows != rows.Length)
+        {
+            throw new ArgumentException($"{rows.Length} rows to score, but {targets.Length} targets and {scores.Rows} score rows");
+        }
+
+        for (int start = 0; start < rows.Length; start += ScoreChunkRows)
+        {
+            int count = Math.Min(ScoreChunkRows, rows.Length - start);
+            using var logits = DeviceLogits(hidden, rows.Slice(start, count));
+            using var wanted = _device.UploadVector(targets.Slice(start, count));
+            ScoreLogits(logits, wanted, scores, start);
+        }
+    }
+
+    /// <summary>Rows of logits a <see cref="Score"/> call holds at once: 256 × a 128k vocabulary is 128 MiB.</summary>
+    public const int ScoreChunkRows = 256;
+
+    /// <summary><see cref="IComputeDevice.TokenLogProbs"/> of <paramref name="logits"/>, downloaded into <paramref name="scores"/> from row <paramref name="first"/>.</summary>
+    private void ScoreLogits(DeviceTensor logits, DeviceTensor targets, TokenScores scores, int first)
+    {
+        int count = logits.Rows, top = scores.Top;
+        using var targetLogProbs = _device.Allocate(TensorType.Float32, 1, count);
+        using var topIds = _device.Allocate(TensorType.Int32, count, top);
+        using var topLogProbs = _device.Allocate(TensorType.Float32, count, top);
+        _device.TokenLogProbs(logits, targets, targetLogProbs, topIds, topLogProbs);
+        _device.Download(targetLogProbs, scores.TargetLogProbs.AsSpan(first, count));
+        _device.Download(topIds, scores.TopIds.AsSpan(first * top, count * top));
+        _device.Download(topLogProbs, scores.TopLogProbs.AsSpan(first * top, count * top));
     }
 
     /// <summary>lm_head(norm(hidden[rows])) <c>[rows.Length, vocab]</c>, left on the device.</summary>

@@ -5,7 +5,8 @@ namespace OrleansQuant.Silo.Http;
 
 /// <summary>
 /// POST /v1/completions: n choices per prompt (a batch runs all its generations at once, continuously batched by the
-/// model grain), streamed as text_completion chunks or answered whole.
+/// model grain), streamed as text_completion chunks or answered whole; answered whole, a choice can echo its prompt and
+/// carry log-probabilities (<see cref="CompletionLogprobs"/>), prompt tokens' included with echo, for log-likelihoods.
 /// </summary>
 internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions options)
 {
@@ -15,17 +16,8 @@ internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions op
     public async Task Handle(HttpContext context)
     {
         var request = await HttpBodies.Read<CompletionRequest>(context, options.MaxBodyBytes);
-        if (request.Echo == true)
-        {
-            throw OpenAiException.BadRequest("echo", "echo is not supported yet (it comes with logprobs, for loglikelihood tasks); expected echo false or absent");
-        }
-
-        if (request.Logprobs is not null)
-        {
-            throw OpenAiException.BadRequest("logprobs", "logprobs is not supported yet; expected logprobs null or absent");
-        }
-
-        var stops = request.Check();
+        var stops = request.CheckCompletion();
+        bool echo = request.Echo == true;
         var prompts = PromptShapes.Read(request.Prompt);
         var model = await models.Resolve(request.Model);
         int maxTokens = request.MaxTokens ?? DefaultMaxTokens;
@@ -39,7 +31,13 @@ internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions op
         var cancellation = context.RequestAborted;
         // Choice index = prompt index × n + sample, OpenAI's order for a batch with n > 1.
         int n = request.Choices;
-        var runs = ids.SelectMany(prompt => Enumerable.Range(0, n).Select(sample => request.ToGenerate(prompt, maxTokens, sample))).ToArray();
+        // Echo needs the prompt's tokens back, scored; scoring a prompt alone (max_tokens 0) still runs the one step
+        // that scores it, whose token is then left out of the answer.
+        var runs = ids.SelectMany(prompt => Enumerable.Range(0, n).Select(sample => request.ToGenerate(prompt, Math.Max(1, maxTokens), sample) with
+        {
+            Logprobs = request.Logprobs ?? 0,
+            PromptLogprobs = echo,
+        })).ToArray();
         if (request.Stream == true)
         {
             var events = new ServerSentEvents(context.Response);
@@ -60,7 +58,16 @@ internal sealed class CompletionsEndpoint(ServedModels models, HttpApiOptions op
         }
 
         var outcomes = await Task.WhenAll(runs.Select(generate => GenerationRun.Run(model.Grain, generate, stops, null, cancellation)));
-        var choices = outcomes.Select((o, index) => new CompletionChoice(o.Text, index, o.FinishReason)).ToArray();
+        if (request.PromptOnly)
+        {
+            outcomes = outcomes.Select(o => o with { Text = "", FinishReason = "length", CompletionTokens = 0 }).ToArray();
+        }
+
+        var choices = outcomes.Select((o, index) =>
+        {
+            var (text, logprobs) = CompletionLogprobs.Answer(o, echo, request.PromptOnly, request.Logprobs);
+            return new CompletionChoice(text, index, o.FinishReason, logprobs);
+        }).ToArray();
         await HttpBodies.Write(context.Response, header.Envelope(CompletionHeader.TextCompletion, choices, Usage.Of(outcomes, n)));
     }
 }

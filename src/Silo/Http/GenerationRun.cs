@@ -1,11 +1,15 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using OrleansQuant.Client;
 using OrleansQuant.Contracts;
 
 namespace OrleansQuant.Silo.Http;
 
-/// <summary>What one prompt's generation came to: the text (cut before a stop string), why it ended, its token counts.</summary>
-internal sealed record GenerationOutcome(string Text, string FinishReason, int PromptTokens, int CompletionTokens);
+/// <summary>
+/// What one prompt's generation came to: the text (cut before a stop string), why it ended, its token counts, and the
+/// tokens as the model streamed them (for logprobs; the first carries the prompt's scores when they were asked for).
+/// </summary>
+internal sealed record GenerationOutcome(string Text, string FinishReason, int PromptTokens, int CompletionTokens, IReadOnlyList<GeneratedToken> Tokens);
 
 /// <summary>
 /// Runs one generation through the model grain for the completions endpoints, streamed or not: applies stop strings,
@@ -19,6 +23,7 @@ internal static class GenerationRun
     {
         var answer = new GeneratedText(stops);
         var text = new StringBuilder();
+        var tokens = new List<GeneratedToken>();
 
         async Task Emit(string piece)
         {
@@ -32,12 +37,23 @@ internal static class GenerationRun
             }
         }
 
-        await foreach (var piece in answer.Pieces(model.Generate(request), cancellation))
+        await foreach (var piece in answer.Pieces(Kept(model.Generate(request), tokens), cancellation))
         {
             await Emit(piece);
         }
 
         await Emit(answer.Rest);
-        return new GenerationOutcome(text.ToString(), answer.FinishReason ?? "length", request.PromptIds!.Length, answer.Tokens);
+        return new GenerationOutcome(text.ToString(), answer.FinishReason ?? "length", request.PromptIds!.Length, answer.Tokens, tokens);
+    }
+
+    /// <summary>The stream as it is (its reader's cancellation passed on), each token also kept in <paramref name="kept"/>.</summary>
+    private static async IAsyncEnumerable<GeneratedToken> Kept(IAsyncEnumerable<GeneratedToken> tokens, List<GeneratedToken> kept,
+        [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        await foreach (var token in tokens.WithCancellation(cancellation))
+        {
+            kept.Add(token);
+            yield return token;
+        }
     }
 }
