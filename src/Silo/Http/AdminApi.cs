@@ -97,8 +97,9 @@ internal static class AdminApi
 
     private static int Layer(HttpContext context, int layers)
     {
+        // While the model loads it has no layers yet: the grain answers that (503), not a range check here.
         string text = (string)context.Request.RouteValues["layer"]!;
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int layer) && layer < layers
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int layer) && (layers == 0 || layer < layers)
             ? layer
             : throw OpenAiException.BadRequest("layer", $"layer '{text}' does not exist; expected 0 to {layers - 1} (the model has {layers} layers)");
     }
