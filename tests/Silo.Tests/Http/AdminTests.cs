@@ -163,6 +163,27 @@ public sealed class AdminTests(AdminFixture fixture)
         Assert.EndsWith("data: [DONE]\n\n", text);
     }
 
+    [Fact]
+    public async Task SavingStreamsItsJobAndWritesTheCheckpoint()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"oq-admin-save-{Guid.NewGuid():N}");
+        try
+        {
+            var answer = await fixture.Sse("admin/v1/models/default/save", new { directory });
+
+            Assert.Equal(("save", "succeeded", true), (answer.Job.GetProperty("kind").GetString(), answer.Job.GetProperty("state").GetString(), answer.Done));
+            Assert.True(File.Exists(Path.Combine(directory, "config.json")), $"no config.json in {directory}");
+            Assert.NotEmpty(Directory.GetFiles(directory, "*.safetensors"));
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("GET", "admin/v1/jobs/quantize-999", null, 404, "id")]
     [InlineData("DELETE", "admin/v1/jobs/quantize-999?model=default", null, 404, "id")]
