@@ -62,6 +62,13 @@ public sealed class OrleansQuantClient(IClusterClient cluster, ILogger<OrleansQu
     }
 
     /// <summary>
+    /// Quantizes and waits for the job, reporting each of its events to <paramref name="progress"/> (as
+    /// <see cref="LoadAsync"/> does); throws with the job's message when it failed or was cancelled.
+    /// </summary>
+    public async Task<JobInfo> QuantizeAsync(string name, QuantizeRequest? request, IProgress<JobEvent> progress, CancellationToken cancellation = default) =>
+        await CompleteAsync(name, await Model(name).StartQuantize(request ?? new QuantizeRequest()).WaitAsync(cancellation), progress, cancellation);
+
+    /// <summary>
     /// A job's events from <paramref name="from"/> on, live until it ends, heartbeats included. Leaving and calling
     /// again with the next <see cref="JobEvent.Sequence"/> picks up where the stream was left.
     /// </summary>
@@ -128,12 +135,15 @@ public sealed class OrleansQuantClient(IClusterClient cluster, ILogger<OrleansQu
     /// Re-quantizes one layer with another recipe while the model serves, and waits for it. A failure is returned, not
     /// thrown: the old weights kept serving, and the layer's status keeps the error.
     /// </summary>
-    public async Task<RequantizeResult> RequantizeLayerAsync(string name, int layer, string recipeYaml, CancellationToken cancellation = default)
+    /// <param name="progress">told each of the job's events as it comes, when given.</param>
+    public async Task<RequantizeResult> RequantizeLayerAsync(string name, int layer, string recipeYaml, CancellationToken cancellation = default,
+        IProgress<JobEvent>? progress = null)
     {
         var job = await Model(name).StartRequantize(layer, recipeYaml).WaitAsync(cancellation);
         JobEvent? built = null;
         await foreach (var e in WatchAsync(name, job.Id, cancellation: cancellation))
         {
+            progress?.Report(e);
             built = e is { Stage: "quantize", Done: 1 } ? e : built;
             if (e.IsFinal)
             {

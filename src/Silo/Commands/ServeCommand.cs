@@ -9,7 +9,7 @@ using OrleansQuant.Silo.Observability;
 namespace OrleansQuant.Silo.Commands;
 
 /// <summary>
-/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL] [--http 127.0.0.1:8000 [--api-key KEY]] [--metrics 127.0.0.1:9464] [--dashboard [PORT]]</c>:
+/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL] [--http 127.0.0.1:8000 [--api-key KEY] [--admin-key KEY]] [--metrics 127.0.0.1:9464] [--dashboard [PORT]]</c>:
 /// runs a silo until stopped. Several on one machine form a cluster: give each its own ports and the first one's
 /// silo port as --primary-port.
 /// </summary>
@@ -24,9 +24,13 @@ internal static class ServeCommand
         var load = new Option<string?>("--load") { Description = "Once up, load this model (directory or demo name) under the name 'default'" };
         var http = new Option<string?>("--http") { Description = "Serve the OpenAI-compatible HTTP API here, e.g. 127.0.0.1:8000 (off by default)" };
         var apiKey = new Option<string?>("--api-key") { Description = "With --http: the bearer key /v1 asks for (none by default)" };
+        var adminKey = new Option<string?>("--admin-key")
+        {
+            Description = "With --http: the bearer key /admin/v1 asks for (quantize, requantize, load, save, jobs); it opens /v1 too. Without it the admin API is off",
+        };
         var metrics = new Option<string?>("--metrics") { Description = "Serve Prometheus metrics at /metrics here without the HTTP API, e.g. 127.0.0.1:9464 (--http serves them too)" };
         var dashboard = DashboardOption.Create();
-        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load, http, apiKey, metrics, dashboard };
+        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load, http, apiKey, adminKey, metrics, dashboard };
         command.SetAction(async (parse, cancellation) =>
         {
             var logging = CliLogging.For(parse);
@@ -40,6 +44,7 @@ internal static class ServeCommand
                 ["OrleansQuant:Devices"] = parse.GetValue(devices),
                 [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.Url)}"] = parse.GetValue(http),
                 [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.ApiKeys)}:0"] = parse.GetValue(apiKey),
+                [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.AdminKeys)}:0"] = parse.GetValue(adminKey),
                 [$"{MetricsOptions.Section}:{nameof(MetricsOptions.Url)}"] = parse.GetValue(metrics),
                 [dashboardKey] = dashboardUrl,
             }, logging);
@@ -48,6 +53,9 @@ internal static class ServeCommand
             if (host.Services.GetService<HttpApiHost>() is { } api)
             {
                 Console.WriteLine($"OpenAI-compatible API on {string.Join(", ", api.Urls)}/v1, metrics at /metrics");
+                Console.WriteLine(api.AdminEnabled
+                    ? $"admin API on {string.Join(", ", api.Urls)}{AdminApi.Prefix} (admin key required)"
+                    : "admin API off (no --admin-key)");
             }
 
             if (host.Services.GetService<MetricsHost>() is { } metricsHost)

@@ -14,6 +14,16 @@ internal sealed class HttpApiOptions
     /// <summary>Bearer keys accepted on /v1 (vLLM's --api-key); none configured means no key is asked for.</summary>
     public List<string> ApiKeys { get; set; } = [];
 
+    /// <summary>
+    /// Bearer keys for /admin (quantize, re-quantize, load, save, jobs): <c>serve --admin-key</c>. None configured
+    /// leaves the admin routes unmapped (404), so a server started without one cannot be re-quantized over HTTP. An
+    /// admin key also opens /v1, as vLLM has one key for everything; an <see cref="ApiKeys"/> key never opens /admin.
+    /// </summary>
+    public List<string> AdminKeys { get; set; } = [];
+
+    /// <summary>Whether the admin routes are mapped: only with an admin key to guard them.</summary>
+    public bool AdminEnabled => AdminKeys.Any(key => !string.IsNullOrEmpty(key));
+
     /// <summary>A request body larger than this is refused with 413 before it is parsed.</summary>
     public long MaxBodyBytes { get; set; } = 8 << 20;
 

@@ -18,11 +18,7 @@ internal static class OpenAiApi
         {
             try
             {
-                if (ApiKeyCheck.Required(context, options.ApiKeys))
-                {
-                    ApiKeyCheck.Check(context, options.ApiKeys);
-                }
-
+                ApiKeyCheck.Check(context, options);
                 await next(context);
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)

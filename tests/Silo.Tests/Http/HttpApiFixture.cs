@@ -27,6 +27,9 @@ public class HttpApiFixture : IAsyncLifetime
 
     protected virtual int? MaxWaitingRequests => null;
 
+    /// <summary>The admin key, when a fixture sets one; none by default, which leaves /admin unmapped.</summary>
+    protected virtual string? AdminKey => null;
+
     public OrleansQuantClient Sdk { get; private set; } = null!;
 
     /// <summary>Sends the API key; <see cref="BaseUri"/> is the server's root.</summary>
@@ -56,6 +59,7 @@ public class HttpApiFixture : IAsyncLifetime
             ["OrleansQuant:Http:Models:1"] = Unloaded,
             ["OrleansQuant:Http:MaxRunningRequests"] = MaxRunningRequests?.ToString(),
             ["OrleansQuant:Http:MaxWaitingRequests"] = MaxWaitingRequests?.ToString(),
+            ["OrleansQuant:Http:AdminKeys:0"] = AdminKey,
         }, CliLogging.For(Cli.Create().Parse(["serve"])));
         await _host.StartAsync();
         Sdk = new OrleansQuantClient(_host.Services.GetRequiredService<IClusterClient>());
@@ -63,7 +67,11 @@ public class HttpApiFixture : IAsyncLifetime
         BaseUri = new Uri($"http://127.0.0.1:{http}/");
         Http = new HttpClient { BaseAddress = BaseUri };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        await Prepare();
     }
+
+    /// <summary>What a fixture does once the model is loaded and the clients made; nothing by default.</summary>
+    protected virtual Task Prepare() => Task.CompletedTask;
 
     /// <summary>What the engine itself makes of a request through the SDK: the ids and the text of each token.</summary>
     public async Task<(List<int> Ids, string Text)> Engine(int[] prompt, int maxTokens)

@@ -28,6 +28,9 @@ public sealed class ObservabilityFixture : IAsyncLifetime
 
     public int LayerCount { get; private set; }
 
+    /// <summary>The silo's own client, for tests that run more than the fixture's generations (under other model names).</summary>
+    public OrleansQuantClient Sdk { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         int silo = FreePort.Next(), gateway = FreePort.Next(), metrics = FreePort.Next(), dashboard = FreePort.Next();
@@ -44,7 +47,7 @@ public sealed class ObservabilityFixture : IAsyncLifetime
         MetricsUri = new Uri($"http://127.0.0.1:{metrics}/metrics");
         DashboardUri = new Uri($"http://127.0.0.1:{dashboard}/");
 
-        var sdk = new OrleansQuantClient(_host.Services.GetRequiredService<IClusterClient>());
+        var sdk = Sdk = new OrleansQuantClient(_host.Services.GetRequiredService<IClusterClient>());
         var status = await sdk.LoadAsync(ModelName, "tiny");
         LayerCount = status.Layers.Count;
 
