@@ -157,7 +157,7 @@ public sealed class ModelTokenizer
     {
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true });
+            return JsonDocument.Parse(Files.InputFile.ReadAllBytes(path, Files.InputLimits.TokenizerJson, "a tokenizers library tokenizer.json"), new JsonDocumentOptions { AllowTrailingCommas = true });
         }
         catch (JsonException e)
         {
