@@ -151,6 +151,7 @@ public sealed class CheckpointReader : IDisposable
 
         using (document)
         {
+            Files.JsonStrings.RequireValid(document.RootElement, indexPath);
             if (document.RootElement.ValueKind != JsonValueKind.Object
                 || !document.RootElement.TryGetProperty("weight_map", out JsonElement weightMap)
                 || weightMap.ValueKind != JsonValueKind.Object)

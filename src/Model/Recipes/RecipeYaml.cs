@@ -26,9 +26,10 @@ internal static partial class RecipeYaml
             CheckBounded(text, source);
             stream.Load(new StringReader(text));
         }
-        catch (Exception ex) when (ex is YamlException or ArgumentException)
+        catch (Exception ex) when (ex is YamlException or ArgumentException or InvalidOperationException)
         {
-            // YamlDotNet reports duplicate mapping keys as ArgumentException; both mean "not a YAML mapping we can read".
+            // YamlDotNet reports duplicate mapping keys as ArgumentException, and some malformed plain scalars as
+            // InvalidOperationException from its scanner; all mean "not a YAML mapping we can read".
             throw new ModelFormatException(source, $"not valid YAML: {ex.Message}", ex);
         }
 
@@ -46,7 +47,15 @@ internal static partial class RecipeYaml
             }
             else
             {
-                Write(writer, stream.Documents[0].RootNode, source);
+                try
+                {
+                    Write(writer, stream.Documents[0].RootNode, source);
+                }
+                catch (ArgumentException ex)
+                {
+                    // Utf8JsonWriter refuses a scalar holding a lone surrogate, which a "\ud800" escape in YAML decodes to.
+                    throw new ModelFormatException(source, $"holds text that is not valid Unicode ({ex.Message}); expected UTF-8 text", ex);
+                }
             }
         }
 

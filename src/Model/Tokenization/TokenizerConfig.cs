@@ -39,6 +39,7 @@ internal sealed class TokenizerConfig
 
         using (document)
         {
+            Files.JsonStrings.RequireValid(document.RootElement, path);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

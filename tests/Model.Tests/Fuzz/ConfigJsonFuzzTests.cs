@@ -17,7 +17,7 @@ public sealed class ConfigJsonFuzzTests : IDisposable
     {
         string plain = DemoModels.TinySharded.Config.ToJson();
         string onDisk = File.ReadAllText(Path.Combine(TestModels.Directory(DemoModels.Tiny), "config.json"));
-        Gen.Select(Gen.OneOfConst(plain, onDisk), Gen.Int[0, Mutations.Kinds - 1], Gen.Int).Sample(
+        Gen.Select(Gen.OneOf(plain, onDisk), Gen.Int[0, Mutations.Kinds - 1], Gen.Int).Sample(
             (text, kind, seed) => Read(Mutations.Apply(text, kind, seed)),
             iter: FuzzRules.Cases);
     }

@@ -19,17 +19,17 @@ public sealed class RecipeFuzzTests
 
     [Fact]
     public void Mutated_recipes_are_read_or_refused_by_name() =>
-        Gen.Select(Gen.OneOfConst(RecipeTexts.W8A8Yaml, RecipeTexts.W8A8Json, RecipeWriter.ToYaml(QuantizationRecipe.Default)), Gen.Int[0, Mutations.Kinds - 1], Gen.Int)
+        Gen.Select(Gen.OneOf(RecipeTexts.W8A8Yaml, RecipeTexts.W8A8Json, RecipeWriter.ToYaml(QuantizationRecipe.Default)), Gen.Int[0, Mutations.Kinds - 1], Gen.Int)
             .Sample((text, kind, seed) => Read(Mutations.Apply(text, kind, seed)), iter: FuzzRules.Cases);
 
     [Fact]
     public void Recipes_made_of_recipe_pieces_are_read_or_refused_by_name() =>
-        Gen.OneOfConst(s_pieces).Array[0, 40].Select(pieces => string.Join(" ", pieces))
+        Gen.OneOf<string>(s_pieces).Array[0, 40].Select(pieces => string.Join(" ", pieces))
             .Sample(Read, iter: FuzzRules.Cases);
 
     [Fact]
     public void Deeply_nested_recipes_are_refused_by_name() =>
-        Gen.Select(Gen.Int[1, 5000], Gen.OneOfConst("[", "{a: ", "- ", "{\"a\": ")).Sample(
+        Gen.Select(Gen.Int[1, 5000], Gen.OneOf("[", "{a: ", "- ", "{\"a\": ")).Sample(
             (depth, open) => Read("GPTQModifier: " + string.Concat(Enumerable.Repeat(open, depth))),
             iter: FuzzRules.Cases);
 

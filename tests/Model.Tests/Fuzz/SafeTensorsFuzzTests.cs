@@ -46,8 +46,8 @@ public sealed class SafeTensorsFuzzTests : IDisposable
     [Fact]
     public void Generated_headers_with_any_dtype_shape_and_offsets_are_read_or_refused_by_name()
     {
-        var dimension = Gen.OneOf(Gen.Long[0, 8], Gen.Long[0, long.MaxValue], Gen.OneOfConst(int.MaxValue + 1L, long.MaxValue, 1L << 32));
-        var tensor = Gen.Select(Gen.OneOfConst(s_dtypes), dimension.Array[0, 4], Gen.Long[0, 64], Gen.Long[0, 64]);
+        var dimension = Gen.OneOf(Gen.Long[0, 8], Gen.Long[0, long.MaxValue], Gen.OneOf<long>(int.MaxValue + 1L, long.MaxValue, 1L << 32));
+        var tensor = Gen.Select(Gen.OneOf<string>(s_dtypes), dimension.Array[0, 4], Gen.Long[0, 64], Gen.Long[0, 64]);
         Gen.Select(tensor.Array[0, 4], Gen.Int[0, 256]).Sample(
             (tensors, dataBytes) =>
             {

@@ -51,7 +51,7 @@ public sealed class AtomicWriteTests(QuantizedTinyModel quantized) : IClassFixtu
         QuantizedCheckpointWriter.Write(quantized.Model, QuantizedTinyModel.Recipe, quantized.Source, target);
         using (var index = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(target, CheckpointFiles.IndexFile))))
         {
-            var listed = index.RootElement.GetProperty("metadata").GetProperty(CheckpointIndex.RequiredFilesKey).EnumerateArray().Select(e => e.GetString()).ToArray();
+            var listed = index.RootElement.GetProperty("metadata").GetProperty(CheckpointIndex.RequiredFilesKey).EnumerateArray().Select(e => e.GetString()!).ToArray();
             Assert.Equal(["config.json", "recipe.yaml", "tokenizer.json", "tokenizer_config.json"], listed);
         }
 
