@@ -120,7 +120,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
     public async IAsyncEnumerable<GeneratedToken> Generate(GenerateRequest request)
     {
         var model = Loaded();
-        var member = model.Scheduler.Admit(model.ToGeneration(request));
+        var member = model.Scheduler.Admit(OrleansQuant.Model.Generation.GenerationLimits.Checked(model.ToGeneration(request), model.Config));
         try
         {
             await foreach (var token in member.Output.Reader.ReadAllAsync())

@@ -57,17 +57,7 @@ public sealed record ModelConfig
     /// <summary>Reads and validates a config.json file.</summary>
     public static ModelConfig Load(string path)
     {
-        string json;
-        try
-        {
-            json = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ModelFormatException(path, "file does not exist; expected a Hugging Face config.json", ex);
-        }
-
-        return Parse(json, path);
+        return Parse(Files.InputFile.ReadAllText(path, Files.InputLimits.ConfigJson, "a Hugging Face config.json"), path);
     }
 
     /// <summary>Parses and validates config.json text; <paramref name="source"/> names it in errors.</summary>

@@ -22,6 +22,7 @@ internal static class ModelConfigParser
 
         using (document)
         {
+            Files.JsonStrings.RequireValid(document.RootElement, source);
             var fields = new Fields(source, document.RootElement);
             string architecture = ReadArchitecture(fields);
             string modelType = ModelConfigArchitectures.ModelTypeOf(architecture)!;

@@ -81,4 +81,56 @@ public sealed class CommandErrorsTests
     }
 
     private static int Crash() => throw new NullReferenceException("the test's own null");
+
+    // Issue 10, case 3: --out is checked before the model is even loaded, so a bad one fails in a moment, not after quantizing.
+    [Fact]
+    public async Task QuantizeRefusesAnOutputThatIsTheModelItselfBeforeAnyWork()
+    {
+        string model = OrleansQuant.Model.Demo.ModelDirectory.Resolve("tiny");
+
+        var run = await CliRun.Of("quantize", "--model", "tiny", "--out", model);
+
+        Assert.Equal(ExpectedError.BadInput, run.ExitCode);
+        Assert.Equal(
+            $"error: {model}: the output directory is the model's own directory {model}; expected another one, so the original stays as it is",
+            Assert.Single(run.ErrorLines));
+        Assert.True(File.Exists(Path.Combine(model, "config.json")));
+    }
+
+    [Fact]
+    public async Task QuantizeRefusesANonEmptyOrUnwritableOutputBeforeLoadingTheModel()
+    {
+        string filled = Path.Combine(Path.GetTempPath(), "oq-filled-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(filled);
+        File.WriteAllText(Path.Combine(filled, "mine.txt"), "keep");
+        try
+        {
+            var nonEmpty = await CliRun.Of("quantize", "--model", "tiny", "--out", filled);
+            Assert.Equal(ExpectedError.BadInput, nonEmpty.ExitCode);
+            Assert.Equal($"error: {filled}: exists and is not empty; expected a new or empty directory, so nothing is overwritten", Assert.Single(nonEmpty.ErrorLines));
+            Assert.Equal("keep", File.ReadAllText(Path.Combine(filled, "mine.txt")));
+
+            var unwritable = await CliRun.Of("quantize", "--model", "tiny", "--out", "/proc/oq-nowhere/out");
+            Assert.Equal(ExpectedError.BadInput, unwritable.ExitCode);
+            var line = Assert.Single(unwritable.ErrorLines);
+            Assert.StartsWith("error: /proc/oq-nowhere/out: cannot be written (", line);
+            Assert.DoesNotContain("loading", unwritable.Error);
+        }
+        finally
+        {
+            Directory.Delete(filled, recursive: true);
+        }
+    }
+
+    // Issue 10, case 2: the context is enforced, so max_tokens int.MaxValue is refused instead of running without end.
+    [Fact]
+    public async Task GenerateRefusesMaxTokensBeyondTheContext()
+    {
+        var run = await CliRun.Of("generate", "--model", "tiny", "--prompt-ids", "0,5,6", "--max-tokens", "2147483647");
+
+        Assert.Equal(ExpectedError.BadInput, run.ExitCode);
+        Assert.Equal(
+            "error: the prompt's 3 tokens plus max_tokens 2147483647 make 2147483650, over the model's context of 2048 tokens (config.json max_position_embeddings); expected prompt + max_tokens <= 2048",
+            Assert.Single(run.ErrorLines));
+    }
 }

@@ -13,28 +13,21 @@ namespace OrleansQuant.Grains.Coordinator;
 /// </summary>
 internal static class CheckpointExport
 {
-    public static void CheckTarget(string directory, string source)
-    {
-        if (string.IsNullOrWhiteSpace(directory))
-        {
-            throw new ArgumentException("the output directory is empty; expected a path every silo can write");
-        }
-
-        if (string.Equals(Path.GetFullPath(directory).TrimEnd('/'), Path.GetFullPath(source).TrimEnd('/'), StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"the output directory {directory} is the model's own directory; expected another one, so the original stays");
-        }
-    }
+    /// <summary>A save may replace an earlier save, but never the model's own directory, one inside it, or one holding it.</summary>
+    public static void CheckTarget(string directory, string source) => CheckpointTarget.Check(directory, source, replaceExisting: true);
 
     public static async Task Save(LoadedModel model, string directory, ModelJob job)
     {
         int layers = model.Pipeline.LayerCount, written = 0;
         job.Report(new JobEvent("save", 0, layers + 1, 0));
-        Directory.CreateDirectory(directory);
+
+        // Every file goes to a sibling staging directory renamed into place at the end, so a save cut short leaves
+        // no directory that loads as a complete checkpoint.
+        using var staged = StagedDirectory.Begin(directory);
         var shards = await Task.WhenAll(model.Pipeline.Controls.Select(async (control, layer) =>
         {
             job.Cancellation.ThrowIfCancellationRequested();
-            await control.StartWriteShard(directory, layers);
+            await control.StartWriteShard(staged.Path, layers);
             var status = await ClusterLayerRunner.WaitForJob(control, job.Cancellation);
             var shard = status.Shard ?? throw new InvalidOperationException($"layer {layer} did not write its shard: {status.Error ?? status.State.ToString()}");
             job.Report(new JobEvent("save", ++written, layers + 1, 0, layer));
@@ -42,7 +35,8 @@ internal static class CheckpointExport
         }));
 
         var recipe = model.RecipeYaml is null ? null : RecipeReader.Parse(model.RecipeYaml, "recipe");
-        await model.Head.Run(head => QuantizedCheckpointWriter.WriteHeadAndIndex(model.Config, recipe, model.Directory, directory, head, shards));
+        await model.Head.Run(head => QuantizedCheckpointWriter.WriteHeadAndIndex(model.Config, recipe, model.Directory, staged.Path, head, shards));
+        staged.Commit(replaceExisting: true);
         job.Report(new JobEvent("save", layers + 1, layers + 1, 0));
     }
 }

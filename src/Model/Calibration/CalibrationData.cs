@@ -1,3 +1,4 @@
+using OrleansQuant.Model.Files;
 using OrleansQuant.Model.Tokenization;
 
 namespace OrleansQuant.Model.Calibration;
@@ -19,18 +20,17 @@ namespace OrleansQuant.Model.Calibration;
 /// </summary>
 public static class CalibrationData
 {
+    private const string Expected = "a .jsonl file of {\"text\"} or {\"messages\"} objects, or a plain-text corpus";
+
     public static IReadOnlyList<int[]> Load(string path, ModelTokenizer tokenizer, CalibrationOptions options, IProgress<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (!File.Exists(path))
-        {
-            throw new ModelFormatException(path, "file not found; expected a .jsonl file of {\"text\"} or {\"messages\"} objects, or a plain-text corpus");
-        }
-
         bool jsonl = string.Equals(Path.GetExtension(path), ".jsonl", StringComparison.OrdinalIgnoreCase);
+        InputFile.CheckRegular(path, Expected);
+        TextFileCheck.RequireText(path, jsonl ? "a UTF-8 .jsonl file of {\"text\"} or {\"messages\"} objects" : "a UTF-8 plain-text corpus");
         var samples = jsonl ? LoadJsonl(path, tokenizer, options) : LoadText(path, tokenizer, options);
         if (samples.Count == 0)
         {
@@ -103,7 +103,7 @@ public static class CalibrationData
 
     private static List<int[]> LoadText(string path, ModelTokenizer tokenizer, CalibrationOptions options)
     {
-        var samples = CalibrationTextPacker.Pack(File.ReadAllText(path), tokenizer, options.MaxTokens);
+        var samples = CalibrationTextPacker.Pack(InputFile.ReadAllText(path, InputLimits.CalibrationText, "a plain-text corpus (or .jsonl, which is streamed)"), tokenizer, options.MaxTokens);
         Shuffle(samples, options.Seed);
         return samples.Count > options.Samples ? samples.GetRange(0, options.Samples) : samples;
     }

@@ -43,6 +43,7 @@ internal static class CalibrationJsonl
 
         using (document)
         {
+            Files.JsonStrings.RequireValid(document.RootElement, source);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

@@ -9,10 +9,17 @@ namespace OrleansQuant.Model.Checkpoints;
 internal static class CheckpointIndex
 {
     /// <summary>
+    /// metadata entry listing the files besides the shards that the checkpoint needs (config.json, tokenizer files),
+    /// so a reader can tell a complete save from a cut-short one. transformers and vLLM read only weight_map and ignore it.
+    /// </summary>
+    public const string RequiredFilesKey = "required_files";
+
+    /// <summary>
     /// Writes to a temporary file and renames it into place: the index's presence is what tells a reader the shards
     /// are complete, so it must never be seen half-written.
     /// </summary>
-    public static void Write(string path, long totalSize, IEnumerable<KeyValuePair<string, string>> weightMap)
+    public static void Write(
+        string path, long totalSize, IEnumerable<KeyValuePair<string, string>> weightMap, IReadOnlyList<string>? requiredFiles = null)
     {
         string temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         try
@@ -23,6 +30,17 @@ internal static class CheckpointIndex
                 {
                     writer.WriteStartObject();
                     writer.WriteStartObject("metadata");
+                    if (requiredFiles is { Count: > 0 })
+                    {
+                        writer.WriteStartArray(RequiredFilesKey);
+                        foreach (string file in requiredFiles.Order(StringComparer.Ordinal))
+                        {
+                            writer.WriteStringValue(file);
+                        }
+
+                        writer.WriteEndArray();
+                    }
+
                     writer.WriteNumber("total_size", totalSize);
                     writer.WriteEndObject();
                     writer.WriteStartObject("weight_map");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OrleansQuant.Model.Files;
 
 namespace OrleansQuant.Model.Checkpoints;
 
@@ -141,7 +142,7 @@ public sealed class CheckpointReader : IDisposable
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            document = JsonDocument.Parse(InputFile.ReadAllBytes(indexPath, InputLimits.CheckpointIndex, "a safetensors index (weight_map of tensor → shard)"));
         }
         catch (JsonException ex)
         {
@@ -150,6 +151,7 @@ public sealed class CheckpointReader : IDisposable
 
         using (document)
         {
+            Files.JsonStrings.RequireValid(document.RootElement, indexPath);
             if (document.RootElement.ValueKind != JsonValueKind.Object
                 || !document.RootElement.TryGetProperty("weight_map", out JsonElement weightMap)
                 || weightMap.ValueKind != JsonValueKind.Object)
@@ -176,10 +178,9 @@ public sealed class CheckpointReader : IDisposable
                         indexPath, $"weight_map names shard '{shardFile}' for tensor {entry.Name}; expected a file name inside the model directory");
                 }
 
-                if (checkedShards.Add(shardFile) && !File.Exists(Path.Combine(directory, shardFile)))
+                if (checkedShards.Add(shardFile))
                 {
-                    throw new ModelFormatException(
-                        indexPath, $"weight_map names shard '{shardFile}' for tensor {entry.Name}, but the file does not exist");
+                    CheckShard(indexPath, Path.Combine(directory, shardFile), shardFile, entry.Name);
                 }
 
                 if (!map.TryAdd(entry.Name, shardFile))
@@ -188,7 +189,57 @@ public sealed class CheckpointReader : IDisposable
                 }
             }
 
+            CheckRequiredFiles(directory, indexPath, document.RootElement);
             return map;
+        }
+    }
+
+    private static void CheckShard(string indexPath, string shardPath, string shardFile, string tensor)
+    {
+        FileKind kind = FileKinds.Of(shardPath);
+        if (kind == FileKind.Missing)
+        {
+            throw new ModelFormatException(
+                indexPath, $"weight_map names shard '{shardFile}' for tensor {tensor}, but the file does not exist");
+        }
+
+        if (kind != FileKind.Regular)
+        {
+            throw new ModelFormatException(
+                shardPath, $"is {FileKinds.Describe(kind)}; expected a safetensors shard (a regular file), as {CheckpointFiles.IndexFile} names it for tensor {tensor}");
+        }
+    }
+
+    // A save that was cut short must not load as complete: the files the writer listed in the index must all be here.
+    private static void CheckRequiredFiles(string directory, string indexPath, JsonElement root)
+    {
+        if (!root.TryGetProperty("metadata", out JsonElement metadata) || metadata.ValueKind != JsonValueKind.Object
+            || !metadata.TryGetProperty(CheckpointIndex.RequiredFilesKey, out JsonElement files))
+        {
+            return;
+        }
+
+        string field = $"metadata.{CheckpointIndex.RequiredFilesKey}";
+        if (files.ValueKind != JsonValueKind.Array)
+        {
+            throw new ModelFormatException(indexPath, $"'{field}' is a JSON {JsonKinds.Describe(files.ValueKind)}; expected an array of file names");
+        }
+
+        foreach (JsonElement file in files.EnumerateArray())
+        {
+            string? name = file.ValueKind == JsonValueKind.String ? file.GetString() : null;
+            if (string.IsNullOrEmpty(name) || Path.GetFileName(name) != name || name is "." or "..")
+            {
+                throw new ModelFormatException(indexPath, $"'{field}' entry {file.GetRawText()} is not a file name; expected a file inside the model directory");
+            }
+
+            string path = Path.Combine(directory, name);
+            FileKind kind = FileKinds.Of(path);
+            if (kind != FileKind.Regular)
+            {
+                throw new ModelFormatException(
+                    path, $"is {FileKinds.Describe(kind)}, but {CheckpointFiles.IndexFile} lists it in '{field}'; expected the file the save wrote (was the save interrupted?)");
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using OrleansQuant.Gpu;
 using OrleansQuant.Model.Inference;
@@ -22,9 +23,20 @@ public sealed class CheckpointTensorSource(CheckpointReader checkpoint) : ITenso
         }
 
         // A bf16 checkpoint's bytes go to a bf16 tensor as they are; other dtypes are widened, and rounded if need be, on the host.
-        return type == TensorType.BFloat16 && entry.DType == TensorDType.BF16
-            ? device.UploadNew(MemoryMarshal.Cast<byte, BFloat16>(checkpoint.GetBytes(name)), rows, columns)
-            : device.UploadFloats(checkpoint.ReadFloat32(name), rows, columns, type);
+        if (type == TensorType.BFloat16 && entry.DType == TensorDType.BF16)
+        {
+            var bytes = checkpoint.GetBytes(name);
+            int bad = NonFiniteScan.IndexOf(TensorDType.BF16, bytes);
+            if (bad >= 0)
+            {
+                throw NonFinite(name, bad, FloatConversion.FromBFloat16Bits(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * bad)..])));
+            }
+
+            return device.UploadNew(MemoryMarshal.Cast<byte, BFloat16>(bytes), rows, columns);
+        }
+
+        float[] values = ReadFinite(name);
+        return device.UploadFloats(values, rows, columns, type);
     }
 
     public (DeviceTensor Weight, DeviceTensor Scales) LoadInt8(string prefix, int outputs, int inputs, IComputeDevice device)
@@ -47,7 +59,7 @@ public sealed class CheckpointTensorSource(CheckpointReader checkpoint) : ITenso
         var weight = device.UploadNew<sbyte>(checkpoint.ReadInt8(name), outputs, inputs);
         try
         {
-            return (weight, device.UploadVector<float>(checkpoint.ReadFloat32(prefix + ".weight_scale")));
+            return (weight, device.UploadVector<float>(ReadFinite(prefix + ".weight_scale")));
         }
         catch
         {
@@ -55,4 +67,16 @@ public sealed class CheckpointTensorSource(CheckpointReader checkpoint) : ITenso
             throw;
         }
     }
+
+    // Checked after widening, so F16, BF16 and F32 are all one scan of the floats about to be uploaded.
+    private float[] ReadFinite(string name)
+    {
+        float[] values = checkpoint.ReadFloat32(name);
+        int bad = NonFiniteScan.IndexOf(values);
+        return bad < 0 ? values : throw NonFinite(name, bad, values[bad]);
+    }
+
+    private ModelFormatException NonFinite(string name, int index, float value) =>
+        new(checkpoint.GetShardPath(name),
+            $"tensor '{name}': element {index} is {NonFiniteScan.Describe(value)}; expected finite weights (the file is corrupt, or the weights overflowed when saved)");
 }

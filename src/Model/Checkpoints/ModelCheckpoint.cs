@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OrleansQuant.Gpu;
+using OrleansQuant.Model.Files;
 using OrleansQuant.Model.Inference;
 
 namespace OrleansQuant.Model.Checkpoints;
@@ -43,15 +44,7 @@ public sealed class ModelCheckpoint : IModelSource
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         string configPath = Path.Combine(directory, ConfigFile);
-        string text;
-        try
-        {
-            text = File.ReadAllText(configPath);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ModelFormatException(configPath, "file does not exist; expected a Hugging Face config.json", ex);
-        }
+        string text = InputFile.ReadAllText(configPath, InputLimits.ConfigJson, "a Hugging Face config.json");
 
         // The same text feeds both readers, so the config and the quantization scheme cannot come from different saves.
         var config = ModelConfig.Parse(text, configPath);

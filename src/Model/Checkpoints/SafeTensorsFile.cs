@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
+using OrleansQuant.Model.Files;
 
 namespace OrleansQuant.Model.Checkpoints;
 
@@ -47,6 +48,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             throw new PlatformNotSupportedException("safetensors files are little-endian; this host is not");
         }
 
+        // Checked before opening: a FIFO would block the open until some writer came, a directory would not open at all.
+        InputFile.CheckRegular(path, "a safetensors file");
         FileStream stream;
         try
         {

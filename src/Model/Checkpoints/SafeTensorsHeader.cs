@@ -40,6 +40,7 @@ internal sealed class SafeTensorsHeader
 
         using (document)
         {
+            Files.JsonStrings.RequireValid(document.RootElement, path);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new ModelFormatException(

@@ -24,7 +24,7 @@ public sealed class DecoderLayer : IDisposable
         _eps = (float)config.RmsNormEps;
         Shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, config.SlidingWindow);
         _inverseFrequencies = device.UploadVector<float>(RotaryEmbedding.InverseFrequencies(config));
-        _cache = new PagedKvCache(device, Shape.KvWidth, kvCacheType);
+        _cache = new PagedKvCache(device, Shape.KvWidth, kvCacheType, config.MaxPositionEmbeddings);
         KvCacheType = kvCacheType;
     }
 

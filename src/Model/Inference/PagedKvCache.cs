@@ -18,10 +18,13 @@ internal sealed class PagedKvCache : IDisposable
     private readonly TensorType _type;
     private readonly Stack<int> _free = new();
     private readonly Dictionary<long, SequenceBlocks> _sequences = new();
+    private readonly int _maxSequenceLength;
 
     /// <param name="type">Float32, or BFloat16 (half the bytes: a bf16 model's keys and values, as vLLM keeps them).</param>
-    public PagedKvCache(IComputeDevice device, int width, TensorType type = TensorType.Float32)
+    /// <param name="maxSequenceLength">the model's context: no sequence grows its blocks past it.</param>
+    public PagedKvCache(IComputeDevice device, int width, TensorType type = TensorType.Float32, int maxSequenceLength = int.MaxValue)
     {
+        _maxSequenceLength = maxSequenceLength;
         _device = device;
         _width = width;
         _type = type;
@@ -52,6 +55,12 @@ internal sealed class PagedKvCache : IDisposable
     /// <summary>Makes room for a sequence to hold <paramref name="length"/> positions, taking blocks from the pool.</summary>
     public void Extend(long sequenceId, int length)
     {
+        if (length > _maxSequenceLength)
+        {
+            throw new InvalidOperationException(
+                $"sequence {sequenceId}: {length} positions exceed the model's context of {_maxSequenceLength} (max_position_embeddings); expected requests within it");
+        }
+
         if (!_sequences.TryGetValue(sequenceId, out var sequence))
         {
             sequence = new SequenceBlocks();

@@ -20,6 +20,7 @@ public static class LayerQuantizer
         Action<string>? beforeLinear = null)
     {
         recipe.Validate("recipe");
+        Calibration.FiniteActivations.Check(layer, calibration);
         var clock = Stopwatch.StartNew();
         var sources = FullPrecisionLinears(original);
 

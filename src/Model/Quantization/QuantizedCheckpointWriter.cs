@@ -133,10 +133,12 @@ public static class QuantizedCheckpointWriter
         // Full-precision tensors are saved as float32, the precision they are served in here, so a reload is exact.
         string configPath = Path.Combine(directory, "config.json");
         File.WriteAllText(configPath, (config with { TorchDtype = "float32" }).ToJson());
+        var sideFiles = new List<string> { "config.json" };
         if (recipe is not null)
         {
             CompressedTensorsConfig.AddTo(configPath, CompressedTensorsConfig.FromRecipe(recipe, config.NumHiddenLayers));
             File.WriteAllText(Path.Combine(directory, "recipe.yaml"), RecipeWriter.ToYaml(recipe));
+            sideFiles.Add("recipe.yaml");
         }
 
         foreach (string file in s_tokenizerFiles)
@@ -145,12 +147,13 @@ public static class QuantizedCheckpointWriter
             if (File.Exists(source) && !string.Equals(Path.GetFullPath(sourceDirectory), Path.GetFullPath(directory), StringComparison.Ordinal))
             {
                 File.Copy(source, Path.Combine(directory, file), overwrite: true);
+                sideFiles.Add(file);
             }
         }
 
         // Before the index: a stale model.safetensors would win over it, and an index must not list a shard about to go.
         string[] keep = [.. shards.Select(s => s.FileName), CheckpointFiles.IndexFile];
         CheckpointFiles.DeleteStale(directory, keep);
-        CheckpointIndex.Write(Path.Combine(directory, CheckpointFiles.IndexFile), shards.Sum(s => s.TotalBytes), weightMap);
+        CheckpointIndex.Write(Path.Combine(directory, CheckpointFiles.IndexFile), shards.Sum(s => s.TotalBytes), weightMap, sideFiles);
     }
 }

@@ -39,5 +39,14 @@ public sealed record QuantizationRecipe(SmoothQuantModifier? SmoothQuant, GptqMo
         SmoothQuant?.Validate(source);
         Gptq?.Validate(source);
         Rtn?.Validate(source);
+
+        // Otherwise the "quantized" checkpoint would be the original under a quantization_config, with no warning.
+        if (!RecipeRules.SomeLayerName(LayerPatterns.LinearNames, Quantizes))
+        {
+            string modifier = Gptq is not null ? GptqModifier.Name : RtnModifier.Name;
+            throw new ModelFormatException(
+                source,
+                $"recipe quantizes no layer: {modifier}.ignore [{string.Join(", ", Ignore.Select(p => $"'{p}'"))}] excludes every linear layer {modifier}.targets [{string.Join(", ", Targets.Select(p => $"'{p}'"))}] select; expected at least one decoder-layer linear to quantize");
+        }
     }
 }

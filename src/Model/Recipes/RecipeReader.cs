@@ -1,5 +1,6 @@
 // Source: llm-compressor recipe layout (recipe/recipe.py, recipe/stage.py): stages → "*_modifiers" groups → modifiers.
 using System.Text.Json;
+using OrleansQuant.Model.Files;
 
 namespace OrleansQuant.Model.Recipes;
 
@@ -28,17 +29,7 @@ public static class RecipeReader
     /// <summary>Reads and validates a recipe file; errors name <paramref name="path"/>.</summary>
     public static QuantizationRecipe Load(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ModelFormatException(path, "file does not exist; expected an llm-compressor recipe (YAML or JSON)", ex);
-        }
-
-        return Parse(text, path);
+        return Parse(InputFile.ReadAllText(path, InputLimits.Recipe, "an llm-compressor recipe (YAML or JSON)"), path);
     }
 
     /// <summary>Parses and validates recipe text (JSON when it starts with '{', YAML otherwise).</summary>
@@ -66,7 +57,17 @@ public static class RecipeReader
     {
         try
         {
-            return JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            var document = JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            try
+            {
+                JsonStrings.RequireValid(document.RootElement, source);
+                return document;
+            }
+            catch
+            {
+                document.Dispose();
+                throw;
+            }
         }
         catch (JsonException ex)
         {

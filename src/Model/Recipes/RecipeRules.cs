@@ -60,13 +60,17 @@ internal static class RecipeRules
         }
     }
 
-    public static bool MatchesSomeLayer(string pattern, Func<int, IReadOnlyList<string>> namesOfLayer)
+    public static bool MatchesSomeLayer(string pattern, Func<int, IReadOnlyList<string>> namesOfLayer) =>
+        SomeLayerName(namesOfLayer, name => LayerPatterns.Matches(pattern, name));
+
+    /// <summary>True when <paramref name="selects"/> holds for a module name of some layer up to the deepest published model.</summary>
+    public static bool SomeLayerName(Func<int, IReadOnlyList<string>> namesOfLayer, Func<string, bool> selects)
     {
         for (int layer = 0; layer < LayersSearched; layer++)
         {
             foreach (string name in namesOfLayer(layer))
             {
-                if (LayerPatterns.Matches(pattern, name))
+                if (selects(name))
                 {
                     return true;
                 }

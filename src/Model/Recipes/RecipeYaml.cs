@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace OrleansQuant.Model.Recipes;
@@ -14,16 +15,21 @@ namespace OrleansQuant.Model.Recipes;
 /// </summary>
 internal static partial class RecipeYaml
 {
+    /// <summary>Deeper than any recipe (stage → group → modifier → mappings → pair → list is 6), shallow enough for recursion.</summary>
+    public const int MaxDepth = 32;
+
     public static JsonDocument ToJsonDocument(string text, string source)
     {
         var stream = new YamlStream();
         try
         {
+            CheckBounded(text, source);
             stream.Load(new StringReader(text));
         }
-        catch (Exception ex) when (ex is YamlException or ArgumentException)
+        catch (Exception ex) when (ex is YamlException or ArgumentException or InvalidOperationException)
         {
-            // YamlDotNet reports duplicate mapping keys as ArgumentException; both mean "not a YAML mapping we can read".
+            // YamlDotNet reports duplicate mapping keys as ArgumentException, and some malformed plain scalars as
+            // InvalidOperationException from its scanner; all mean "not a YAML mapping we can read".
             throw new ModelFormatException(source, $"not valid YAML: {ex.Message}", ex);
         }
 
@@ -41,11 +47,45 @@ internal static partial class RecipeYaml
             }
             else
             {
-                Write(writer, stream.Documents[0].RootNode, source);
+                try
+                {
+                    Write(writer, stream.Documents[0].RootNode, source);
+                }
+                catch (ArgumentException ex)
+                {
+                    // Utf8JsonWriter refuses a scalar holding a lone surrogate, which a "\ud800" escape in YAML decodes to.
+                    throw new ModelFormatException(source, $"holds text that is not valid Unicode ({ex.Message}); expected UTF-8 text", ex);
+                }
             }
         }
 
         return JsonDocument.Parse(buffer.ToArray());
+    }
+
+    // Read as events before any node is built: an alias is expanded in full wherever it is used, so nine nested
+    // aliases in 481 bytes make a billion nodes, and nesting has to be bounded before the recursive walk below.
+    private static void CheckBounded(string text, string source)
+    {
+        var parser = new Parser(new StringReader(text));
+        int depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case AnchorAlias alias:
+                    throw new ModelFormatException(
+                        source, $"line {alias.Start.Line}: YAML alias '*{alias.Value}' is not supported; expected every value written out (aliases can expand a small recipe without bound)");
+                case NodeEvent { Anchor.IsEmpty: false } node:
+                    throw new ModelFormatException(
+                        source, $"line {node.Start.Line}: YAML anchor '&{node.Anchor}' is not supported; expected every value written out (aliases can expand a small recipe without bound)");
+                case MappingStart or SequenceStart when ++depth > MaxDepth:
+                    throw new ModelFormatException(
+                        source, $"line {parser.Current.Start.Line}: nested more than {MaxDepth} levels deep; expected a recipe of stages, groups and modifiers");
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     private static void Write(Utf8JsonWriter writer, YamlNode node, string source)

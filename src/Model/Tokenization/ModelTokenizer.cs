@@ -77,7 +77,7 @@ public sealed class ModelTokenizer
             }
             else
             {
-                (backend, backendSource) = (new ByteLevelBpeBackend(TokenizerJsonReader.Read(jsonPath, document.RootElement)), jsonPath);
+                (backend, backendSource) = (ReadByteLevelBpe(jsonPath, document.RootElement), jsonPath);
             }
         }
         else if (File.Exists(spPath))
@@ -153,11 +153,35 @@ public sealed class ModelTokenizer
     /// <summary>The UTF-8 bytes one token stands for.</summary>
     public ReadOnlyMemory<byte> TokenBytes(int id) => _backend.TokenBytes(id);
 
+    // The reader checks the fields it knows; a field of the wrong JSON type deeper down, or data the tokenizers
+    // library rejects, still surfaces as a refusal naming the file rather than an InvalidOperationException.
+    private static ByteLevelBpeBackend ReadByteLevelBpe(string path, JsonElement root)
+    {
+        try
+        {
+            return new ByteLevelBpeBackend(TokenizerJsonReader.Read(path, root));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException)
+        {
+            throw new ModelFormatException(path, $"cannot be read as a byte-level BPE tokenizer ({ex.Message}); expected the tokenizers library's tokenizer.json layout", ex);
+        }
+    }
+
     private static JsonDocument ParseJson(string path)
     {
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true });
+            var document = JsonDocument.Parse(Files.InputFile.ReadAllBytes(path, Files.InputLimits.TokenizerJson, "a tokenizers library tokenizer.json"), new JsonDocumentOptions { AllowTrailingCommas = true });
+            try
+            {
+                Files.JsonStrings.RequireValid(document.RootElement, path);
+                return document;
+            }
+            catch
+            {
+                document.Dispose();
+                throw;
+            }
         }
         catch (JsonException e)
         {

@@ -30,7 +30,7 @@ internal sealed class TokenizerConfig
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true });
+            document = JsonDocument.Parse(Files.InputFile.ReadAllBytes(path, Files.InputLimits.TokenizerConfig, "a tokenizer_config.json"), new JsonDocumentOptions { AllowTrailingCommas = true });
         }
         catch (JsonException e)
         {
@@ -39,6 +39,7 @@ internal sealed class TokenizerConfig
 
         using (document)
         {
+            Files.JsonStrings.RequireValid(document.RootElement, path);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

@@ -85,11 +85,19 @@ internal static class TokenizerJsonReader
     private static Dictionary<string, int> ReadVocab(string source, JsonElement vocabElement)
     {
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        // Ids must be unique: the id → token map would otherwise have two answers (and the BPE library throws on it).
+        var tokenOfId = new Dictionary<int, string>();
         foreach (var entry in vocabElement.EnumerateObject())
         {
             if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int id) || id < 0)
             {
                 throw new ModelFormatException(source, $"model.vocab[\"{entry.Name}\"] is {entry.Value}; expected a non-negative integer id");
+            }
+
+            if (!tokenOfId.TryAdd(id, entry.Name) && tokenOfId[id] != entry.Name)
+            {
+                throw new ModelFormatException(source, $"model.vocab gives id {id} to both \"{tokenOfId[id]}\" and \"{entry.Name}\"; expected one token per id");
             }
 
             vocab[entry.Name] = id;
@@ -287,7 +295,8 @@ internal static class TokenizerJsonReader
 
         var single = ArrayOf(source, t, "single", "post_processor.single");
         string? SpecialAt(JsonElement item) =>
-            item.TryGetProperty("SpecialToken", out var special) && special.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+            item.ValueKind == JsonValueKind.Object && item.TryGetProperty("SpecialToken", out var special)
+            && special.ValueKind == JsonValueKind.Object && special.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
                 ? id.GetString()
                 : null;
 
@@ -303,6 +312,11 @@ internal static class TokenizerJsonReader
 
     private static JsonElement? FindType(JsonElement element, string type)
     {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
         if (element.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == type)
         {
             return element;

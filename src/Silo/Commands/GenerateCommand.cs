@@ -38,7 +38,7 @@ internal static class GenerateCommand
             using var device = new CpuDevice();
             using var lm = CausalLanguageModel.Load(directory, device);
             var sampling = new SamplingOptions(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP), parse.GetValue(seed));
-            var request = new GenerationRequest(ids, parse.GetValue(maxTokens), sampling, lm.Config.EosTokenIds);
+            var request = GenerationLimits.Checked(new GenerationRequest(ids, parse.GetValue(maxTokens), sampling, lm.Config.EosTokenIds), lm.Config);
             var result = new Generator(lm).Generate([request], asJson ? null : (_, token) => Console.Write(tokenizer.DecodeToken(token)))[0];
             string continuation = tokenizer.Decode(result.GeneratedIds);
             if (asJson)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OrleansQuant.Gpu.Cpu;
 using OrleansQuant.Model.Calibration;
+using OrleansQuant.Model.Checkpoints;
 using OrleansQuant.Model.Demo;
 using OrleansQuant.Model.Inference;
 using OrleansQuant.Model.Quantization;
@@ -35,6 +36,11 @@ internal static class QuantizeCommand
             var chosen = flags.Apply(parse, parse.GetValue(recipe) is string path ? RecipeReader.Load(path) : QuantizationRecipe.Default);
             var quantizationMode = ParseMode(parse.GetValue(mode)!);
             string directory = ModelDirectory.Resolve(parse.GetValue(model)!);
+
+            // Checked, and the staging directory made, before any work: a bad --out fails now, not after quantizing.
+            string target = parse.GetValue(output)!;
+            CheckpointTarget.Check(target, directory, replaceExisting: false);
+            using var staged = StagedDirectory.Begin(target);
             using var device = new CpuDevice();
             Console.Error.WriteLine($"loading {directory} …");
             using var lm = CausalLanguageModel.Load(directory, device, new ConsoleProgress<LoadProgress>(p => Console.Error.Write($"\r  layers {p.LayersLoaded}/{p.LayerCount}")));
@@ -44,8 +50,9 @@ internal static class QuantizeCommand
             Console.Error.WriteLine($"calibrating on {data.Count} samples, {data.Sum(s => (long)s.Length)} tokens ({quantizationMode})");
             var report = new ModelQuantizer(lm, chosen, quantizationMode).Run(data, new ConsoleProgress<QuantizationProgress>(p => Console.Error.WriteLine("  " + p)));
             Console.WriteLine(Reports.LayerTable(report));
-            QuantizedCheckpointWriter.Write(lm, chosen, directory, parse.GetValue(output)!);
-            Console.WriteLine($"wrote {parse.GetValue(output)} (compressed-tensors int-quantized; calibration {report.CalibrationTime.TotalSeconds:F1}s, total {report.TotalTime.TotalSeconds:F1}s)");
+            QuantizedCheckpointWriter.Write(lm, chosen, directory, staged.Path);
+            staged.Commit(replaceExisting: false);
+            Console.WriteLine($"wrote {target} (compressed-tensors int-quantized; calibration {report.CalibrationTime.TotalSeconds:F1}s, total {report.TotalTime.TotalSeconds:F1}s)");
             return 0;
         });
         return command;

@@ -184,7 +184,7 @@ public sealed class CalibrationDataTests
         using var f = new CalibrationFixture();
         string path = Path.Combine(f.Path, "nope.jsonl");
         var e = Assert.Throws<ModelFormatException>(() => CalibrationData.Load(path, f.Tokenizer, new CalibrationOptions()));
-        Assert.StartsWith($"{path}: file not found", e.Message);
+        Assert.StartsWith($"{path}: file does not exist", e.Message);
     }
 
     [Theory]
