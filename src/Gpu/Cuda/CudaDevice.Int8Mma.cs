@@ -31,13 +31,12 @@ public sealed unsafe partial class CudaDevice
     public bool Int8Mma { get; set; } = true;
 
     /// <summary>
-    /// The fewest tokens the own GEMM runs a single projection at (o_proj, down_proj, or any linear alone); by default
-    /// none: there cuBLASLt's int8 GEMM with the dequantizing pass (which adds into the residual in the same pass) is as
-    /// fast or faster. On an H200 the own GEMM of o_proj took 27 µs at 512 tokens against cuBLASLt's 26 µs, 94 µs at
-    /// 2048 (with the residual add) against 72 µs + the pass, and down_proj's K of 14336 favours cuBLASLt's split K at
-    /// every count. Grouped projections (q/k/v, gate/up with SwiGLU) take the own GEMM from
-    /// <see cref="Int8GemvMaxTokens"/> + 1 tokens up: one launch against cuBLASLt's two or three, and no float gate/up
-    /// round trip, win by 1.3–3× (CudaInt8MmaTests' timings; docs/BENCHMARKS.md). Tests lower it to check the kernels.
+    /// The fewest tokens the own GEMM runs a single projection at (o_proj, down_proj, or any linear alone) whatever its K:
+    /// 512. Fed by TMA (Hopper), a single projection with K ≤ 8192 takes it from <see cref="Int8GemvMaxTokens"/> + 1
+    /// tokens too; below 512 tokens a K of 14336 (down_proj) stays on cuBLASLt, whose split K wins there (51 µs own
+    /// against 47 µs at 256 tokens; 57 against 65 at 512 on an H200). Grouped projections (q/k/v, gate/up with SwiGLU)
+    /// take the own GEMM from <see cref="Int8GemvMaxTokens"/> + 1 tokens up: one launch against cuBLASLt's two or three,
+    /// and no float gate/up round trip (CudaInt8MmaTests' timings; docs/BENCHMARKS.md). Tests lower it to check the kernels.
     /// </summary>
     public int Int8MmaMinTokens { get; set; } = 512;
 
