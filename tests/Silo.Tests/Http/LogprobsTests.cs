@@ -9,8 +9,8 @@ namespace OrleansQuant.Silo.Tests.Http;
 /// <summary>
 /// /v1/completions with <c>echo</c> and <c>logprobs</c>, replaying lm-evaluation-harness's <c>local-completions</c>
 /// requests, checked against the model's own log-probabilities computed here in-process (the single-process forward
-/// pass over the same ids, log-softmax in double, as the perplexity evaluation does). Plain HTTP: the OpenAI 2.x .NET
-/// package has no client for the legacy completions endpoint, so neither echo nor logprobs can go through it.
+/// pass over the same ids, log-softmax in double, as the perplexity evaluation does). Plain HTTP, as lm-eval sends it;
+/// <see cref="OfficialClientCompletionsTests"/> sends the same through the official OpenAI package's legacy completions client.
 /// </summary>
 [Collection(HttpApiCollection.Name)]
 public sealed class LogprobsTests(HttpApiFixture fixture)
@@ -37,7 +37,7 @@ public sealed class LogprobsTests(HttpApiFixture fixture)
         Assert.Equal(prompts.Length, choices.Length);
         for (int i = 0; i < prompts.Length; i++)
         {
-            AssertEchoedAndScored(choices[i], prompts[i], top: 1);
+            AssertEchoedAndScored(fixture, choices[i], prompts[i], top: 1);
         }
 
         // lm-eval's parse_logprobs: the continuation's summed log-probability, and whether it is greedy.
@@ -63,7 +63,7 @@ public sealed class LogprobsTests(HttpApiFixture fixture)
         var choices = body.GetProperty("choices").EnumerateArray().ToArray();
         for (int i = 0; i < prompts.Length; i++)
         {
-            AssertEchoedAndScored(choices[i], fixture.Tokenizer.Encode(prompts[i]).ToArray(), top: 1);
+            AssertEchoedAndScored(fixture, choices[i], fixture.Tokenizer.Encode(prompts[i]).ToArray(), top: 1);
         }
     }
 
@@ -190,7 +190,7 @@ public sealed class LogprobsTests(HttpApiFixture fixture)
     /// log-probability the model's; tokens joined are the text and offsets point at them; each top list holds the
     /// model's most likely token, at a value no lower than the position's own.
     /// </summary>
-    private void AssertEchoedAndScored(JsonElement choice, int[] prompt, int top)
+    internal static void AssertEchoedAndScored(HttpApiFixture fixture, JsonElement choice, int[] prompt, int top)
     {
         var logprobs = choice.GetProperty("logprobs");
         string[] tokens = logprobs.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!).ToArray();
@@ -258,7 +258,7 @@ public sealed class LogprobsTests(HttpApiFixture fixture)
     }
 
     /// <summary>Row t: log P(· | tokens[..t]) from the single-process forward pass over <paramref name="tokens"/>.</summary>
-    private static double[][] LogSoftmax(int[] tokens)
+    internal static double[][] LogSoftmax(int[] tokens)
     {
         const long id = long.MaxValue - 11;
         var model = s_reference.Value;
