@@ -67,7 +67,8 @@ public sealed class RedisMembershipTests(ITestOutputHelper output)
             var restarted = Start(clusterId, silos, first.SiloPort, first.GatewayPort);
             await restarted.WaitStartedAsync(s_start);
             active = await Until(management, hosts => hosts.Count(h => h.Status == SiloStatus.Active) == 3, s_start, "the restarted silo active");
-            var rejoined = Assert.Single(active, h => h.SiloAddress.Endpoint.Port == first.SiloPort).SiloAddress;
+            var rejoined = Assert.Single(active, h => h.SiloAddress.Endpoint.Port == first.SiloPort && h.Status == SiloStatus.Active).SiloAddress;
+            Assert.Equal(SiloStatus.Dead, Assert.Single(active, h => h.SiloAddress.Equals(firstAddress)).Status);
             Assert.True(rejoined.Generation > firstAddress.Generation, $"{rejoined} is not a newer generation than {firstAddress}");
             output.WriteLine($"{test.Elapsed.TotalSeconds:0.0} s: {rejoined} joined");
 
