@@ -18,18 +18,24 @@ internal sealed class ConnectTimeoutRetryFilter(IOptions<OrleansQuantClientOptio
     public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        if (exception is RedisMembershipException)
+        {
+            // Redis itself did not answer (StackExchange.Redis already waited its connect timeout): say so now, not as a missing gateway.
+            return false;
+        }
+
         _clock.Start();
         if (_clock.Elapsed + s_pause >= settings.ConnectTimeout)
         {
             throw NoGateway(settings, exception);
         }
 
-        logger.LogDebug(exception, "No gateway of {Gateways} answered yet; retrying for {Left}", string.Join(", ", settings.GatewaysOrDefault), settings.ConnectTimeout - _clock.Elapsed);
+        logger.LogDebug(exception, "No gateway of {Gateways} answered yet; retrying for {Left}", settings.GatewaySource, settings.ConnectTimeout - _clock.Elapsed);
         await Task.Delay(s_pause, cancellationToken);
         return true;
     }
 
     public static TimeoutException NoGateway(OrleansQuantClientOptions settings, Exception? inner) => new(
-        $"no OrleansQuant silo answers at gateway {string.Join(", ", settings.GatewaysOrDefault)} within {settings.ConnectTimeout.TotalSeconds:0.#} s " +
+        $"no OrleansQuant silo answers at {settings.GatewaySource} within {settings.ConnectTimeout.TotalSeconds:0.#} s " +
         $"(cluster '{settings.ClusterId}', service '{settings.ServiceId}'; is 'orleansquant serve' running there?)", inner);
 }

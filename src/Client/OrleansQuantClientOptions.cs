@@ -15,6 +15,15 @@ public sealed class OrleansQuantClientOptions
     /// </summary>
     public List<string> Gateways { get; set; } = [];
 
+    /// <summary>
+    /// Where the cluster's membership lives, for a cluster of several silos: a Redis endpoint "HOST:PORT" (or a
+    /// StackExchange.Redis connection string), as its silos were given with <c>serve --redis</c>. The client then finds
+    /// the live gateways there, and <see cref="Gateways"/> is not used. Empty means the static <see cref="Gateways"/>.
+    /// Read when the client is registered (from the builder's configuration or the registration's own settings), as it
+    /// decides which services are registered.
+    /// </summary>
+    public string? Redis { get; set; }
+
     /// <summary>The cluster's id; a gateway refuses a client whose id differs. "default" is what <c>orleansquant serve</c> uses (Orleans 10's localhost clustering).</summary>
     public string ClusterId { get; set; } = "default";
 
@@ -29,6 +38,14 @@ public sealed class OrleansQuantClientOptions
     /// client would otherwise retry for ever.
     /// </summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether the membership is in Redis.</summary>
+    internal bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
+
+    /// <summary>Where the client looks for gateways, in words, for errors.</summary>
+    internal string GatewaySource => UsesRedis
+        ? $"the Redis membership at {Redis} ({Section}:{nameof(Redis)})"
+        : $"gateway {string.Join(", ", GatewaysOrDefault)}";
 
     /// <summary>What <see cref="Gateways"/> comes to, with its default.</summary>
     internal IReadOnlyList<string> GatewaysOrDefault => Gateways.Count > 0 ? Gateways : ["127.0.0.1:30000"];

@@ -20,13 +20,20 @@ public static class OrleansQuantServiceCollectionExtensions
     /// <param name="configure">settings applied after the configuration section's, e.g. the gateways from a command line.</param>
     public static IHostApplicationBuilder AddOrleansQuantClient(this IHostApplicationBuilder builder, Action<OrleansQuantClientOptions>? configure = null)
     {
-        builder.Services.AddOrleansQuantClient(configure);
+        builder.Services.AddOrleansQuantClient(configure, builder.Configuration);
         return builder;
     }
 
     /// <inheritdoc cref="AddOrleansQuantClient(IHostApplicationBuilder, Action{OrleansQuantClientOptions}?)"/>
-    /// <remarks>The section is read from the container's <see cref="IConfiguration"/> when there is one.</remarks>
-    public static IServiceCollection AddOrleansQuantClient(this IServiceCollection services, Action<OrleansQuantClientOptions>? configure = null)
+    /// <remarks>
+    /// The section is read from the container's <see cref="IConfiguration"/> when there is one; except
+    /// <see cref="OrleansQuantClientOptions.Redis"/>, which picks the services to register and so is read now, from a
+    /// configuration registered as an instance and from <paramref name="configure"/>.
+    /// </remarks>
+    public static IServiceCollection AddOrleansQuantClient(this IServiceCollection services, Action<OrleansQuantClientOptions>? configure = null) =>
+        services.AddOrleansQuantClient(configure, services.LastOrDefault(d => d.ServiceType == typeof(IConfiguration))?.ImplementationInstance as IConfiguration);
+
+    private static IServiceCollection AddOrleansQuantClient(this IServiceCollection services, Action<OrleansQuantClientOptions>? configure, IConfiguration? configuration)
     {
         var options = services.AddOptions<OrleansQuantClientOptions>()
             .Configure<IServiceProvider>((o, provider) => provider.GetService<IConfiguration>()?.GetSection(OrleansQuantClientOptions.Section).Bind(o));
@@ -42,9 +49,17 @@ public static class OrleansQuantServiceCollectionExtensions
 
         services.AddOrleansClient(client =>
         {
-            // Read when the client starts, so configuration and 'configure' both count.
-            client.UseStaticClustering(gateways => gateways.Configure<IOptions<OrleansQuantClientOptions>>((g, o) =>
-                g.Gateways = o.Value.GatewaysOrDefault.Select(e => GatewayEndpoints.Parse(e).ToGatewayUri()).ToList()));
+            if (RedisSetting(configuration, configure) is { } redis)
+            {
+                client.UseRedisClustering(o => RedisMembership.Configure(o, redis, $"{OrleansQuantClientOptions.Section}:{nameof(OrleansQuantClientOptions.Redis)}"));
+            }
+            else
+            {
+                // Read when the client starts, so configuration and 'configure' both count.
+                client.UseStaticClustering(gateways => gateways.Configure<IOptions<OrleansQuantClientOptions>>((g, o) =>
+                    g.Gateways = o.Value.GatewaysOrDefault.Select(e => GatewayEndpoints.Parse(e).ToGatewayUri()).ToList()));
+            }
+
             client.Services.AddOptions<ClusterOptions>().Configure<IOptions<OrleansQuantClientOptions>>((cluster, o) =>
             {
                 cluster.ClusterId = o.Value.ClusterId;
@@ -58,5 +73,14 @@ public static class OrleansQuantServiceCollectionExtensions
         services.TryAddSingleton<IChatClient>(provider => provider.GetRequiredService<OrleansQuantClient>()
             .AsChatClient(provider.GetRequiredService<IOptions<OrleansQuantClientOptions>>().Value.DefaultModel));
         return services;
+    }
+
+    /// <summary>The Redis setting as the options will have it: the configuration's section, then <paramref name="configure"/>.</summary>
+    private static string? RedisSetting(IConfiguration? configuration, Action<OrleansQuantClientOptions>? configure)
+    {
+        var probe = new OrleansQuantClientOptions();
+        configuration?.GetSection(OrleansQuantClientOptions.Section).Bind(probe);
+        configure?.Invoke(probe);
+        return probe.UsesRedis ? probe.Redis : null;
     }
 }

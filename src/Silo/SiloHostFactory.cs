@@ -11,7 +11,7 @@ using Orleans.Dashboard;
 namespace OrleansQuant.Silo;
 
 /// <summary>
-/// Builds a silo host with localhost clustering. Settings come, later ones winning, from appsettings.json,
+/// Builds a silo host with localhost clustering, or Redis membership when OrleansQuant:Clustering:Redis is set (SiloClustering). Settings come, later ones winning, from appsettings.json,
 /// environment variables (OrleansQuant__Devices, OrleansQuant__Http__Url, OrleansQuant__Metrics__Url, OrleansQuant__Dashboard__Url, Silo__SiloPort, …) and the command line's overrides.
 /// </summary>
 internal static class SiloHostFactory
@@ -34,7 +34,7 @@ internal static class SiloHostFactory
         bool dashboard = IsOn(builder, DashboardHostOptions.Section);
         builder.UseOrleans(orleans =>
         {
-            orleans.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort));
+            orleans.UseOrleansQuantClustering(builder.Configuration, siloPort, gatewayPort, primaryPort);
             orleans.AddOrleansQuant();
             orleans.AddCudaDevices();
             if (dashboard)

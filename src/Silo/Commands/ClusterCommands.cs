@@ -22,9 +22,12 @@ internal static class ClusterCommands
         Recursive = true,
     };
 
+    private static readonly Option<string?> s_redis = ClusterConnection.RedisOption();
+    private static readonly Option<string?> s_clusterId = ClusterConnection.ClusterIdOption();
+
     public static Command Create()
     {
-        var command = new Command("cluster", "Talk to a running OrleansQuant cluster") { s_gateway, s_name, s_connectTimeout };
+        var command = new Command("cluster", "Talk to a running OrleansQuant cluster") { s_gateway, s_name, s_connectTimeout, s_redis, s_clusterId };
         command.Subcommands.Add(Load());
         command.Subcommands.Add(Quantize());
         command.Subcommands.Add(Watch());
@@ -151,7 +154,7 @@ internal static class ClusterCommands
             var logging = CliLogging.For(parse);
             logging.Announce();
 
-            var (client, host) = await ClusterConnection.ConnectAsync(parse.GetValue(s_gateway), TimeSpan.FromSeconds(seconds), logging, cancellation);
+            var (client, host) = await ClusterConnection.ConnectAsync(parse.GetValue(s_gateway), parse.GetValue(s_redis), parse.GetValue(s_clusterId), TimeSpan.FromSeconds(seconds), logging, cancellation);
             using (host)
             {
                 await action(parse, client, parse.GetValue(s_name)!, cancellation);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Runtime;
@@ -13,6 +14,62 @@ namespace OrleansQuant.Silo.Commands;
 /// </summary>
 internal static class ClusterConnection
 {
+    /// <summary><c>--redis HOST:PORT</c>: the Redis that holds the cluster's membership (serve: where this silo registers; cluster: where the client finds gateways).</summary>
+    public static Option<string?> RedisOption() => new("--redis")
+    {
+        Description = "Redis endpoint HOST:PORT holding the cluster's membership (several silos, no primary); without it, localhost clustering",
+        Recursive = true,
+    };
+
+    /// <summary><c>--cluster-id ID</c>: which cluster in that Redis; silos and clients must agree.</summary>
+    public static Option<string?> ClusterIdOption() => new("--cluster-id")
+    {
+        Description = "With --redis: the cluster's id in Redis (default)",
+        Recursive = true,
+    };
+
+    /// <summary>
+    /// Connects through the Redis membership at <paramref name="redis"/> when given (any live gateway of cluster
+    /// <paramref name="clusterId"/>; <paramref name="gatewayPort"/> is not used), else to the gateway on this machine.
+    /// </summary>
+    public static Task<(OrleansQuantClient Client, IHost Host)> ConnectAsync(int gatewayPort, string? redis, string? clusterId, TimeSpan timeout, CliLogging logging, CancellationToken cancellation) =>
+        string.IsNullOrWhiteSpace(redis)
+            ? ConnectAsync(gatewayPort, timeout, logging, cancellation)
+            : ConnectThroughRedisAsync(redis, clusterId ?? "default", timeout, logging, cancellation);
+
+    private static async Task<(OrleansQuantClient Client, IHost Host)> ConnectThroughRedisAsync(string redis, string clusterId, TimeSpan timeout, CliLogging logging, CancellationToken cancellation)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+        logging.Configure(builder.Logging);
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+
+        // The SDK's registration: its retry filter gives up after 'timeout' naming the Redis, and a Redis that does
+        // not answer is reported as such (RedisMembershipException), both as one line.
+        builder.AddOrleansQuantClient(o =>
+        {
+            o.Redis = redis;
+            o.ClusterId = clusterId;
+            o.ConnectTimeout = timeout;
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellation);
+        }
+        catch (RedisMembershipException e)
+        {
+            host.Dispose();
+            throw new RedisMembershipException(e.Message.Replace($"{OrleansQuantClientOptions.Section}:Redis", "--redis"), e);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
+        return (host.Services.GetRequiredService<OrleansQuantClient>(), host);
+    }
+
     public static async Task<(OrleansQuantClient Client, IHost Host)> ConnectAsync(int gatewayPort, TimeSpan timeout, CliLogging logging, CancellationToken cancellation)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);

@@ -11,7 +11,8 @@ namespace OrleansQuant.Silo.Commands;
 /// <summary>
 /// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL] [--http 127.0.0.1:8000 [--api-key KEY] [--admin-key KEY]] [--metrics 127.0.0.1:9464] [--dashboard [PORT]]</c>:
 /// runs a silo until stopped. Several on one machine form a cluster: give each its own ports and the first one's
-/// silo port as --primary-port.
+/// silo port as --primary-port. With <c>--redis HOST:PORT [--cluster-id ID]</c> the membership is in Redis instead: no
+/// primary, silos on any machine, and the cluster outlives any one of them (docs/RELIABILITY.md, Membership).
 /// </summary>
 internal static class ServeCommand
 {
@@ -30,7 +31,8 @@ internal static class ServeCommand
         };
         var metrics = new Option<string?>("--metrics") { Description = "Serve Prometheus metrics at /metrics here without the HTTP API, e.g. 127.0.0.1:9464 (--http serves them too)" };
         var dashboard = DashboardOption.Create();
-        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load, http, apiKey, adminKey, metrics, dashboard };
+        var (redis, clusterId) = (ClusterConnection.RedisOption(), ClusterConnection.ClusterIdOption());
+        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load, http, apiKey, adminKey, metrics, dashboard, redis, clusterId };
         command.SetAction(async (parse, cancellation) =>
         {
             var logging = CliLogging.For(parse);
@@ -47,6 +49,8 @@ internal static class ServeCommand
                 [$"{HttpApiOptions.Section}:{nameof(HttpApiOptions.AdminKeys)}:0"] = parse.GetValue(adminKey),
                 [$"{MetricsOptions.Section}:{nameof(MetricsOptions.Url)}"] = parse.GetValue(metrics),
                 [dashboardKey] = dashboardUrl,
+                [$"{ClusteringOptions.Section}:{nameof(ClusteringOptions.Redis)}"] = parse.GetValue(redis),
+                [$"{ClusteringOptions.Section}:{nameof(ClusteringOptions.ClusterId)}"] = parse.GetValue(clusterId),
             }, logging);
             await host.StartAsync(cancellation);
             Console.WriteLine("silo started; Ctrl+C stops it");
