@@ -18,11 +18,17 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
 
     public OrleansQuantClient Sdk => new(Cluster.Client);
 
-    public static async Task<StoreCluster> Start(string storeDirectory, int silos = 2)
+    /// <param name="redis">a Redis configuration string: grain state goes to Redis instead of files.</param>
+    public static async Task<StoreCluster> Start(string storeDirectory, int silos = 2, string? redis = null)
     {
         var builder = new TestClusterBuilder((short)silos);
         builder.Properties[$"{StoreOptions.Section}:{nameof(StoreOptions.Directory)}"] = storeDirectory;
-        builder.Properties[$"{StoreOptions.Section}:{nameof(StoreOptions.GrainStorage)}"] = "file";
+        builder.Properties[$"{StoreOptions.Section}:{nameof(StoreOptions.GrainStorage)}"] = redis is null ? "file" : "redis";
+        if (redis is not null)
+        {
+            builder.Properties[$"{StoreOptions.Section}:{nameof(StoreOptions.RedisConnectionString)}"] = redis;
+        }
+
         builder.AddSiloBuilderConfigurator<Configurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
