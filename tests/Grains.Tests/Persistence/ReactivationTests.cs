@@ -80,13 +80,13 @@ public sealed class ReactivationTests(ITestOutputHelper output)
         List<int> ids;
         int[] versions;
         int linears;
-        await using (var first = await StoreCluster.Start(store.Path, redis: redis))
+        await using (var first = await StoreCluster.Start(store.Path, redis: redis, serviceId: name))
         {
             (ids, versions) = await QuantizeAndRecord(first, name);
             linears = BuildCounter.Linears(name);
         }
 
-        await using var second = await StoreCluster.Start(store.Path, redis: redis);
+        await using var second = await StoreCluster.Start(store.Path, redis: redis, serviceId: name);
         await AssertServesAsBefore(second, name, ids, versions, linears);
         Assert.False(Directory.Exists(Path.Combine(store.Path, "grain-state")), "grain state went to files, not Redis");
     }

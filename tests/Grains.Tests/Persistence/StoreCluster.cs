@@ -19,9 +19,16 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
     public OrleansQuantClient Sdk => new(Cluster.Client);
 
     /// <param name="redis">a Redis configuration string: grain state goes to Redis instead of files.</param>
-    public static async Task<StoreCluster> Start(string storeDirectory, int silos = 2, string? redis = null)
+    /// <param name="serviceId">Redis keys grain state by service id, which a test cluster otherwise draws afresh: a
+    /// restarted cluster names the one it restarts, as a real deployment keeps its ServiceId.</param>
+    public static async Task<StoreCluster> Start(string storeDirectory, int silos = 2, string? redis = null, string? serviceId = null)
     {
         var builder = new TestClusterBuilder((short)silos);
+        if (serviceId is not null)
+        {
+            builder.Options.ServiceId = serviceId;
+        }
+
         builder.Properties[$"{StoreOptions.Section}:{nameof(StoreOptions.Directory)}"] = storeDirectory;
         builder.Properties[$"{StoreOptions.Section}:{nameof(StoreOptions.GrainStorage)}"] = redis is null ? "file" : "redis";
         if (redis is not null)
