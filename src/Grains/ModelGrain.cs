@@ -3,6 +3,7 @@ using Orleans.Concurrency;
 using OrleansQuant.Contracts;
 using OrleansQuant.Grains.Coordinator;
 using OrleansQuant.Grains.Devices;
+using OrleansQuant.Grains.Hosting;
 using OrleansQuant.Grains.Telemetry;
 using OrleansQuant.Model.Calibration;
 using OrleansQuant.Model.Demo;
@@ -18,17 +19,24 @@ namespace OrleansQuant.Grains;
 /// <see cref="QuantizationEngine"/> over a <see cref="ClusterPipeline"/>), generation (<see cref="GenerationScheduler"/>)
 /// and checkpoints (<see cref="CheckpointExport"/>). Reentrant: jobs, generation lanes, watchers and status queries
 /// interleave on the grain's one thread. Kept alive: it holds the loaded model. As <see cref="IServingTimesGrain"/> it
-/// reports what its generation hops cost.
+/// reports what its generation hops cost. What it takes to load the model again lives in its <see cref="ModelRecord"/>
+/// (grain state): a coordinator that reactivates — its silo died, or the cluster restarted — starts a restoring load at
+/// once, and its layers come back from the model store at their committed versions, without calibrating again.
 /// </summary>
 [Reentrant]
 [KeepAlive]
-public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, ActivationStore activations, ILocalSiloDetails silo, ILogger<ModelGrain> logger)
+public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, ActivationStore activations, ILocalSiloDetails silo,
+    [PersistentState("model", StoreOptions.StorageName)] IPersistentState<ModelRecord> record, ILogger<ModelGrain> logger)
     : Grain, IModelGrain, IServingTimesGrain
 {
+    /// <summary>How long a call that needs the model waits for a restoring load before it says the model is still loading.</summary>
+    internal static readonly TimeSpan RestoreWait = TimeSpan.FromSeconds(20);
+
     private readonly JobBoard _jobs = new(logger);
     private LoadedModel? _model;
     private ModelJob? _load;
     private ModelJob? _weights;
+    private Task _restoring = Task.CompletedTask;
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -46,8 +54,46 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
             throw new ArgumentOutOfRangeException(nameof(request), $"MaxDevices must be ≥ 1; got {request.MaxDevices}");
         }
 
-        _load = _jobs.Start("load", async job => _model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger));
+        _load = _jobs.Start("load", async job =>
+        {
+            var model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger);
+            record.State = new ModelRecord
+            {
+                Checkpoint = model.Directory, DType = request.DType, KvCacheBudgetBytes = request.KvCacheBudgetBytes, MaxDevices = request.MaxDevices,
+            };
+            await record.WriteStateAsync();
+            _model = model;
+        });
         return Task.FromResult(_load.Info());
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (record.State.Checkpoint is not { } checkpoint)
+        {
+            return Task.CompletedTask;
+        }
+
+        // A load of the recorded checkpoint, restoring: it runs as the load job, so a client's StartLoad joins it.
+        var request = new LoadModelRequest(checkpoint, record.State.KvCacheBudgetBytes, record.State.MaxDevices, record.State.DType);
+        var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _restoring = restored.Task;
+        _load = _jobs.Start("load", async job =>
+        {
+            try
+            {
+                logger.LogInformation("Model {Model} reactivated with a record: restoring {Checkpoint} (quantized: {Quantized})", Name, checkpoint, record.State.Quantized);
+                var model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger,
+                    restore: true);
+                model.RecipeYaml = record.State.RecipeYaml;
+                _model = model;
+            }
+            finally
+            {
+                restored.TrySetResult();
+            }
+        });
+        return Task.CompletedTask;
     }
 
     public Task<JobInfo> StartQuantize(QuantizeRequest request)
@@ -67,6 +113,9 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
                     : CalibrationData.Load(request.Calibration, model.Tokenizer, options));
             await QuantizationEngine.Run(model.Pipeline, samples, recipe, mode, new JobProgress(job, Name), job.Cancellation);
             model.RecipeYaml = RecipeWriter.ToYaml(recipe);
+            record.State.Quantized = true;
+            record.State.RecipeYaml = model.RecipeYaml;
+            await record.WriteStateAsync();
         });
     }
 
@@ -119,6 +168,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
 
     public async IAsyncEnumerable<GeneratedToken> Generate(GenerateRequest request)
     {
+        await Restored();
         var model = Loaded();
         var member = model.Scheduler.Admit(OrleansQuant.Model.Generation.GenerationLimits.Checked(model.ToGeneration(request), model.Config));
         try
@@ -136,6 +186,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
 
     public async Task<ModelStatus> GetStatus()
     {
+        await Restored();
         var jobs = _jobs.All.Select(j => j.Info()).ToArray();
         if (_model is not { } model)
         {
@@ -186,6 +237,9 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
         LayerQuantizer.Validate(recipe, model.Pipeline.LayerCount);
         return recipe;
     }
+
+    /// <summary>Waits a bounded time for a restoring load, so the first call after a reactivation finds the model back.</summary>
+    private Task Restored() => _restoring.IsCompleted ? Task.CompletedTask : Task.WhenAny(_restoring, Task.Delay(RestoreWait));
 
     private LoadedModel Loaded() =>
         _model ?? throw new InvalidOperationException(_load is { State: JobState.Running } load

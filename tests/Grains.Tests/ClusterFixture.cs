@@ -28,7 +28,14 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+        if (Directory.Exists(StoreDirectory))
+        {
+            Directory.Delete(StoreDirectory, recursive: true);
+        }
     }
+
+    /// <summary>The model store of this test run's shared cluster (memory grain storage, the default): under the temp directory.</summary>
+    internal static readonly string StoreDirectory = Path.Combine(Path.GetTempPath(), "oq-tests-store-" + Environment.ProcessId);
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
@@ -40,7 +47,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
                 // Parked in host memory after each commit, so every re-quantization test here builds from a restored copy.
                 options.FullPrecisionCopy = "host";
-            });
+            }, store => store.Directory = StoreDirectory);
             silo.Services.AddSingleton<IQuantizationFaultInjector, TestFaultInjector>();
         }
     }

@@ -14,12 +14,14 @@ namespace OrleansQuant.Grains.Coordinator;
 /// <summary>
 /// The load job: plans where a model's layers go over the cluster's devices, starts every layer grain loading its own
 /// tensors on its silo, waits for them in bounded calls (reporting each as it lands), then loads the embedding and
-/// head on the coordinator's device.
+/// head on the coordinator's device. A restoring load (<paramref name="restore"/>) is the same job after the coordinator
+/// lost its model: layers that survived answer at once, the others come back from the model store at their committed
+/// versions; the pipeline is then built on where each layer actually is, not where the fresh plan wished it.
 /// </summary>
 internal static class ModelLoader
 {
     public static async Task<LoadedModel> Load(string name, LoadModelRequest request, ModelJob job, IGrainFactory grains, DeviceRegistry devices, HeadSite site,
-        ILogger logger)
+        ILogger logger, bool restore = false)
     {
         string directory = ModelDirectory.Resolve(request.Model);
         var precision = WeightPrecisions.Parse(request.DType);
@@ -40,7 +42,7 @@ internal static class ModelLoader
         job.Report(new JobEvent("load", 0, plan.Count, 0));
         var controls = plan.Select(p => grains.GetGrain<ILayerControlGrain>($"{name}/{p.Layer}")).ToArray();
         await Task.WhenAll(plan.Select(p => SiloTargetPlacement.TargetSilo(p.Silo, () =>
-            controls[p.Layer].StartLoad(new LayerLoadRequest(directory, p.Layer, p.Device, precision.Name())))));
+            controls[p.Layer].StartLoad(new LayerLoadRequest(directory, p.Layer, p.Device, precision.Name(), restore)))));
         int loaded = 0;
         await Task.WhenAll(controls.Select(async (control, layer) =>
         {
@@ -52,6 +54,10 @@ internal static class ModelLoader
 
             job.Report(new JobEvent("load", ++loaded, plan.Count, 0, layer));
         }));
+
+        // A layer that outlived its coordinator stays where it is: stages and on-device hand-offs follow the layers' own word.
+        var where = await Task.WhenAll(controls.Select(c => c.GetStatus()));
+        plan = plan.Select(p => p with { Silo = where[p.Layer].Silo, Device = where[p.Layer].Device }).ToArray();
 
         var hops = new HopRecorder();
         var head = await CoordinatorHead.Load(directory, precision, devices.Head, site, hops);

@@ -13,8 +13,11 @@ public static class SiloBuilderExtensions
     /// Adds this silo's devices, the activation store and device-aware placement. Settings come from the
     /// "OrleansQuant" configuration section, then <paramref name="configure"/>, and are validated when the silo starts.
     /// CPU devices are always registered (every machine has them); accelerators add their own provider beside them.
+    /// The model store and grain storage come from "OrleansQuant:Store", then <paramref name="configureStore"/>
+    /// (memory grain storage unless they say otherwise).
     /// </summary>
-    public static ISiloBuilder AddOrleansQuant(this ISiloBuilder builder, Action<OrleansQuantOptions>? configure = null)
+    public static ISiloBuilder AddOrleansQuant(this ISiloBuilder builder, Action<OrleansQuantOptions>? configure = null,
+        Action<StoreOptions>? configureStore = null)
     {
         var options = builder.Services.AddOptions<OrleansQuantOptions>()
             .Bind(builder.Configuration.GetSection(OrleansQuantOptions.Section))
@@ -31,6 +34,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<ActivationStore>();
         builder.AddPlacementDirector<SiloTargetPlacement, SiloTargetPlacementDirector>();
         builder.AddIncomingGrainCallFilter<ModelErrorFilter>();
+        builder.AddOrleansQuantStore(configureStore);
         return builder;
     }
 }

@@ -13,6 +13,7 @@ using OrleansQuant.Model.Checkpoints;
 using OrleansQuant.Model.Inference;
 using OrleansQuant.Model.Quantization;
 using OrleansQuant.Model.Recipes;
+using OrleansQuant.Model.Store;
 
 namespace OrleansQuant.Grains.Layers;
 
@@ -21,7 +22,9 @@ namespace OrleansQuant.Grains.Layers;
 /// stream (and hands the activation to the next layer of its stage without it leaving the device), keeps the KV
 /// cache of every live sequence, collects calibration statistics as batches pass, and builds quantized weights beside
 /// the serving ones as a background job. The full-precision weights stay on the host for later re-quantization.
-/// Kept alive while its model is loaded: a collected layer would come back empty.
+/// Kept alive while its model is loaded. Should it die with its silo, its <see cref="LayerRecord"/> (grain state) names
+/// its committed version's shard in the <see cref="ModelStore"/>, and its coordinator's restoring load brings it back
+/// at that version without calibrating or quantizing again.
 /// </summary>
 [SiloTargetPlacement]
 [KeepAlive]
@@ -32,6 +35,8 @@ public sealed class LayerGrain(
     ILocalSiloDetails silo,
     IServiceProvider services,
     IOptions<OrleansQuantOptions> options,
+    ModelStore store,
+    [PersistentState("layer", StoreOptions.StorageName)] IPersistentState<LayerRecord> record,
     ILogger<LayerGrain> logger) : Grain, ILayerGrain, ILayerControlGrain
 {
     private FullPrecisionPlacement Placement => OrleansQuantOptions.ParsePlacement(options.Value.FullPrecisionCopy);
@@ -44,7 +49,10 @@ public sealed class LayerGrain(
     // the silo's FullPrecisionCopy setting says. Freed on unload.
     private FullPrecisionCopy? _fullPrecision;
     private LayerCalibration? _calibration;
-    private (DecoderLayerWeights Weights, string Recipe)? _pending;
+    private (DecoderLayerWeights Weights, string Recipe, StoredLayerShard Shard)? _pending;
+
+    // The version the layer came back at from the store: DecoderLayer counts its swaps from 0 in every activation.
+    private int _restoredVersion;
     private LayerState _state;
     private string? _recipe;
     private string? _error;
@@ -72,22 +80,97 @@ public sealed class LayerGrain(
         }
 
         var slot = devices[request.Device];
+        var stored = Stored(request);
         _job = LayerJob.Start("load", 1, async (job, cancellation) =>
         {
-            var layer = await slot.Worker.Run(() =>
+            var precision = WeightPrecisions.Parse(request.DType);
+            var (layer, fullPrecision) = await slot.Worker.Run(() =>
             {
-                var precision = WeightPrecisions.Parse(request.DType);
                 using var checkpoint = ModelSource.Open(request.Directory, precision);
-                return new DecoderLayer(request.Layer, checkpoint.Config, checkpoint.LoadLayer(request.Layer, slot.Device), slot.Device, precision.StorageOn(slot.Device));
+                var kv = precision.StorageOn(slot.Device);
+                if (stored is null)
+                {
+                    return (new DecoderLayer(request.Layer, checkpoint.Config, checkpoint.LoadLayer(request.Layer, slot.Device), slot.Device, kv), (FullPrecisionCopy?)null);
+                }
+
+                // The committed version from the store (its checksum checked first); the source's full-precision weights
+                // again as the source of a later re-quantization, kept where this silo keeps them after a commit.
+                var weights = store.Load(stored, checkpoint.Config, request.Layer, slot.Device, precision);
+                FullPrecisionCopy? copy = null;
+                try
+                {
+                    var original = checkpoint.LoadLayer(request.Layer, slot.Device);
+                    if (IsQuantized(original))
+                    {
+                        original.Dispose();
+                    }
+                    else
+                    {
+                        copy = FullPrecisionCopy.Of(original);
+                        copy.LeftService(slot.Device, Placement);
+                    }
+
+                    return (new DecoderLayer(request.Layer, checkpoint.Config, weights, slot.Device, kv), copy);
+                }
+                catch
+                {
+                    weights.Dispose();
+                    copy?.Dispose();
+                    throw;
+                }
             });
             _loaded = new LoadedLayer(layer, slot, request.Device, ModelName);
-            _state = IsQuantized(layer.Weights) ? LayerState.Serving : LayerState.Loaded;
+            _fullPrecision = fullPrecision;
+            if (stored is not null)
+            {
+                _restoredVersion = record.State.Version;
+                _recipe = record.State.RecipeYaml;
+                _state = LayerState.Serving;
+            }
+            else
+            {
+                _state = IsQuantized(layer.Weights) ? LayerState.Serving : LayerState.Loaded;
+            }
+
+            // A plain load starts the layer's record afresh: the store's earlier versions belong to an earlier load.
+            record.State = new LayerRecord
+            {
+                Model = ModelName, Layer = request.Layer, Version = Version(layer), RecipeYaml = _recipe, SourceCheckpoint = request.Directory,
+                DType = request.DType, Device = request.Device,
+                Sha256 = stored?.Sha256, ShardPath = stored?.Path, ShardBytes = stored?.Bytes ?? 0,
+            };
+            await record.WriteStateAsync();
+            if (stored is null)
+            {
+                store.DeleteOtherVersions(ModelName, request.Layer, keep: 0);
+            }
+
             job.Advance();
-            logger.LogInformation("Layer {Layer} loaded on {Silo} device {Device} ({State})", request.Layer, SiloAddress, request.Device, _state);
+            logger.LogInformation("Layer {Layer} loaded on {Silo} device {Device} ({State}, version {Version}{From})", request.Layer, SiloAddress, request.Device, _state,
+                Version(layer), stored is null ? "" : " from the model store");
             return null;
         });
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// The committed shard a restoring load brings back: only when the record is this model's layer, loaded from the same
+    /// checkpoint as the same dtype (else the shard would be of another model's weights), and a build was committed.
+    /// </summary>
+    private StoredLayerShard? Stored(LayerLoadRequest request)
+    {
+        var state = record.State;
+        if (!request.Restore || state.Model != ModelName || state.Layer != request.Layer || state.ShardPath is null || state.Sha256 is null
+            || state.SourceCheckpoint != request.Directory || !string.Equals(state.DType, request.DType, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return new StoredLayerShard(state.ShardPath, state.Sha256, state.ShardBytes);
+    }
+
+    /// <summary>The version a client sees: the store's version it came back at, plus the commits since.</summary>
+    private int Version(DecoderLayer layer) => _restoredVersion + layer.Version;
 
     public async Task<StageOutput> Forward(StageStep step)
     {
@@ -123,7 +206,7 @@ public sealed class LayerGrain(
                     layer.EndSequence(ended);
                 }
 
-                int version = weights is null ? layer.Version : layer.Version + 1;
+                int version = weights is null ? Version(layer) : Version(layer) + 1;
                 layer.Forward(hidden, batch, calibration, weights);
                 if (!lastOfStage || step.KeepOnDevice)
                 {
@@ -230,8 +313,21 @@ public sealed class LayerGrain(
                     cancellation.ThrowIfCancellationRequested();
                 }
 
+                // Written once, here in the build job and not in Commit, so a commit stays a short call: the shard of the
+                // version a commit would make, which the layer's record names only once the commit is made.
+                StoredLayerShard shard;
+                try
+                {
+                    shard = await slot.Worker.Run(() => store.Write(model, layer.Index, Version(layer) + 1, weights));
+                }
+                catch
+                {
+                    await slot.Worker.Run(weights.Dispose);
+                    throw;
+                }
+
                 await DropPending();
-                _pending = (weights, recipeYaml);
+                _pending = (weights, recipeYaml, shard);
                 _state = previous == LayerState.Calibrating ? LayerState.Loaded : previous;
                 logger.LogInformation("Layer {Layer} built W8A8 weights in {Seconds:F1}s: error {Before:E2} -> {After:E2}",
                     layer.Index, report.Duration.TotalSeconds, report.ErrorBefore, report.ErrorAfter);
@@ -245,7 +341,7 @@ public sealed class LayerGrain(
                 if (error is not OperationCanceledException)
                 {
                     _error = error.Message;
-                    logger.LogWarning("Layer {Layer} keeps version {Version}: quantization failed: {Error}", layer.Index, layer.Version, error.Message);
+                    logger.LogWarning("Layer {Layer} keeps version {Version}: quantization failed: {Error}", layer.Index, Version(layer), error.Message);
                 }
 
                 throw;
@@ -265,8 +361,27 @@ public sealed class LayerGrain(
 
     public async Task<int> Commit()
     {
-        var (layer, slot, _, _) = Loaded();
-        var (weights, recipe) = _pending ?? throw new InvalidOperationException($"layer {layer.Index} has no built weights waiting; StartBuild makes them");
+        var loaded = Loaded();
+        var (layer, slot, _, _) = loaded;
+        var (weights, recipe, shard) = _pending ?? throw new InvalidOperationException($"layer {layer.Index} has no built weights waiting; StartBuild makes them");
+
+        // The record names the new version before it serves: a failed write leaves the old version serving and recorded.
+        var committed = record.State;
+        record.State = new LayerRecord
+        {
+            Model = ModelName, Layer = layer.Index, Version = Version(layer) + 1, RecipeYaml = recipe, Sha256 = shard.Sha256, ShardPath = shard.Path,
+            ShardBytes = shard.Bytes, SourceCheckpoint = committed.SourceCheckpoint, DType = committed.DType, Device = loaded.Device,
+        };
+        try
+        {
+            await record.WriteStateAsync();
+        }
+        catch
+        {
+            record.State = committed;
+            throw;
+        }
+
         _pending = null;
         await slot.Worker.Run(() =>
         {
@@ -280,7 +395,8 @@ public sealed class LayerGrain(
         _state = LayerState.Serving;
         _recipe = recipe;
         _error = null;
-        return layer.Version;
+        store.DeleteOtherVersions(ModelName, layer.Index, Version(layer));
+        return Version(layer);
     }
 
     public async Task Discard()
@@ -312,7 +428,7 @@ public sealed class LayerGrain(
     }
 
     public Task<LayerStatus> GetStatus() => Task.FromResult(new LayerStatus(
-        _loaded?.Layer.Index ?? -1, SiloAddress, _loaded?.Device ?? -1, _state, _loaded?.Layer.Version ?? 0, _recipe, _error,
+        _loaded?.Layer.Index ?? -1, SiloAddress, _loaded?.Device ?? -1, _state, _loaded is { } loaded ? Version(loaded.Layer) : 0, _recipe, _error,
         _loaded?.Layer.LiveSequences ?? 0, _loaded?.Layer.KvCacheBytes ?? 0));
 
     private async Task DropPending()
