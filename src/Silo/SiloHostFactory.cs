@@ -36,6 +36,7 @@ internal static class SiloHostFactory
         {
             orleans.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort));
             orleans.AddOrleansQuant();
+            orleans.UseConfiguredTls(builder.Configuration);
             orleans.AddCudaDevices();
             if (dashboard)
             {

@@ -25,6 +25,7 @@ internal static class ClusterCommands
     public static Command Create()
     {
         var command = new Command("cluster", "Talk to a running OrleansQuant cluster") { s_gateway, s_name, s_connectTimeout };
+        ClusterTlsOption.AddTo(command);
         command.Subcommands.Add(Load());
         command.Subcommands.Add(Quantize());
         command.Subcommands.Add(Watch());
@@ -151,7 +152,7 @@ internal static class ClusterCommands
             var logging = CliLogging.For(parse);
             logging.Announce();
 
-            var (client, host) = await ClusterConnection.ConnectAsync(parse.GetValue(s_gateway), TimeSpan.FromSeconds(seconds), logging, cancellation);
+            var (client, host) = await ClusterConnection.ConnectAsync(parse.GetValue(s_gateway), TimeSpan.FromSeconds(seconds), logging, cancellation, ClusterTlsOption.Read(parse));
             using (host)
             {
                 await action(parse, client, parse.GetValue(s_name)!, cancellation);

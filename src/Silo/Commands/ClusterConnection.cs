@@ -13,7 +13,7 @@ namespace OrleansQuant.Silo.Commands;
 /// </summary>
 internal static class ClusterConnection
 {
-    public static async Task<(OrleansQuantClient Client, IHost Host)> ConnectAsync(int gatewayPort, TimeSpan timeout, CliLogging logging, CancellationToken cancellation)
+    public static async Task<(OrleansQuantClient Client, IHost Host)> ConnectAsync(int gatewayPort, TimeSpan timeout, CliLogging logging, CancellationToken cancellation, ClusterTlsOptions? tls = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
@@ -23,7 +23,7 @@ internal static class ClusterConnection
             return await OrleansQuantClient.ConnectLocalhostAsync(gatewayPort, builder =>
             {
                 builder.ConfigureLogging(logging.Configure);
-                builder.ConfigureServices(services => services.AddSingleton<IHostLifetime, CommandLifetime>());
+                builder.ConfigureServices(services => services.AddSingleton<IHostLifetime, CommandLifetime>().AddClientTls(tls));
                 builder.UseServiceProviderFactory(provider);
             }, deadline.Token);
         }
@@ -31,7 +31,7 @@ internal static class ClusterConnection
         {
             // The half-started client keeps polling for a gateway until its services are disposed.
             await provider.DisposeAsync();
-            throw new TimeoutException($"no silo answers at gateway port {gatewayPort} (is 'orleansquant serve' running?)", e);
+            throw new TimeoutException($"no silo answers at gateway port {gatewayPort} (is 'orleansquant serve' running, and does its TLS match: TLS {(tls is { ClientEnabled: true } ? "on" : "off")} here, --tls?)", e);
         }
         catch
         {
