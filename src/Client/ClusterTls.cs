@@ -40,16 +40,21 @@ public static class ClusterTls
     }
 
     /// <summary>
-    /// Configures a silo's TLS settings: its certificate for both directions between silos and for the gateway, peers
-    /// validated against the trusted certificate (its own when none is given), client certificates as asked.
+    /// A silo's TLS settings for one kind of connection. Between silos (<paramref name="gateway"/> false) both sides
+    /// present the certificate and each must chain to the trusted certificate (the silo's own when none is given).
+    /// At the gateway, clients present one only when <see cref="ClusterTlsOptions.RequireClientCertificate"/> asks:
+    /// Orleans' server applies one certificate mode to every connection it accepts, so the two kinds get their own options.
     /// </summary>
-    public static void ConfigureSilo(TlsOptions tls, X509Certificate2 certificate, ClusterTlsOptions settings, string section = "OrleansQuant:Tls")
+    public static TlsOptions SiloOptions(X509Certificate2 certificate, ClusterTlsOptions settings, bool gateway, string section = "OrleansQuant:Tls")
     {
         var trusted = LoadTrusted(settings, section) ?? new X509Certificate2Collection(certificate);
-        tls.LocalCertificate = certificate;
-        tls.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
-        tls.ClientCertificateMode = settings.RequireClientCertificate ? RemoteCertificateMode.RequireCertificate : RemoteCertificateMode.NoCertificate;
+        var tls = new TlsOptions
+        {
+            LocalCertificate = certificate,
+            RemoteCertificateMode = !gateway || settings.RequireClientCertificate ? RemoteCertificateMode.RequireCertificate : RemoteCertificateMode.NoCertificate,
+        };
         tls.RemoteCertificateValidation = (remote, _, _) => ChainsTo(remote, trusted);
+        return tls;
     }
 
     /// <summary>Loads <see cref="ClusterTlsOptions.CertificatePath"/> with its key; the error names the file and the setting.</summary>

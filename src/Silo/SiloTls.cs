@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansQuant.Client;
 
@@ -25,7 +27,14 @@ internal static class SiloTls
         if (Settings(configuration) is { } settings)
         {
             var certificate = ClusterTls.LoadCertificate(settings, Section);
-            orleans.UseTls(tls => ClusterTls.ConfigureSilo(tls, certificate, settings, Section));
+            var silos = ClusterTls.SiloOptions(certificate, settings, gateway: false, Section);
+            var gateway = ClusterTls.SiloOptions(certificate, settings, gateway: true, Section);
+            orleans.Services.Configure<SiloConnectionOptions>(connections =>
+            {
+                connections.ConfigureSiloInboundConnection(c => c.UseServerTls(silos));
+                connections.ConfigureSiloOutboundConnection(c => c.UseClientTls(silos));
+                connections.ConfigureGatewayInboundConnection(c => c.UseServerTls(gateway));
+            });
         }
 
         return orleans;
