@@ -37,5 +37,6 @@ internal sealed class ConnectTimeoutRetryFilter(IOptions<OrleansQuantClientOptio
 
     public static TimeoutException NoGateway(OrleansQuantClientOptions settings, Exception? inner) => new(
         $"no OrleansQuant silo answers at {settings.GatewaySource} within {settings.ConnectTimeout.TotalSeconds:0.#} s " +
-        $"(cluster '{settings.ClusterId}', service '{settings.ServiceId}'; is 'orleansquant serve' running there?)", inner);
+        $"(cluster '{settings.ClusterId}', service '{settings.ServiceId}'; is 'orleansquant serve' running there, and does its TLS match this client's: " +
+        $"TLS {(settings.Tls.ClientEnabled ? "on" : "off")} here, {OrleansQuantClientOptions.Section}:Tls?)", inner);
 }

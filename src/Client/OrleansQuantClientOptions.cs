@@ -47,6 +47,12 @@ public sealed class OrleansQuantClientOptions
         ? $"the Redis membership at {Redis} ({Section}:{nameof(Redis)})"
         : $"gateway {string.Join(", ", GatewaysOrDefault)}";
 
+    /// <summary>
+    /// TLS to the gateways (section "OrleansQuant:Client:Tls"): off unless <see cref="ClusterTlsOptions.Enabled"/> or a
+    /// certificate path is set; must match the silos' <c>serve --tls-cert</c>.
+    /// </summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
     /// <summary>What <see cref="Gateways"/> comes to, with its default.</summary>
     internal IReadOnlyList<string> GatewaysOrDefault => Gateways.Count > 0 ? Gateways : ["127.0.0.1:30000"];
 }

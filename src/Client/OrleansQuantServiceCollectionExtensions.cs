@@ -66,6 +66,14 @@ public static class OrleansQuantServiceCollectionExtensions
                 cluster.ServiceId = o.Value.ServiceId;
             });
             client.Services.AddSingleton<IClientConnectionRetryFilter, ConnectTimeoutRetryFilter>();
+            client.Services.AddOptions<ClientConnectionOptions>().Configure<IOptions<OrleansQuantClientOptions>>((connections, o) =>
+            {
+                if (o.Value.Tls.ClientEnabled)
+                {
+                    var tls = ClusterTls.ClientOptions(o.Value.Tls);
+                    connections.ConfigureConnection(c => c.UseClientTls(tls));
+                }
+            });
         });
 
         services.TryAddSingleton(provider => new OrleansQuantClient(

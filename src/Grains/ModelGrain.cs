@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using OrleansQuant.Contracts;
@@ -48,6 +49,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
             return Task.FromResult(load.Info());
         }
 
+        ServiceProvider.GetRequiredService<PathRoots>().CheckModel(request.Model);
         ModelDirectory.Check(request.Model);
         if (request.MaxDevices is < 1)
         {
@@ -102,6 +104,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
         var recipe = Recipe(request.RecipeYaml, model);
         var options = new CalibrationOptions(request.SampleCount, request.MaxTokens, request.Seed);
         options.Validate();
+        ServiceProvider.GetRequiredService<PathRoots>().CheckCalibration(request.Calibration);
         var mode = request.Mode == ClusterQuantizationMode.Sequential ? QuantizationMode.Sequential : QuantizationMode.LayerParallel;
         return StartWeightsJob("quantize", async job =>
         {
@@ -151,6 +154,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
     public Task<JobInfo> StartSave(string directory)
     {
         var model = Loaded();
+        ServiceProvider.GetRequiredService<PathRoots>().CheckWrite(directory, "save directory");
         CheckpointExport.CheckTarget(directory, model.Directory);
         return Task.FromResult(_jobs.Start("save", job => CheckpointExport.Save(model, directory, job)).Info());
     }

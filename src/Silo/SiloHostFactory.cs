@@ -36,6 +36,7 @@ internal static class SiloHostFactory
         {
             orleans.UseOrleansQuantClustering(builder.Configuration, siloPort, gatewayPort, primaryPort);
             orleans.AddOrleansQuant();
+            orleans.UseConfiguredTls(builder.Configuration);
             orleans.AddCudaDevices();
             if (dashboard)
             {

@@ -32,6 +32,9 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<DeviceRegistry>();
         builder.Services.AddHostedService<DeviceRegistryStartup>();
         builder.Services.AddSingleton<ActivationStore>();
+        builder.Services.AddOptions<PathRootsOptions>().Bind(builder.Configuration.GetSection(PathRootsOptions.Section));
+        builder.Services.AddSingleton<PathRoots>();
+        builder.Services.AddHostedService<PathRootsStartup>();
         builder.AddPlacementDirector<SiloTargetPlacement, SiloTargetPlacementDirector>();
         builder.AddIncomingGrainCallFilter<ModelErrorFilter>();
         builder.AddOrleansQuantStore(configureStore);

@@ -28,6 +28,7 @@ internal static class ClusterCommands
     public static Command Create()
     {
         var command = new Command("cluster", "Talk to a running OrleansQuant cluster") { s_gateway, s_name, s_connectTimeout, s_redis, s_clusterId };
+        ClusterTlsOption.AddTo(command);
         command.Subcommands.Add(Load());
         command.Subcommands.Add(Quantize());
         command.Subcommands.Add(Watch());
@@ -154,7 +155,8 @@ internal static class ClusterCommands
             var logging = CliLogging.For(parse);
             logging.Announce();
 
-            var (client, host) = await ClusterConnection.ConnectAsync(parse.GetValue(s_gateway), parse.GetValue(s_redis), parse.GetValue(s_clusterId), TimeSpan.FromSeconds(seconds), logging, cancellation);
+            var (client, host) = await ClusterConnection.ConnectAsync(parse.GetValue(s_gateway), parse.GetValue(s_redis), parse.GetValue(s_clusterId),
+                TimeSpan.FromSeconds(seconds), logging, cancellation, ClusterTlsOption.Read(parse));
             using (host)
             {
                 await action(parse, client, parse.GetValue(s_name)!, cancellation);

@@ -32,12 +32,14 @@ internal static class ClusterConnection
     /// Connects through the Redis membership at <paramref name="redis"/> when given (any live gateway of cluster
     /// <paramref name="clusterId"/>; <paramref name="gatewayPort"/> is not used), else to the gateway on this machine.
     /// </summary>
-    public static Task<(OrleansQuantClient Client, IHost Host)> ConnectAsync(int gatewayPort, string? redis, string? clusterId, TimeSpan timeout, CliLogging logging, CancellationToken cancellation) =>
+    public static Task<(OrleansQuantClient Client, IHost Host)> ConnectAsync(int gatewayPort, string? redis, string? clusterId, TimeSpan timeout,
+        CliLogging logging, CancellationToken cancellation, ClusterTlsOptions? tls = null) =>
         string.IsNullOrWhiteSpace(redis)
-            ? ConnectAsync(gatewayPort, timeout, logging, cancellation)
-            : ConnectThroughRedisAsync(redis, clusterId ?? "default", timeout, logging, cancellation);
+            ? ConnectAsync(gatewayPort, timeout, logging, cancellation, tls)
+            : ConnectThroughRedisAsync(redis, clusterId ?? "default", timeout, logging, cancellation, tls);
 
-    private static async Task<(OrleansQuantClient Client, IHost Host)> ConnectThroughRedisAsync(string redis, string clusterId, TimeSpan timeout, CliLogging logging, CancellationToken cancellation)
+    private static async Task<(OrleansQuantClient Client, IHost Host)> ConnectThroughRedisAsync(string redis, string clusterId, TimeSpan timeout,
+        CliLogging logging, CancellationToken cancellation, ClusterTlsOptions? tls)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         logging.Configure(builder.Logging);
@@ -50,6 +52,7 @@ internal static class ClusterConnection
             o.Redis = redis;
             o.ClusterId = clusterId;
             o.ConnectTimeout = timeout;
+            o.Tls = tls ?? new ClusterTlsOptions();
         });
         var host = builder.Build();
         try
@@ -70,7 +73,7 @@ internal static class ClusterConnection
         return (host.Services.GetRequiredService<OrleansQuantClient>(), host);
     }
 
-    public static async Task<(OrleansQuantClient Client, IHost Host)> ConnectAsync(int gatewayPort, TimeSpan timeout, CliLogging logging, CancellationToken cancellation)
+    public static async Task<(OrleansQuantClient Client, IHost Host)> ConnectAsync(int gatewayPort, TimeSpan timeout, CliLogging logging, CancellationToken cancellation, ClusterTlsOptions? tls = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
@@ -80,7 +83,7 @@ internal static class ClusterConnection
             return await OrleansQuantClient.ConnectLocalhostAsync(gatewayPort, builder =>
             {
                 builder.ConfigureLogging(logging.Configure);
-                builder.ConfigureServices(services => services.AddSingleton<IHostLifetime, CommandLifetime>());
+                builder.ConfigureServices(services => services.AddSingleton<IHostLifetime, CommandLifetime>().AddClientTls(tls));
                 builder.UseServiceProviderFactory(provider);
             }, deadline.Token);
         }
@@ -88,7 +91,7 @@ internal static class ClusterConnection
         {
             // The half-started client keeps polling for a gateway until its services are disposed.
             await provider.DisposeAsync();
-            throw new TimeoutException($"no silo answers at gateway port {gatewayPort} (is 'orleansquant serve' running?)", e);
+            throw new TimeoutException($"no silo answers at gateway port {gatewayPort} (is 'orleansquant serve' running, and does its TLS match: TLS {(tls is { ClientEnabled: true } ? "on" : "off")} here, --tls?)", e);
         }
         catch
         {

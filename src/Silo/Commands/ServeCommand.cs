@@ -1,6 +1,9 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using OrleansQuant.Grains.Hosting;
 using OrleansQuant.Client;
 using OrleansQuant.Silo.Http;
 using OrleansQuant.Silo.Logging;
@@ -9,7 +12,7 @@ using OrleansQuant.Silo.Observability;
 namespace OrleansQuant.Silo.Commands;
 
 /// <summary>
-/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL] [--http 127.0.0.1:8000 [--api-key KEY] [--admin-key KEY]] [--metrics 127.0.0.1:9464] [--dashboard [PORT]]</c>:
+/// <c>orleansquant serve [--silo-port P] [--gateway-port G] [--primary-port P0] [--devices cpu:N|cuda|cuda:0,1|auto] [--load MODEL] [--http 127.0.0.1:8000 [--api-key KEY] [--admin-key KEY]] [--metrics 127.0.0.1:9464] [--dashboard [PORT]] [--model-root DIR…] [--output-root DIR…] [--tls-cert PATH [--tls-key PATH] [--tls-ca PATH] [--tls-require-client-cert]]</c>:
 /// runs a silo until stopped. Several on one machine form a cluster: give each its own ports and the first one's
 /// silo port as --primary-port. With <c>--redis HOST:PORT [--cluster-id ID]</c> the membership is in Redis instead: no
 /// primary, silos on any machine, and the cluster outlives any one of them (docs/RELIABILITY.md, Membership).
@@ -32,13 +35,27 @@ internal static class ServeCommand
         var metrics = new Option<string?>("--metrics") { Description = "Serve Prometheus metrics at /metrics here without the HTTP API, e.g. 127.0.0.1:9464 (--http serves them too)" };
         var dashboard = DashboardOption.Create();
         var (redis, clusterId) = (ClusterConnection.RedisOption(), ClusterConnection.ClusterIdOption());
-        var command = new Command("serve", "Run a silo of an OrleansQuant cluster") { siloPort, gatewayPort, primaryPort, devices, load, http, apiKey, adminKey, metrics, dashboard, redis, clusterId };
+        var modelRoots = new Option<string[]>("--model-root")
+        {
+            Description = "Confine client-sent loads and calibration files to this directory (repeatable). Without roots, client paths are not confined",
+        };
+        var outputRoots = new Option<string[]>("--output-root") { Description = "Allow client-sent saves inside this directory (repeatable); with roots set and none here, saves are refused" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "TLS for silo and client connections with this certificate (.pfx, or PEM with --tls-key); off by default" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
+        var tlsPassword = new Option<string?>("--tls-password") { Description = "Password of the .pfx or encrypted key (or OrleansQuant__Tls__Password)" };
+        var tlsCa = new Option<string?>("--tls-ca") { Description = "Certificate peers must chain to (default: --tls-cert itself, every silo sharing it)" };
+        var tlsRequireClient = new Option<bool>("--tls-require-client-cert") { Description = "With --tls-cert: clients must present a certificate that chains to --tls-ca (mutual TLS)" };
+        var command = new Command("serve", "Run a silo of an OrleansQuant cluster")
+        {
+            siloPort, gatewayPort, primaryPort, devices, load, http, apiKey, adminKey, metrics, dashboard,
+            redis, clusterId, modelRoots, outputRoots, tlsCert, tlsKey, tlsPassword, tlsCa, tlsRequireClient,
+        };
         command.SetAction(async (parse, cancellation) =>
         {
             var logging = CliLogging.For(parse);
             logging.Announce();
             var (dashboardKey, dashboardUrl) = DashboardOption.Setting(parse, dashboard);
-            using var host = SiloHostFactory.Build(new Dictionary<string, string?>
+            var settings = new Dictionary<string, string?>
             {
                 ["Silo:SiloPort"] = parse.GetValue(siloPort)?.ToString(),
                 ["Silo:GatewayPort"] = parse.GetValue(gatewayPort)?.ToString(),
@@ -51,9 +68,19 @@ internal static class ServeCommand
                 [dashboardKey] = dashboardUrl,
                 [$"{ClusteringOptions.Section}:{nameof(ClusteringOptions.Redis)}"] = parse.GetValue(redis),
                 [$"{ClusteringOptions.Section}:{nameof(ClusteringOptions.ClusterId)}"] = parse.GetValue(clusterId),
-            }, logging);
+                [$"{SiloTls.Section}:{nameof(ClusterTlsOptions.CertificatePath)}"] = parse.GetValue(tlsCert),
+                [$"{SiloTls.Section}:{nameof(ClusterTlsOptions.KeyPath)}"] = parse.GetValue(tlsKey),
+                [$"{SiloTls.Section}:{nameof(ClusterTlsOptions.Password)}"] = parse.GetValue(tlsPassword),
+                [$"{SiloTls.Section}:{nameof(ClusterTlsOptions.TrustedCertificatePath)}"] = parse.GetValue(tlsCa),
+                [$"{SiloTls.Section}:{nameof(ClusterTlsOptions.RequireClientCertificate)}"] = parse.GetValue(tlsRequireClient) ? "true" : null,
+            };
+            AddList(settings, $"{PathRootsOptions.Section}:{nameof(PathRootsOptions.ModelRoots)}", parse.GetValue(modelRoots));
+            AddList(settings, $"{PathRootsOptions.Section}:{nameof(PathRootsOptions.OutputRoots)}", parse.GetValue(outputRoots));
+            using var host = SiloHostFactory.Build(settings, logging);
             await host.StartAsync(cancellation);
             Console.WriteLine("silo started; Ctrl+C stops it");
+            Console.WriteLine(SiloTls.Describe(host.Services.GetRequiredService<IConfiguration>()));
+            Console.WriteLine(DescribeRoots(host.Services.GetRequiredService<IOptions<PathRootsOptions>>().Value));
             if (host.Services.GetService<HttpApiHost>() is { } api)
             {
                 Console.WriteLine($"OpenAI-compatible API on {string.Join(", ", api.Urls)}/v1, metrics at /metrics");
@@ -81,4 +108,18 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static void AddList(Dictionary<string, string?> settings, string key, string[]? values)
+    {
+        for (int i = 0; i < (values?.Length ?? 0); i++)
+        {
+            settings[$"{key}:{i}"] = values![i];
+        }
+    }
+
+    /// <summary>One line for the console: where client-sent paths may point (the log says it too, as a warning when nowhere is confined).</summary>
+    private static string DescribeRoots(PathRootsOptions roots) => roots.Unconfined
+        ? "client paths not confined: loads, calibration files and saves may name any path (--model-root, --output-root confine them)"
+        : $"client paths confined: reads to {string.Join(", ", roots.ModelRoots.Concat(roots.OutputRoots).Select(Path.GetFullPath))}; " +
+          $"saves to {(roots.OutputRoots.Count == 0 ? "nowhere (no --output-root)" : string.Join(", ", roots.OutputRoots.Select(Path.GetFullPath)))}";
 }
