@@ -18,7 +18,7 @@ internal sealed class ClusterPipeline : ILayerPipeline
     private readonly IGrainFactory _grains;
     private readonly CoordinatorHead _head;
     private readonly ClusterLayerRunner[] _runners;
-    private readonly (int First, int Last)[] _stages;
+    private (int First, int Last)[] _stages;
 
     public ClusterPipeline(string model, ModelConfig config, IReadOnlyList<LayerPlacement> plan, CoordinatorHead head, IGrainFactory grains, HopRecorder hops)
     {
@@ -44,7 +44,8 @@ internal sealed class ClusterPipeline : ILayerPipeline
     /// <summary>Stage calls a serving step makes: one per run of consecutive layers on one device.</summary>
     public int StageCount => _stages.Length;
 
-    public IReadOnlyList<LayerPlacement> Plan { get; }
+    /// <summary>Where each layer is; replaced (with the stages) when layers lost with a silo come back elsewhere.</summary>
+    public IReadOnlyList<LayerPlacement> Plan { get; private set; }
 
     public IReadOnlyList<ILayerGrain> Layers { get; }
 
@@ -76,6 +77,26 @@ internal sealed class ClusterPipeline : ILayerPipeline
         var (output, versions) = await Run(input, step, 0, last, returned, keepLast);
         var samples = await _head.Sample(output, rows, sampling, scoring);
         return samples with { LayerVersions = versions };
+    }
+
+    /// <summary>
+    /// The layers now live at <paramref name="plan"/> (a recovery restored some on other silos): stages and on-device
+    /// hand-offs follow. Steps already running keep the stages they started with and fail where a layer moved.
+    /// </summary>
+    public void Replan(IReadOnlyList<LayerPlacement> plan)
+    {
+        Plan = plan;
+        _stages = Stages(plan);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="tokens"/> (each chunk's, in order) through every layer to fill their KV caches, sampling
+    /// nothing: the re-prefill of sequences whose caches were lost. Only one row comes back, and is dropped.
+    /// </summary>
+    public async Task Prefill(int[] tokens, ForwardBatch batch)
+    {
+        var input = await _head.Embed(tokens);
+        await Run(input, PipelineStep.Serve(batch, []), 0, LayerCount - 1, returnRows: [0]);
     }
 
     public Task EndSequences(IReadOnlyList<long> sequences) =>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using OrleansQuant.Contracts;
 using OrleansQuant.Grains.Telemetry;
 using OrleansQuant.Model.Generation;
+using OrleansQuant.Model.Inference;
 using OrleansQuant.Model.Tokenization;
 
 namespace OrleansQuant.Grains.Coordinator;
@@ -10,13 +11,23 @@ namespace OrleansQuant.Grains.Coordinator;
 /// One micro-batch of live sequences cycling through the layer pipeline, one <see cref="GenerationStep"/> at a time
 /// (the step the single-process generator runs too). Members join between steps and leave when they finish; their KV
 /// caches are freed with the next step. Several lanes run at once, each at a different stage, which is what keeps the
-/// devices of a pipeline busy together.
+/// devices of a pipeline busy together. A step that fails because a silo took layers with it waits for
+/// <see cref="LayerRecovery"/>, then re-prefills its members (prompt and tokens so far) and goes on, so their streams
+/// continue with the tokens they would have had.
 /// </summary>
-internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer tokenizer, ILogger logger)
+internal sealed class GenerationLane(ClusterPipeline pipeline, LayerRecovery recovery, ModelTokenizer tokenizer, ILogger logger)
 {
+    /// <summary>How often one sequence may lose its KV cache and be re-prefilled before it fails instead.</summary>
+    public const int MaxReplays = 3;
+
     private readonly List<LaneMember> _members = new();
     private readonly List<LaneMember> _ended = new();
     private Task? _loop;
+
+    // The recovery epoch this lane's KV caches were made in; behind the recovery's, or set by a failed step that a
+    // recovery made worth repeating, the lane re-prefills its members before its next step.
+    private int _epoch = recovery.Epoch;
+    private bool _replay;
 
     public IReadOnlyList<LaneMember> Members => _members;
 
@@ -49,8 +60,17 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
                 var members = _members.ToArray();
                 var ended = _ended.ToArray();
                 _ended.Clear();
+                int epoch = recovery.Epoch;
                 try
                 {
+                    if (_replay || _epoch != epoch)
+                    {
+                        await Replay(members, ended);
+                        _replay = false;
+                        _epoch = epoch;
+                        ended = [];
+                    }
+
                     await Step(members, ended.Select(m => m.Sequence.Id).ToArray());
                     Released(ended);
                 }
@@ -58,6 +78,11 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
                 {
                     // The frees this step carried may not have happened: they go with the next step or on their own.
                     _ended.AddRange(ended);
+                    if (await Recovered(error, epoch, members))
+                    {
+                        continue;
+                    }
+
                     logger.LogWarning(error, "Generation step failed; ending {Count} sequences", members.Length);
                     foreach (var member in members)
                     {
@@ -86,6 +111,87 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, ModelTokenizer to
                 Released(finished);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the failed step was dealt with here: repeated after a re-prefill (its layers were lost and are back, or
+    /// the silo error means the step may have run on some of them) unless a member was re-prefilled too often, or its
+    /// members ended with the recovery's own error when the layers could not be restored. False: not a lost layer.
+    /// </summary>
+    private async Task<bool> Recovered(Exception error, int epoch, LaneMember[] members)
+    {
+        bool again;
+        try
+        {
+            again = await recovery.Recover(error, epoch);
+        }
+        catch (Exception failed)
+        {
+            logger.LogError(failed, "Layer recovery failed; ending {Count} sequences", members.Length);
+            foreach (var member in members)
+            {
+                Leave(member, failed);
+            }
+
+            return true;
+        }
+
+        if (!again)
+        {
+            return false;
+        }
+
+        if (members.FirstOrDefault(m => m.Replays >= MaxReplays) is { } worn)
+        {
+            logger.LogWarning(error, "Sequence {Sequence} lost its KV cache {Replays} times; ending {Count} sequences", worn.Sequence.Id, worn.Replays, members.Length);
+            var gone = new InvalidOperationException(
+                $"sequence {worn.Sequence.Id} lost its layers' KV cache {worn.Replays} times (the limit is {MaxReplays}): {error.Message}", error);
+            foreach (var member in members)
+            {
+                Leave(member, gone);
+            }
+
+            return true;
+        }
+
+        logger.LogWarning("Generation step failed on lost layers ({Error}); re-prefilling {Count} sequences", error.Message, members.Length);
+        _replay = true;
+        return true;
+    }
+
+    /// <summary>
+    /// Rebuilds the KV caches of <paramref name="members"/> after a recovery: drops what every layer holds of them (a
+    /// step cut short may have written some layers and not others) along with the ended ones, then prefills each
+    /// member's prompt and the tokens it generated but the last, which its next step decodes as it would have.
+    /// Members that had not finished their prefill just run it in their next step.
+    /// </summary>
+    private async Task Replay(LaneMember[] members, LaneMember[] ended)
+    {
+        await pipeline.EndSequences([.. members.Select(m => m.Sequence.Id), .. ended.Select(m => m.Sequence.Id)]);
+        Released(ended);
+        var replayed = members.Where(m => m.Sequence.Generated.Count > 0).ToArray();
+        foreach (var member in members)
+        {
+            member.Replayed();
+        }
+
+        if (replayed.Length == 0)
+        {
+            return;
+        }
+
+        var tokens = new List<int>();
+        var chunks = new SequenceChunk[replayed.Length];
+        for (int i = 0; i < replayed.Length; i++)
+        {
+            var sequence = replayed[i].Sequence;
+            var ids = sequence.Request.PromptIds.Concat(sequence.Generated.Take(sequence.Generated.Count - 1)).ToArray();
+            chunks[i] = new SequenceChunk(sequence.Id, 0, ids.Length);
+            tokens.AddRange(ids);
+        }
+
+        await pipeline.Prefill(tokens.ToArray(), new ForwardBatch(chunks));
+        logger.LogInformation("Re-prefilled {Count} sequences ({Tokens} tokens) after a layer recovery", replayed.Length, tokens.Count);
     }
 
     private static void Released(IEnumerable<LaneMember> members)

@@ -12,10 +12,13 @@ namespace OrleansQuant.Grains.Coordinator;
 /// it will need fits in each layer's budget next to the live ones; a refusal fails that request alone, before it
 /// joins a lane, so the sequences already batched never see it.
 /// </summary>
-internal sealed class GenerationScheduler(ClusterPipeline pipeline, ModelTokenizer tokenizer, long kvBudgetBytes, TensorType kvCacheType, ILogger logger)
+internal sealed class GenerationScheduler(ClusterPipeline pipeline, LayerRecovery recovery, ModelTokenizer tokenizer, long kvBudgetBytes, TensorType kvCacheType, ILogger logger)
 {
     private static long s_nextSequence;
     private readonly List<GenerationLane> _lanes = new();
+
+    /// <summary>What brings back layers lost with a silo; its lanes wait for it and re-prefill their sequences.</summary>
+    public LayerRecovery Recovery => recovery;
 
     public int ActiveSequences => _lanes.Sum(l => l.Members.Count);
 
@@ -42,7 +45,7 @@ internal sealed class GenerationScheduler(ClusterPipeline pipeline, ModelTokeniz
 
         while (_lanes.Count < pipeline.DeviceCount)
         {
-            _lanes.Add(new GenerationLane(pipeline, tokenizer, logger));
+            _lanes.Add(new GenerationLane(pipeline, recovery, tokenizer, logger));
         }
 
         var member = new LaneMember(sequence, pipeline.Model);

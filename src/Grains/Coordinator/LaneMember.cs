@@ -31,6 +31,11 @@ internal sealed class LaneMember
 
     public void Abandon() => Abandoned = true;
 
+    /// <summary>How many times its KV cache was rebuilt after layers were lost with a silo.</summary>
+    public int Replays { get; private set; }
+
+    public void Replayed() => Replays++;
+
     public Channel<GeneratedToken> Output { get; } = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true });
 
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -63,8 +63,10 @@ internal static class ModelLoader
         var head = await CoordinatorHead.Load(directory, precision, devices.Head, site, hops);
         var pipeline = new ClusterPipeline(name, config, plan, head, grains, hops);
         logger.LogInformation("Model {Model} loaded from {Directory}: {Layers} layers over {Devices} devices", name, directory, plan.Count, pipeline.DeviceCount);
+        // A layer lost later with its silo comes back the way a restoring load brings it: from the store, at its version.
+        var recovery = new LayerRecovery(name, directory, precision.Name(), pipeline, grains, logger);
         return new LoadedModel(directory, config, tokenizer, new ChatPromptEncoder(tokenizer), head, pipeline,
-            new GenerationScheduler(pipeline, tokenizer, request.KvCacheBudgetBytes, KvCacheType(precision, silos), logger), silos);
+            new GenerationScheduler(pipeline, recovery, tokenizer, request.KvCacheBudgetBytes, KvCacheType(precision, silos), logger), silos);
     }
 
     /// <summary>The first <paramref name="maxDevices"/> devices in the planner's order (silo address, then ordinal).</summary>

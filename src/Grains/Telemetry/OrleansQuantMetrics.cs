@@ -67,6 +67,13 @@ public static class OrleansQuantMetrics
     public static readonly Histogram<double> LayerStepTime = SecondsHistogram(
         "orleansquant.layer.step_time", "One decoder layer's forward pass in a serving step");
 
+    /// <summary>
+    /// From a generation step failing because a silo took layers with it to those layers serving again from the model
+    /// store on survivors (<c>LayerRecovery</c>). Tagged by model.
+    /// </summary>
+    public static readonly Histogram<double> LayerRecoveryTime = SecondsHistogram(
+        "orleansquant.layer.recovery_time", "Restoring a model's layers lost with a silo, from the store");
+
     /// <summary>Memory in use on each device of the silos of this process (total − free), read when scraped.</summary>
     public static readonly ObservableGauge<long> DeviceMemoryUsed = s_meter.CreateObservableGauge(
         "orleansquant.device.memory.used", ObservedDevices.MemoryUsed, "By", "Memory in use on a device");
