@@ -167,13 +167,15 @@ internal sealed class GenerationLane(ClusterPipeline pipeline, LayerRecovery rec
     /// </summary>
     private async Task Replay(LaneMember[] members, LaneMember[] ended)
     {
-        await pipeline.EndSequences([.. members.Select(m => m.Sequence.Id), .. ended.Select(m => m.Sequence.Id)]);
-        Released(ended);
-        var replayed = members.Where(m => m.Sequence.Generated.Count > 0).ToArray();
+        // Counted before anything can fail, so that a replay failing over and over still runs into the limit.
         foreach (var member in members)
         {
             member.Replayed();
         }
+
+        await pipeline.EndSequences([.. members.Select(m => m.Sequence.Id), .. ended.Select(m => m.Sequence.Id)]);
+        Released(ended);
+        var replayed = members.Where(m => m.Sequence.Generated.Count > 0).ToArray();
 
         if (replayed.Length == 0)
         {

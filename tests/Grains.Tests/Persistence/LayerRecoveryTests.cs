@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
+using Orleans.Runtime.Placement;
+using Orleans.TestingHost;
 using Xunit.Abstractions;
 using OrleansQuant.Contracts;
 using OrleansQuant.Grains.Telemetry;
@@ -28,10 +31,16 @@ public sealed class LayerRecoveryTests(ITestOutputHelper output)
         await using var cluster = await StoreCluster.Start(store.Path, silos: 3);
         string name = kill ? "recover-layers-kill" : "recover-layers-stop";
         var sdk = cluster.Sdk;
+
+        // The generations are called from the primary silo, not through the test client: a stream whose gateway is the
+        // lost silo ends with it (the client's connection, not the coordinator, is what fails then). The coordinator is
+        // activated from there first, as placement prefers the calling silo, so that it is unlikely to share the victim's.
+        var primary = Primary(cluster);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => primary.GetGrain<IModelGrain>(name).GetStatus());
         await sdk.LoadAsync(name, "tiny");
         var events = await ClusterCalls.Quantize(sdk, name, new QuantizeRequest(Calibration: "self", SampleCount: 6, MaxTokens: 24));
         Assert.Equal("done", events[^1].Event.Stage);
-        var model = cluster.Cluster.Client.GetGrain<IModelGrain>(name);
+        var model = primary.GetGrain<IModelGrain>(name);
         var before = await model.GetStatus();
         int[] versions = before.Layers.Select(l => l.Version).ToArray();
         int linears = BuildCounter.Linears(name);
@@ -99,6 +108,9 @@ public sealed class LayerRecoveryTests(ITestOutputHelper output)
         Assert.Equal(expected[0], await ClusterCalls.Collect(model, s_prompts[0], MaxTokens));
     }
 
+    private static IGrainFactory Primary(StoreCluster cluster) =>
+        ((InProcessSiloHandle)cluster.Cluster.Primary!).SiloHost!.Services.GetRequiredService<IGrainFactory>();
+
     private static async Task MoveCoordinatorOff(StoreCluster cluster, string name, string silo)
     {
         var model = cluster.Cluster.Client.GetGrain<IModelGrain>(name);
@@ -114,12 +126,24 @@ public sealed class LayerRecoveryTests(ITestOutputHelper output)
 
             if (where is not null)
             {
-                await model.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+                // Migrated to the primary silo (a placement hint), which holds layers too: it reactivates there and
+                // restores from its record, finding its layers where they are.
+                RequestContext.Set(IPlacementDirector.PlacementHintKey, cluster.Cluster.Primary!.SiloAddress);
+                try
+                {
+                    await model.AsReference<IGrainManagementExtension>().MigrateOnIdle();
+                }
+                finally
+                {
+                    RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+                }
+
                 await Task.Delay(200);
             }
 
-            // The next call reactivates it, somewhere; status waits for its restoring load.
-            var status = await model.GetStatus();
+            // The next call reactivates it; made from the primary silo, whose placement prefers itself. Status waits
+            // for its restoring load.
+            var status = await Primary(cluster).GetGrain<IModelGrain>(name).GetStatus();
             var load = status.Jobs.FirstOrDefault(j => j.Kind == "load" && j.State == JobState.Running);
             while (load is not null && (await model.GetJob(load.Id)).State == JobState.Running)
             {
