@@ -155,19 +155,35 @@ public sealed class QuantizationTests(ClusterFixture fixture)
         using var slow = TestFaultInjector.Delay(name, 2, TimeSpan.FromMinutes(10));
         var job = await sdk.Model(name).StartQuantize(new QuantizeRequest(Calibration: "self", SampleCount: 6, MaxTokens: 24));
         var events = new List<JobEvent>();
+        int built = 0;
+        Task? cancelling = null;
         await foreach (var e in sdk.WatchAsync(name, job.Id))
         {
             events.Add(e);
-            if (e is { Stage: "quantize", Done: 2 })
+            if (e.Stage == "quantize")
             {
-                // Calibration is over and half the layers have built: stop here.
-                await sdk.CancelAsync(name, job.Id);
+                Volatile.Write(ref built, e.Done);
+                cancelling ??= CancelHalfway();
             }
         }
 
+        await cancelling!;
         Assert.Equal("cancelled", events[^1].Stage);
         Assert.Equal(job.Id, (await sdk.StatusAsync(name)).Jobs[^1].Id);
         await AssertServesAsBefore(name, JobState.Cancelled, before);
+
+        // Calibration is over: stop once a layer has built and layer 2 cannot (it is held for 10 minutes), or after 5 s
+        // without one: on one core every layer shares one device's build queue, and layer 2 may be first in it.
+        async Task CancelHalfway()
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (Volatile.Read(ref built) < 1 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            await sdk.CancelAsync(name, job.Id);
+        }
     }
 
     /// <summary>The last job ended as <paramref name="ended"/>, and every layer serves its full-precision version 0 as before.</summary>
