@@ -45,11 +45,28 @@ internal static class BadInputFiles
         Assert.Equal(0, mkfifo.ExitCode);
     }
 
-    /// <summary>Runs <paramref name="action"/> and fails the test if it takes longer than <paramref name="seconds"/>: a hang is a failure, not a stuck run.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> on a thread of its own and fails the test if it takes longer than
+    /// <paramref name="seconds"/> (at least 30: the bound tells a hang from slowness, and on two busy cores a thread-pool
+    /// item can wait seconds to start): a hang is a failure, not a stuck run.
+    /// </summary>
     public static T WithinSeconds<T>(double seconds, Func<T> action)
     {
-        var task = Task.Run(action);
-        Assert.True(task.Wait(TimeSpan.FromSeconds(seconds)), $"still running after {seconds} s: the input hangs the reader");
-        return task.Result;
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                done.SetResult(action());
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        }) { IsBackground = true };
+        thread.Start();
+        double bound = Math.Max(seconds, 30);
+        Assert.True(done.Task.Wait(TimeSpan.FromSeconds(bound)) || done.Task.IsCompleted, $"still running after {bound} s: the input hangs the reader");
+        return done.Task.GetAwaiter().GetResult();
     }
 }

@@ -69,6 +69,9 @@ public sealed class TlsTests(TlsSiloFixture fixture) : IClassFixture<TlsSiloFixt
         using var host = SdkClientHost.Builder(settings).Build();
         await host.StartAsync();
         var sdk = host.Services.GetRequiredService<OrleansQuantClient>();
+        // Loaded through this TLS client: the fixture's load may be gone when another test's second silo joined and
+        // left (the model grain's directory entry can leave with it, and memory grain state with that silo).
+        await sdk.LoadAsync(TlsSiloFixture.Model, "tiny");
 
         var status = await sdk.StatusAsync(TlsSiloFixture.Model);
         Assert.Equal(TlsSiloFixture.Model, status.Model);
