@@ -160,10 +160,10 @@ public sealed class QuantizationTests(ClusterFixture fixture)
         await foreach (var e in sdk.WatchAsync(name, job.Id))
         {
             events.Add(e);
+            cancelling ??= CancelHalfway();
             if (e.Stage == "quantize")
             {
                 Volatile.Write(ref built, e.Done);
-                cancelling ??= CancelHalfway();
             }
         }
 
@@ -172,11 +172,12 @@ public sealed class QuantizationTests(ClusterFixture fixture)
         Assert.Equal(job.Id, (await sdk.StatusAsync(name)).Jobs[^1].Id);
         await AssertServesAsBefore(name, JobState.Cancelled, before);
 
-        // Calibration is over: stop once a layer has built and layer 2 cannot (it is held for 10 minutes), or after 5 s
-        // without one: on one core every layer shares one device's build queue, and layer 2 may be first in it.
+        // Stop once a layer has built and layer 2 cannot (it is held for 10 minutes), or 20 s into the job without one:
+        // on one core every layer shares one device's build queue, and when layer 2 is first in it no layer builds (and
+        // no quantize progress is reported) until the hold ends.
         async Task CancelHalfway()
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
             while (Volatile.Read(ref built) < 1 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
