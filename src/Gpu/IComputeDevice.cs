@@ -5,6 +5,16 @@ namespace OrleansQuant.Gpu;
 /// a host read (<see cref="Download{T}"/>) waits for everything issued before it. The layer code never touches
 /// elements itself, so a CUDA device slots in beside the CPU one without changing it.
 /// Shapes: activations <c>[tokens, features]</c>, linear weights <c>[out, in]</c> as in PyTorch.
+/// <para>
+/// Activations — the tensors a step reads and writes: the residual stream, norm outputs, q/k/v, attention output,
+/// gate/up, a linear's output — are Float32 or BFloat16, each tensor its own (vLLM's <c>--dtype</c> makes a bf16 model's
+/// activations bf16; a CPU device keeps float32 unless asked). Where a doc below says Float32 for an activation, BFloat16
+/// is taken as well, with one rule: a BFloat16 input is widened exactly, and a BFloat16 output holds the value a Float32
+/// output would hold, rounded once to nearest, ties to even — so every op equals widen → the Float32 op → narrow, in
+/// place ones too. Fused ops keep their promise of equality with the unfused calls by rounding every intermediate
+/// those calls would store: to the type of the tensor named for it, or, where that is null, to the type of the fused
+/// op's first input. Scales, norm gains, biases, logits and statistics stay Float32 (or Float64).
+/// </para>
 /// </summary>
 public interface IComputeDevice : IDisposable
 {

@@ -47,3 +47,16 @@ __device__ __forceinline__ bf16_bits double_to_bf16(double v)
     }
     return float_to_bf16(__uint_as_float(bits));
 }
+
+// Activations are float or bf16 per tensor (IComputeDevice: "Activations"). Kernels are written once over the element
+// type with these overloads and instantiated twice, the bf16 twin's extern "C" name ending in "_bf16": a bf16 load is
+// exact, a bf16 store rounds the float once (to nearest, ties to even).
+__device__ __forceinline__ float load_act(const float* p, long long i) { return p[i]; }
+__device__ __forceinline__ float load_act(const bf16_bits* p, long long i) { return bf16_to_float(p[i]); }
+__device__ __forceinline__ void store_act(float* p, long long i, float v) { p[i] = v; }
+__device__ __forceinline__ void store_act(bf16_bits* p, long long i, float v) { p[i] = float_to_bf16(v); }
+
+// The value a store to an activation of this type keeps: what a fused kernel uses where the unfused calls would have
+// stored and reloaded an intermediate, so the two agree bit for bit.
+__device__ __forceinline__ float round_act(float v, const float*) { return v; }
+__device__ __forceinline__ float round_act(float v, const bf16_bits*) { return bf16_to_float(float_to_bf16(v)); }
