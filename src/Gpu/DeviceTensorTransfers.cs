@@ -46,14 +46,24 @@ public static class DeviceTensorTransfers
     /// <summary>A Float32 or BFloat16 tensor's elements as floats (bf16 widened exactly), row-major, on the host.</summary>
     public static float[] ToFloats(this DeviceTensor tensor)
     {
+        var values = new float[tensor.Length];
+        tensor.DownloadFloats(values);
+        return values;
+    }
+
+    /// <summary><see cref="ToFloats"/> into a span of exactly the tensor's length.</summary>
+    public static void DownloadFloats(this DeviceTensor tensor, Span<float> destination)
+    {
         switch (tensor.Type)
         {
             case TensorType.Float32:
-                return tensor.ToArray<float>();
+                tensor.Device.Download(tensor, destination);
+                return;
             case TensorType.BFloat16:
-                var values = new float[tensor.Length];
-                BFloat16.Widen(tensor.ToArray<BFloat16>(), values);
-                return values;
+                var bits = new BFloat16[tensor.Length];
+                tensor.Device.Download<BFloat16>(tensor, bits);
+                BFloat16.Widen(bits, destination);
+                return;
             default:
                 throw new ArgumentException($"{tensor} does not hold floats; expected Float32 or BFloat16", nameof(tensor));
         }

@@ -47,6 +47,15 @@ internal static class TensorChecks
         }
     }
 
+    /// <summary>An activation (<see cref="IComputeDevice"/>, "Activations"): Float32 or BFloat16.</summary>
+    public static void RequireActivation(DeviceTensor tensor, string what)
+    {
+        if (tensor.Type is not (TensorType.Float32 or TensorType.BFloat16))
+        {
+            throw new ArgumentException($"{what}: expected an activation, Float32 or BFloat16; got {tensor}");
+        }
+    }
+
     /// <summary>Paged KV caches as the contract allows them: both Float32 (false) or both BFloat16 (true).</summary>
     public static bool RequireKvCaches(DeviceTensor keyCache, DeviceTensor valueCache, string call)
     {
@@ -64,7 +73,7 @@ internal static class TensorChecks
         const string call = nameof(IComputeDevice.QuantizePerToken);
         RequireShape(quantized, x.Rows, x.Columns, call + " quantized");
         RequireShape(scales, x.Rows, 1, call + " scales");
-        RequireType(x, TensorType.Float32, call + " x");
+        RequireActivation(x, call + " x");
         RequireType(quantized, TensorType.Int8, call + " quantized");
         RequireType(scales, TensorType.Float32, call + " scales");
     }
@@ -83,7 +92,7 @@ internal static class TensorChecks
         RequireType(weight, TensorType.Int8, call + " weight");
         RequireType(tokenScales, TensorType.Float32, call + " token scales");
         RequireType(weightScales, TensorType.Float32, call + " weight scales");
-        RequireType(output, TensorType.Float32, call + " output");
+        RequireActivation(output, call + " output");
         if (bias is not null)
         {
             RequireShape(bias, 1, outputs, call + " bias");

@@ -8,6 +8,13 @@ public sealed partial class CpuDevice
 {
     public void WriteKvCache(DeviceTensor keys, DeviceTensor values, DeviceTensor slots, DeviceTensor keyCache, DeviceTensor valueCache)
     {
+        if (Float32Views.Any(keys, values))
+        {
+            using var views = new Float32Views(this);
+            WriteKvCache(views.Of(keys), views.Of(values), slots, keyCache, valueCache);
+            return;
+        }
+
         var slot = Indices(slots, nameof(WriteKvCache) + " slots");
         int width = keyCache.Columns;
         RequireShape(valueCache, keyCache.Rows, width, nameof(WriteKvCache) + " value cache");
@@ -38,6 +45,14 @@ public sealed partial class CpuDevice
     public void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch,
         AttentionShape shape, DeviceTensor output)
     {
+        if (Float32Views.Any(query, output))
+        {
+            using var views = new Float32Views(this);
+            PagedAttention(views.Of(query), keyCache, valueCache, batch, shape, views.Of(output));
+            views.Store(output);
+            return;
+        }
+
         if (query.Columns != shape.QueryWidth || keyCache.Columns != shape.KvWidth)
         {
             throw new ArgumentException($"{nameof(PagedAttention)}: widths of {query}, {keyCache} do not match {shape}");

@@ -7,6 +7,14 @@ public sealed partial class CpuDevice
 {
     public void Embed(DeviceTensor ids, DeviceTensor table, DeviceTensor output)
     {
+        if (Float32Views.Any(output))
+        {
+            using var views = new Float32Views(this);
+            Embed(ids, table, views.Of(output));
+            views.Store(output);
+            return;
+        }
+
         var tokens = Indices(ids, nameof(Embed) + " ids");
         RequireShape(output, tokens.Length, table.Columns, nameof(Embed));
         RequireType(output, TensorType.Float32, nameof(Embed) + " output");
@@ -36,6 +44,14 @@ public sealed partial class CpuDevice
 
     public void RmsNorm(DeviceTensor x, DeviceTensor weight, float eps, DeviceTensor output)
     {
+        if (Float32Views.Any(x, output))
+        {
+            using var views = new Float32Views(this);
+            RmsNorm(views.Of(x), weight, eps, views.Of(output));
+            views.Store(output);
+            return;
+        }
+
         RequireShape(output, x.Rows, x.Columns, nameof(RmsNorm));
         RequireShape(weight, 1, x.Columns, nameof(RmsNorm) + " weight");
         float[] input = Own(x).Array<float>(), gain = Own(weight).Array<float>(), result = Own(output).Array<float>();
@@ -52,6 +68,14 @@ public sealed partial class CpuDevice
 
     public void ApplyRope(DeviceTensor x, int heads, int headDim, DeviceTensor positions, DeviceTensor inverseFrequencies)
     {
+        if (Float32Views.Any(x))
+        {
+            using var views = new Float32Views(this);
+            ApplyRope(views.Of(x), heads, headDim, positions, inverseFrequencies);
+            views.Store(x);
+            return;
+        }
+
         var position = Indices(positions, nameof(ApplyRope) + " positions");
         RequireShape(x, position.Length, heads * headDim, nameof(ApplyRope));
         RequireShape(inverseFrequencies, 1, headDim / 2, nameof(ApplyRope) + " frequencies");
@@ -85,6 +109,14 @@ public sealed partial class CpuDevice
 
     public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor output)
     {
+        if (Float32Views.Any(gate, up, output))
+        {
+            using var views = new Float32Views(this);
+            SiluMul(views.Of(gate), views.Of(up), views.Of(output));
+            views.Store(output);
+            return;
+        }
+
         RequireShape(up, gate.Rows, gate.Columns, nameof(SiluMul));
         RequireShape(output, gate.Rows, gate.Columns, nameof(SiluMul));
         float[] g = Own(gate).Array<float>(), u = Own(up).Array<float>(), result = Own(output).Array<float>();
@@ -106,6 +138,14 @@ public sealed partial class CpuDevice
 
     public void AddInPlace(DeviceTensor x, DeviceTensor y)
     {
+        if (Float32Views.Any(x, y))
+        {
+            using var views = new Float32Views(this);
+            AddInPlace(views.Of(x), views.Of(y));
+            views.Store(x);
+            return;
+        }
+
         RequireShape(y, x.Rows, x.Columns, nameof(AddInPlace));
         var target = Own(x).Span<float>();
         TensorPrimitives.Add(target, Own(y).Span<float>(), target);

@@ -14,7 +14,7 @@ public sealed partial class CpuDevice
             return;
         }
 
-        using var scratch = Allocate(TensorType.Float32, x.Rows, x.Columns);
+        using var scratch = Allocate(x.Type, x.Rows, x.Columns); // the norm output the unfused calls would store
         RmsNorm(x, weight, eps, scratch);
         QuantizePerToken(scratch, quantized, scales);
     }
@@ -29,7 +29,7 @@ public sealed partial class CpuDevice
             return;
         }
 
-        using var scratch = Allocate(TensorType.Float32, gate.Rows, gate.Columns);
+        using var scratch = Allocate(gate.Type, gate.Rows, gate.Columns);
         SiluMul(gate, up, scratch);
         QuantizePerToken(scratch, quantized, scales);
     }

@@ -78,6 +78,13 @@ public sealed partial class CpuDevice
 
     public void QuantizePerToken(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales)
     {
+        if (Float32Views.Any(x))
+        {
+            using var views = new Float32Views(this);
+            QuantizePerToken(views.Of(x), quantized, scales);
+            return;
+        }
+
         int tokens = x.Rows, width = x.Columns;
         RequirePerTokenQuantization(x, quantized, scales);
         float[] input = Own(x).Array<float>(), scale = Own(scales).Array<float>();
@@ -95,6 +102,14 @@ public sealed partial class CpuDevice
     public void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
         DeviceTensor? bias, DeviceTensor output, bool accumulate = false)
     {
+        if (Float32Views.Any(output))
+        {
+            using var views = new Float32Views(this);
+            MatMulInt8(quantized, tokenScales, weight, weightScales, bias, views.Of(output), accumulate);
+            views.Store(output);
+            return;
+        }
+
         int tokens = quantized.Rows, inner = quantized.Columns, outputs = weight.Rows;
         RequireW8A8Linear(quantized, tokenScales, weight, weightScales, bias, output);
 

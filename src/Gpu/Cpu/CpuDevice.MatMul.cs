@@ -11,6 +11,14 @@ public sealed partial class CpuDevice
 
     public void MatMul(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output)
     {
+        if (Float32Views.Any(x, output))
+        {
+            using var views = new Float32Views(this);
+            MatMul(views.Of(x), weight, bias, views.Of(output));
+            views.Store(output);
+            return;
+        }
+
         int tokens = x.Rows, inner = x.Columns, outputs = weight.Rows;
         RequireShape(weight, outputs, inner, nameof(MatMul) + " weight");
         RequireShape(output, tokens, outputs, nameof(MatMul) + " output");

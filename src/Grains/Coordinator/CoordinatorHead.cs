@@ -43,7 +43,7 @@ internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head, H
 
         using (hidden)
         {
-            return new ActivationPayload(hidden.Rows, hidden.Columns, hidden.ToArray<float>(), null);
+            return ActivationPayloads.Of(hidden);
         }
     });
 
@@ -57,8 +57,8 @@ internal sealed class CoordinatorHead(ComputeDeviceSlot slot, OutputHead head, H
     public Task<StepSamples> Sample(ActivationPayload hidden, int[] rows, SamplingRow[] sampling, StepScoring? scoring) => Timed(HopRecorder.Head, () =>
     {
         using var tensor = hidden.Handle is { } handle
-            ? site.Activations.Take(handle)
-            : slot.Device.UploadNew<float>(hidden.Values ?? throw new ArgumentException("activation payload has neither values nor a handle"), hidden.Rows, hidden.Columns);
+            ? ActivationPayloads.As(slot.Device, site.Activations.Take(handle), Head.ActivationType)
+            : ActivationPayloads.Upload(slot.Device, hidden, Head.ActivationType);
         if (hidden.Handle is null)
         {
             int scored = scoring?.Rows.Length ?? 0;

@@ -198,7 +198,7 @@ public sealed class LayerGrain(
             using var active = LayerActivity.Enter();
 
             // Take the input first: a parked activation must be freed even when this step fails.
-            var hidden = Materialize(slot, step.Input);
+            var hidden = Materialize(slot, step.Input, layer.ActivationType);
             try
             {
                 foreach (long ended in step.Ended)
@@ -453,7 +453,7 @@ public sealed class LayerGrain(
     private LoadedLayer Loaded() =>
         _loaded ?? throw new InvalidOperationException($"layer grain {this.GetPrimaryKeyString()} has not been loaded; the model's load job loads it");
 
-    private DeviceTensor Materialize(ComputeDeviceSlot slot, ActivationPayload payload)
+    private DeviceTensor Materialize(ComputeDeviceSlot slot, ActivationPayload payload, TensorType type)
     {
         if (payload.Handle is { } handle)
         {
@@ -462,11 +462,10 @@ public sealed class LayerGrain(
                 throw new InvalidOperationException($"activation handle for device {handle.Device} of {handle.Silo} reached device {slot.Device.Info.Ordinal} of {SiloAddress}");
             }
 
-            return activations.Take(handle);
+            return ActivationPayloads.As(slot.Device, activations.Take(handle), type);
         }
 
-        return slot.Device.UploadNew<float>(
-            payload.Values ?? throw new ArgumentException("activation payload has neither values nor a handle"), payload.Rows, payload.Columns);
+        return ActivationPayloads.Upload(slot.Device, payload, type);
     }
 
     /// <summary>The values of <paramref name="rows"/> of <paramref name="hidden"/> (all rows when null), for the coordinator.</summary>
@@ -474,7 +473,7 @@ public sealed class LayerGrain(
     {
         if (rows is null)
         {
-            return new ActivationPayload(hidden.Rows, hidden.Columns, hidden.ToArray<float>(), null);
+            return ActivationPayloads.Of(hidden);
         }
 
         using var selected = device.Allocate(hidden.Type, rows.Length, hidden.Columns);
@@ -483,7 +482,7 @@ public sealed class LayerGrain(
             device.CopyRows(hidden, rows[i], selected, i, 1);
         }
 
-        return new ActivationPayload(rows.Length, hidden.Columns, selected.ToArray<float>(), null);
+        return ActivationPayloads.Of(selected);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -48,7 +48,7 @@ public sealed class LayerBenchmarks : IDisposable
             }
 
             var ones = Enumerable.Repeat(1f, shapes.Hidden).ToArray();
-            // Keys and values as a served bf16 model keeps them on this device (bf16 on a GPU).
+            // Activations and KV as a served bf16 model keeps them on this device (bf16 on a GPU).
             var kvType = WeightPrecision.Auto.StorageOn(device);
             var fpLayer = new DecoderLayer(0, config, DecoderLayerWeights.Build(device, ones, ones, slot => fp[slot]), device, kvType);
             var w8a8Layer = new DecoderLayer(0, config, DecoderLayerWeights.Build(device, ones, ones, slot => w8a8[slot]), device, kvType);
@@ -87,7 +87,7 @@ public sealed class LayerBenchmarks : IDisposable
 
     public PrefillResult Prefill(int tokens, BenchmarkClock clock, int seed = 0)
     {
-        using var hidden = _device.UploadNew<float>(RandomValues.Uniform((long)tokens * _shapes.Hidden, 1, seed + tokens), tokens, _shapes.Hidden);
+        using var hidden = _device.UploadFloats(RandomValues.Uniform((long)tokens * _shapes.Hidden, 1, seed + tokens), tokens, _shapes.Hidden, _fp.ActivationType);
         return new PrefillResult(tokens, Prefill(_fp, hidden, clock), Prefill(_w8a8, hidden, clock));
     }
 
@@ -114,8 +114,8 @@ public sealed class LayerBenchmarks : IDisposable
             throw new ArgumentException($"--context {context} leaves no prompt before {clock.Warmup} warm-up and {clock.Iterations} timed decode steps; expected a context above {clock.Warmup + clock.Iterations}");
         }
 
-        using var prompt = _device.UploadNew<float>(RandomValues.Uniform((long)start * _shapes.Hidden, 1, seed + 1), start, _shapes.Hidden);
-        using var step = _device.UploadNew<float>(RandomValues.Uniform((long)batch * _shapes.Hidden, 1, seed + 2), batch, _shapes.Hidden);
+        using var prompt = _device.UploadFloats(RandomValues.Uniform((long)start * _shapes.Hidden, 1, seed + 1), start, _shapes.Hidden, _fp.ActivationType);
+        using var step = _device.UploadFloats(RandomValues.Uniform((long)batch * _shapes.Hidden, 1, seed + 2), batch, _shapes.Hidden, _fp.ActivationType);
         return new DecodeResult(batch, context, Decode(_fp, prompt, step, clock), Decode(_w8a8, prompt, step, clock));
     }
 

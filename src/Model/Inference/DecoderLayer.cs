@@ -14,9 +14,17 @@ public sealed class DecoderLayer : IDisposable
     private readonly PagedKvCache _cache;
     private readonly float _eps;
 
-    /// <param name="kvCacheType">what the paged KV cache stores keys and values as: Float32, or BFloat16 for a bf16 model on a GPU.</param>
-    public DecoderLayer(int index, ModelConfig config, DecoderLayerWeights weights, IComputeDevice device, TensorType kvCacheType = TensorType.Float32)
+    /// <param name="activationType">
+    /// what the residual stream, every activation and the paged KV cache hold: Float32, or BFloat16 for a bf16 model on a
+    /// GPU (vLLM's <c>--dtype</c>: <see cref="WeightPrecisions.StorageOn(WeightPrecision, IComputeDevice)"/>).
+    /// </param>
+    public DecoderLayer(int index, ModelConfig config, DecoderLayerWeights weights, IComputeDevice device, TensorType activationType = TensorType.Float32)
     {
+        if (activationType is not (TensorType.Float32 or TensorType.BFloat16))
+        {
+            throw new ArgumentException($"layer {index}: activations are Float32 or BFloat16, not {activationType}", nameof(activationType));
+        }
+
         Index = index;
         Config = config;
         Weights = weights;
@@ -24,14 +32,17 @@ public sealed class DecoderLayer : IDisposable
         _eps = (float)config.RmsNormEps;
         Shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, config.SlidingWindow);
         _inverseFrequencies = device.UploadVector<float>(RotaryEmbedding.InverseFrequencies(config));
-        _cache = new PagedKvCache(device, Shape.KvWidth, kvCacheType, config.MaxPositionEmbeddings);
-        KvCacheType = kvCacheType;
+        _cache = new PagedKvCache(device, Shape.KvWidth, activationType, config.MaxPositionEmbeddings);
+        ActivationType = activationType;
     }
 
     public int Index { get; }
 
-    /// <summary>Float32 or BFloat16: what this layer's KV cache holds.</summary>
-    public TensorType KvCacheType { get; }
+    /// <summary>Float32 or BFloat16: what the residual stream this layer advances, its intermediates and its KV cache hold.</summary>
+    public TensorType ActivationType { get; }
+
+    /// <summary>What this layer's KV cache holds: its <see cref="ActivationType"/>.</summary>
+    public TensorType KvCacheType => ActivationType;
 
     public ModelConfig Config { get; }
 
@@ -60,13 +71,19 @@ public sealed class DecoderLayer : IDisposable
     public void Forward(DeviceTensor hidden, ForwardBatch batch, ILinearInputObserver? observer = null, DecoderLayerWeights? weights = null)
     {
         int tokens = batch.TokenCount;
+        if (hidden.Type != ActivationType)
+        {
+            throw new ArgumentException($"layer {Index}: the residual stream is {hidden}, but this layer's activations are {ActivationType}", nameof(hidden));
+        }
+
         var w = weights ?? Weights;
+        var type = ActivationType;
         // The step's positions, cache slots and block tables, with its new positions' blocks taken from the pool.
         using var step = StepLayout.Reserve(batch, _cache, _device);
-        using var query = _device.AllocateScratch(TensorType.Float32, tokens, Shape.QueryWidth);
-        using var keys = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
-        using var values = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
-        using var attended = _device.AllocateScratch(TensorType.Float32, tokens, Shape.QueryWidth);
+        using var query = _device.AllocateScratch(type, tokens, Shape.QueryWidth);
+        using var keys = _device.AllocateScratch(type, tokens, Shape.KvWidth);
+        using var values = _device.AllocateScratch(type, tokens, Shape.KvWidth);
+        using var attended = _device.AllocateScratch(type, tokens, Shape.QueryWidth);
         bool observed = observer is not null;
 
         // Attention block. The normed input is quantized once for q, k and v (in the norm's kernel) when they are W8A8,
@@ -91,8 +108,8 @@ public sealed class DecoderLayer : IDisposable
         // MLP block: gate and up share one quantized input. When both are W8A8, SwiGLU runs in their GEMM's epilogue and
         // only silu(gate)·up reaches memory (in gate), quantized for down on first use; else SwiGLU's own kernel makes
         // the forms down and the observer read.
-        using var gate = _device.AllocateScratch(TensorType.Float32, tokens, Config.IntermediateSize);
-        using var up = _device.AllocateScratch(TensorType.Float32, tokens, Config.IntermediateSize);
+        using var gate = _device.AllocateScratch(type, tokens, Config.IntermediateSize);
+        using var up = _device.AllocateScratch(type, tokens, Config.IntermediateSize);
         bool swiGluDone;
         using (var normed = LinearActivation.Normalize(_device, hidden, w.PostAttentionNorm, _eps, w.Forms(LinearInput.Mlp, observed)))
         {

@@ -2,7 +2,7 @@ using OrleansQuant.Gpu;
 
 namespace OrleansQuant.Model.Inference;
 
-/// <summary>A linear with float32 weights <c>[out, in]</c> on the device.</summary>
+/// <summary>A full-precision linear: Float32 or BFloat16 weights <c>[out, in]</c> on the device.</summary>
 public sealed class FloatLinear : Linear
 {
     public FloatLinear(DeviceTensor weight, DeviceTensor? bias)
@@ -33,7 +33,7 @@ public sealed class FloatLinear : Linear
             return;
         }
 
-        using var result = Weight.Device.AllocateScratch(TensorType.Float32, output.Rows, output.Columns);
+        using var result = Weight.Device.AllocateScratch(output.Type, output.Rows, output.Columns);
         Forward(x, result);
         Weight.Device.AddInPlace(output, result);
     }

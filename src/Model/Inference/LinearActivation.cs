@@ -31,10 +31,10 @@ public sealed class LinearActivation : IDisposable
     /// <summary>The float form, or null when every reader is W8A8 and nothing observes it.</summary>
     public DeviceTensor? Float { get; }
 
-    /// <summary>RMSNorm(x)·gain in the forms <paramref name="forms"/> asks for, in one kernel when both or only int8.</summary>
+    /// <summary>RMSNorm(x)·gain in the forms <paramref name="forms"/> asks for, in one kernel when both or only int8; the float form in x's type.</summary>
     public static LinearActivation Normalize(IComputeDevice device, DeviceTensor x, DeviceTensor gain, float eps, LinearForms forms)
     {
-        var activation = Allocate(device, x.Rows, x.Columns, forms);
+        var activation = Allocate(device, x, forms);
         if (forms.Int8)
         {
             var (quantized, scales) = activation.AllocateQuantized();
@@ -93,8 +93,8 @@ public sealed class LinearActivation : IDisposable
         _scales?.Dispose();
     }
 
-    private static LinearActivation Allocate(IComputeDevice device, int rows, int columns, LinearForms forms) =>
-        new(device, forms.Float ? device.AllocateScratch(TensorType.Float32, rows, columns) : null, ownsFloat: true, rows, columns);
+    private static LinearActivation Allocate(IComputeDevice device, DeviceTensor like, LinearForms forms) =>
+        new(device, forms.Float ? device.AllocateScratch(like.Type, like.Rows, like.Columns) : null, ownsFloat: true, like.Rows, like.Columns);
 
     private (DeviceTensor Quantized, DeviceTensor Scales) AllocateQuantized()
     {

@@ -31,6 +31,12 @@ public sealed class OutputHead : IDisposable
 
     public IComputeDevice Device => _device;
 
+    /// <summary>
+    /// What the residual stream holds: BFloat16 when the full-precision weights are bf16 (vLLM's <c>--dtype</c> sets both),
+    /// else Float32. Logits are Float32 either way.
+    /// </summary>
+    public TensorType ActivationType => Embedding.Type == TensorType.BFloat16 ? TensorType.BFloat16 : TensorType.Float32;
+
     public static OutputHead Load(WeightLoader loader, ModelConfig config)
     {
         var embedding = loader.LoadMatrix("model.embed_tokens.weight", config.VocabSize, config.HiddenSize);
@@ -44,7 +50,7 @@ public sealed class OutputHead : IDisposable
     public DeviceTensor Embed(ReadOnlySpan<int> tokens)
     {
         using var ids = _device.UploadVector(tokens);
-        var hidden = _device.Allocate(TensorType.Float32, tokens.Length, Config.HiddenSize);
+        var hidden = _device.Allocate(ActivationType, tokens.Length, Config.HiddenSize);
         _device.Embed(ids, Embedding, hidden);
         return hidden;
     }
@@ -127,7 +133,7 @@ public sealed class OutputHead : IDisposable
     private DeviceTensor DeviceLogits(DeviceTensor hidden, ReadOnlySpan<int> rows)
     {
         // Runs of consecutive rows (a decode step's every row is one run) go in one copy each, not a copy per row.
-        using var selected = _device.AllocateScratch(TensorType.Float32, rows.Length, Config.HiddenSize);
+        using var selected = _device.AllocateScratch(hidden.Type, rows.Length, Config.HiddenSize);
         for (int i = 0; i < rows.Length;)
         {
             int run = 1;
@@ -140,7 +146,7 @@ public sealed class OutputHead : IDisposable
             i += run;
         }
 
-        using var normed = _device.Allocate(TensorType.Float32, rows.Length, Config.HiddenSize);
+        using var normed = _device.AllocateScratch(hidden.Type, rows.Length, Config.HiddenSize);
         _device.RmsNorm(selected, FinalNorm, _eps, normed);
         var logits = _device.Allocate(TensorType.Float32, rows.Length, Config.VocabSize);
         try

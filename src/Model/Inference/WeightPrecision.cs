@@ -3,8 +3,8 @@ using OrleansQuant.Gpu;
 namespace OrleansQuant.Model.Inference;
 
 /// <summary>
-/// What full-precision weights (linears, embedding, lm_head) are stored as on a device — vLLM's <c>--dtype</c>. Norm
-/// gains, biases and every activation stay float32 whatever this says.
+/// What full-precision weights (linears, embedding, lm_head), activations and the KV cache are stored as on a device —
+/// vLLM's <c>--dtype</c>. Norm gains, biases, scales and logits stay float32 whatever this says.
 /// </summary>
 public enum WeightPrecision
 {

@@ -147,7 +147,7 @@ public sealed class LayerCalibration : ILinearInputObserver, IDisposable
     private float[] Download(DeviceTensor activations)
     {
         int width = activations.Columns;
-        using var kept = _device.Allocate(TensorType.Float32, _entering.Count, width);
+        using var kept = _device.Allocate(activations.Type, _entering.Count, width);
         int k = 0;
         while (k < _entering.Count)
         {
@@ -162,7 +162,7 @@ public sealed class LayerCalibration : ILinearInputObserver, IDisposable
         }
 
         var rows = ArrayPool<float>.Shared.Rent(_entering.Count * width);
-        _device.Download<float>(kept, rows.AsSpan(0, _entering.Count * width));
+        kept.DownloadFloats(rows.AsSpan(0, _entering.Count * width));
         return rows;
     }
 

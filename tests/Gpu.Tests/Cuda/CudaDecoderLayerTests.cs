@@ -27,10 +27,17 @@ public sealed class CudaDecoderLayerTests(CudaFixture devices) : IClassFixture<C
     // The same with the own int8 tensor-core GEMM from 9 tokens on, so the 32-token prefill runs q/k/v grouped, gate/up
     // with SwiGLU in the epilogue, and o/down adding into the residual in their epilogue.
     [InlineData("w8a8-mma", 2e-2)]
+    // What a bf16 model serves on a GPU: bf16 weights, and the residual stream, every activation and the KV cache in
+    // bf16 (vLLM's --dtype bfloat16), against the CPU device's bf16 activations (float kernels between roundings).
+    [InlineData("bf16-activations", 3e-2)]
+    // W8A8 with bf16 activations: int8 GEMMs writing bf16, the residual added in bf16 in their epilogue.
+    [InlineData("w8a8-mma-bf16-activations", 3e-2)]
     public void ALayerForwardMatchesTheCpu(string weightsAs, double tolerance)
     {
         bool w8a8 = weightsAs.StartsWith("w8a8", StringComparison.Ordinal);
-        var precision = weightsAs == "bf16" ? WeightPrecision.BFloat16 : WeightPrecision.Float32;
+        bool bf16Activations = weightsAs.EndsWith("bf16-activations", StringComparison.Ordinal);
+        var precision = weightsAs.StartsWith("bf16", StringComparison.Ordinal) ? WeightPrecision.BFloat16 : WeightPrecision.Float32;
+        var activations = bf16Activations ? TensorType.BFloat16 : TensorType.Float32;
         var config = DemoModels.Tiny.Config;
         var random = Compare.Fresh(out int seed);
         int hidden = config.HiddenSize;
@@ -43,19 +50,19 @@ public sealed class CudaDecoderLayerTests(CudaFixture devices) : IClassFixture<C
         {
             using var checkpoint = CheckpointReader.Open(s_checkpoint.Value);
             var weights = w8a8 ? QuantizedWeights(checkpoint, device, config) : DecoderLayerWeights.Load(new WeightLoader(checkpoint, device, precision), config, 1);
-            using var layer = new DecoderLayer(1, config, weights, device);
-            using var first = device.UploadNew<float>(prefillInput, prefill.TokenCount, hidden);
+            using var layer = new DecoderLayer(1, config, weights, device, activations);
+            using var first = device.UploadFloats(prefillInput, prefill.TokenCount, hidden, activations);
             layer.Forward(first, prefill);
-            using var second = device.UploadNew<float>(decodeInput, decode.TokenCount, hidden);
+            using var second = device.UploadFloats(decodeInput, decode.TokenCount, hidden, activations);
             layer.Forward(second, decode);
-            return (first.ToArray<float>(), second.ToArray<float>());
+            return (first.ToFloats(), second.ToFloats());
         }
 
         var expected = Run(devices.Cpu);
         devices.Gpu.TensorCorePrefill = weightsAs != "fp32";
         int mmaFrom = devices.Gpu.Int8MmaMinTokens;
         devices.Gpu.Int8MmaMinTokens = 1;
-        devices.Gpu.Int8Mma = weightsAs == "w8a8-mma";
+        devices.Gpu.Int8Mma = weightsAs.StartsWith("w8a8-mma", StringComparison.Ordinal);
         try
         {
             var actual = Run(devices.Gpu);

@@ -103,6 +103,34 @@ public sealed class BFloat16WeightsTests
     }
 
     [Fact]
+    public void A_bf16_model_keeps_its_residual_stream_and_kv_cache_in_bf16()
+    {
+        using var device = new CpuDevice();
+        using var fp32 = CausalLanguageModel.Load("synthetic:tiny", device, precision: WeightPrecision.Float32);
+        using var bf16 = CausalLanguageModel.Load("synthetic:tiny", device, precision: WeightPrecision.BFloat16);
+        int[] prompt = [0, 72, 101, 108, 108, 111];
+        using var embedded = bf16.Head.Embed(prompt);
+        Assert.Equal(TensorType.BFloat16, embedded.Type);
+        Assert.All(bf16.Layers, layer => Assert.Equal(TensorType.BFloat16, layer.ActivationType));
+        Assert.All(fp32.Layers, layer => Assert.Equal(TensorType.Float32, layer.ActivationType));
+
+        fp32.Forward(prompt, ForwardBatch.Single(1, prompt.Length));
+        bf16.Forward(prompt, ForwardBatch.Single(1, prompt.Length));
+        Assert.Equal(fp32.Layers[0].KvCacheBytes / 2, bf16.Layers[0].KvCacheBytes);
+    }
+
+    [Fact]
+    public void A_layer_refuses_a_residual_stream_of_another_type_naming_both()
+    {
+        using var device = new CpuDevice();
+        using var bf16 = CausalLanguageModel.Load("synthetic:tiny", device, precision: WeightPrecision.BFloat16);
+        using var hidden = device.Allocate(TensorType.Float32, 2, bf16.Config.HiddenSize);
+        var error = Assert.Throws<ArgumentException>(() => bf16.Layers[0].Forward(hidden, ForwardBatch.Single(1, 2)));
+        Assert.Contains("Float32[2,", error.Message);
+        Assert.Contains("BFloat16", error.Message);
+    }
+
+    [Fact]
     public void Statistics_of_a_bf16_input_are_those_of_the_input_rounded_to_bf16()
     {
         using var device = new CpuDevice();

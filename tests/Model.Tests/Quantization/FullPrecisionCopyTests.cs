@@ -114,7 +114,7 @@ public sealed class FullPrecisionCopyTests
         await runner.BeginCalibration();
         var random = new Random(7);
         float[] hidden = Enumerable.Range(0, 24 * model.Config.HiddenSize).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        using var input = model.Device.UploadNew<float>(hidden, 24, model.Config.HiddenSize);
+        using var input = model.Device.UploadFloats(hidden, 24, model.Config.HiddenSize, runner.Layer.ActivationType);
         runner.Layer.Forward(input, ForwardBatch.Single(99, 24), runner.Calibration);
         runner.Layer.EndSequence(99);
     }
