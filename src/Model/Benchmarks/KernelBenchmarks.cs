@@ -37,14 +37,16 @@ public static class KernelBenchmarks
                 device.UploadNew<sbyte>(RandomValues.Int8((long)n * k, seed + 100 + o), n, k),
                 device.UploadVector<float>(RandomValues.Uniform(n, 1e-3f, seed + 200 + o).Select(s => Math.Abs(s) + 1e-4f).ToArray()),
                 bias: null);
+            // Inputs and outputs as a served model's activations are on this device (bf16 on a GPU, as torch's side is).
+            var activations = WeightPrecision.Auto.StorageOn(device);
             foreach (int tokens in shapes.Tokens)
             {
                 cancellation.ThrowIfCancellationRequested();
                 progress?.Invoke($"gemm {op} {tokens}×{k}·{k}×{n}");
-                using var x = device.UploadNew<float>(RandomValues.Uniform((long)tokens * k, 1, seed + 300 + tokens), tokens, k);
+                using var x = device.UploadFloats(RandomValues.Uniform((long)tokens * k, 1, seed + 300 + tokens), tokens, k, activations);
                 using var quantized = device.Allocate(TensorType.Int8, tokens, k);
                 using var tokenScales = device.Allocate(TensorType.Float32, tokens, 1);
-                using var output = device.Allocate(TensorType.Float32, tokens, n);
+                using var output = device.Allocate(activations, tokens, n);
                 device.QuantizePerToken(x, quantized, tokenScales);
 
                 double fp = clock.Measure(device, _ => device.MatMul(x, floatWeight, null, output));
