@@ -12,6 +12,7 @@ public sealed class DecoderLayer : IDisposable
     private readonly IComputeDevice _device;
     private readonly DeviceTensor _inverseFrequencies;
     private readonly PagedKvCache _cache;
+    private readonly DecodeGraphs _graphs;
     private readonly float _eps;
 
     /// <param name="kvCacheType">what the paged KV cache stores keys and values as: Float32, or BFloat16 for a bf16 model on a GPU.</param>
@@ -25,6 +26,7 @@ public sealed class DecoderLayer : IDisposable
         Shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, config.SlidingWindow);
         _inverseFrequencies = device.UploadVector<float>(RotaryEmbedding.InverseFrequencies(config));
         _cache = new PagedKvCache(device, Shape.KvWidth, kvCacheType, config.MaxPositionEmbeddings);
+        _graphs = new DecodeGraphs(device, _cache, Compute);
         KvCacheType = kvCacheType;
     }
 
@@ -59,10 +61,23 @@ public sealed class DecoderLayer : IDisposable
     /// </summary>
     public void Forward(DeviceTensor hidden, ForwardBatch batch, ILinearInputObserver? observer = null, DecoderLayerWeights? weights = null)
     {
-        int tokens = batch.TokenCount;
-        var w = weights ?? Weights;
+        // A decode step of the serving weights replays a recorded graph of Compute where the device records them.
+        if (observer is null && weights is null && _graphs.TryForward(hidden, batch, Weights))
+        {
+            return;
+        }
+
         // The step's positions, cache slots and block tables, with its new positions' blocks taken from the pool.
         using var step = StepLayout.Reserve(batch, _cache, _device);
+        Compute(hidden, step, weights ?? Weights, observer);
+    }
+
+    /// <summary>The step's arithmetic, on a layout already on the device: what a decode graph records.</summary>
+    private void Compute(DeviceTensor hidden, StepLayout step, DecoderLayerWeights w) => Compute(hidden, step, w, observer: null);
+
+    private void Compute(DeviceTensor hidden, StepLayout step, DecoderLayerWeights w, ILinearInputObserver? observer)
+    {
+        int tokens = hidden.Rows;
         using var query = _device.AllocateScratch(TensorType.Float32, tokens, Shape.QueryWidth);
         using var keys = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
         using var values = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
@@ -117,6 +132,8 @@ public sealed class DecoderLayer : IDisposable
     /// </summary>
     public DecoderLayerWeights SwapWeights(DecoderLayerWeights weights)
     {
+        // Graphs point at the old weights, which the caller is about to free.
+        _graphs.Clear();
         var old = Weights;
         Weights = weights;
         Version++;
@@ -136,8 +153,12 @@ public sealed class DecoderLayer : IDisposable
     /// <summary>Forgets a finished sequence's keys and values: its blocks go back to the pool.</summary>
     public void EndSequence(long sequenceId) => _cache.End(sequenceId);
 
+    /// <summary>The recorded decode steps (for tests: their counts, and a stand-in for a GPU's graphs on the CPU).</summary>
+    internal DecodeGraphs DecodeGraphs => _graphs;
+
     public void Dispose()
     {
+        _graphs.Dispose();
         _cache.Dispose();
         _inverseFrequencies.Dispose();
         Weights.Dispose();
