@@ -326,10 +326,10 @@ public interface IComputeDevice : IDisposable
     /// <summary>
     /// Runs <paramref name="step"/>'s device calls once and returns a recording of them for <see cref="IStepGraph.Launch"/>,
     /// or null after running them as usual when this device does not record (<see cref="CapturesSteps"/>) or the step
-    /// could not be recorded. The step must be replayable: every tensor it allocates it also frees, it reads and writes
-    /// only tensors that outlive the recording, it makes no host transfer or wait, and what it does depends on nothing
-    /// but its shapes, so that a lazily made per-shape resource (a GEMM plan, a kernel attribute) exists already: run
-    /// the step once as usual before recording it.
+    /// could not be recorded. The step must be replayable: every tensor it allocates it also frees; every other tensor
+    /// it reads or writes outlives the recording (a replay uses the same ones, with whatever they hold then); it makes
+    /// no host transfer and no wait; and a lazily made per-shape resource it needs (a GEMM plan and its tuning, a kernel
+    /// attribute) exists already, so run the step once as usual before recording it.
     /// </summary>
     IStepGraph? CaptureStep(Action step)
     {

@@ -77,7 +77,7 @@ public sealed class DecoderLayer : IDisposable
 
     private void Compute(DeviceTensor hidden, StepLayout step, DecoderLayerWeights w, ILinearInputObserver? observer)
     {
-        int tokens = hidden.Rows;
+        int tokens = step.Positions.Columns;
         using var query = _device.AllocateScratch(TensorType.Float32, tokens, Shape.QueryWidth);
         using var keys = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
         using var values = _device.AllocateScratch(TensorType.Float32, tokens, Shape.KvWidth);
