@@ -312,4 +312,28 @@ public interface IComputeDevice : IDisposable
 
     /// <summary>Waits until every kernel issued so far has finished.</summary>
     void Synchronize();
+
+    // ---- Step graphs: a step that runs again and again with the same shapes on the same buffers (a layer's decode
+    // step) is recorded once and replayed as one launch, instead of a dozen launches and allocations each time.
+
+    /// <summary>
+    /// Whether <see cref="CaptureStep"/> records now: false on a device without graphs (the CPU), when they are turned
+    /// off, or while something needs every launch to be its own (a GPU's kernel profile). A caller that would stage a
+    /// step's inputs in fixed buffers for a replay asks this first, and otherwise runs the step as usual.
+    /// </summary>
+    bool CapturesSteps => false;
+
+    /// <summary>
+    /// Runs <paramref name="step"/>'s device calls once and returns a recording of them for <see cref="IStepGraph.Launch"/>,
+    /// or null after running them as usual when this device does not record (<see cref="CapturesSteps"/>) or the step
+    /// could not be recorded. The step must be replayable: every tensor it allocates it also frees; every other tensor
+    /// it reads or writes outlives the recording (a replay uses the same ones, with whatever they hold then); it makes
+    /// no host transfer and no wait; and a lazily made per-shape resource it needs (a GEMM plan and its tuning, a kernel
+    /// attribute) exists already, so run the step once as usual before recording it.
+    /// </summary>
+    IStepGraph? CaptureStep(Action step)
+    {
+        step();
+        return null;
+    }
 }

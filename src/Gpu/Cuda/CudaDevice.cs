@@ -233,6 +233,7 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         MakeCurrent();
         // Work still queued may read memory freed below; wait for it, but let disposal finish even if it failed.
         Driver.cuStreamSynchronize(Stream);
+        DestroyStepGraphs();
         _cublasLt?.Dispose();
         _gram?.Dispose();
         Free(_gramPartial);

@@ -36,6 +36,20 @@ public sealed record DecodeResult(
     [property: JsonPropertyName("w8a8_ms")] double W8A8Ms);
 
 /// <summary>
+/// The W8A8 layer's decode step of <see cref="Batch"/> sequences at <see cref="Context"/>, launched kernel by kernel and
+/// replayed as a CUDA graph, in one run on one card; <see cref="GraphOverLaunched"/> below 1 is what graphs save.
+/// </summary>
+public sealed record DecodeGraphResult(
+    [property: JsonPropertyName("batch")] int Batch,
+    [property: JsonPropertyName("context")] int Context,
+    [property: JsonPropertyName("launched_ms")] double LaunchedMs,
+    [property: JsonPropertyName("graph_ms")] double GraphMs)
+{
+    [JsonPropertyName("graph_over_launched")]
+    public double GraphOverLaunched => GraphMs / LaunchedMs;
+}
+
+/// <summary>
 /// What one layer's decode can be held against: the bytes of its weights, and the time that reading the W8A8 weights
 /// once takes at the device's measured copy bandwidth (the physical floor of a decode step).
 /// </summary>

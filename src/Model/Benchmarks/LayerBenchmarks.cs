@@ -1,4 +1,5 @@
 using OrleansQuant.Gpu;
+using OrleansQuant.Gpu.Cuda;
 using OrleansQuant.Model.Inference;
 using OrleansQuant.Model.Quantization;
 
@@ -117,6 +118,42 @@ public sealed class LayerBenchmarks : IDisposable
         using var prompt = _device.UploadFloats(RandomValues.Uniform((long)start * _shapes.Hidden, 1, seed + 1), start, _shapes.Hidden, _fp.ActivationType);
         using var step = _device.UploadFloats(RandomValues.Uniform((long)batch * _shapes.Hidden, 1, seed + 2), batch, _shapes.Hidden, _fp.ActivationType);
         return new DecodeResult(batch, context, Decode(_fp, prompt, step, clock), Decode(_w8a8, prompt, step, clock));
+    }
+
+    /// <summary>
+    /// The W8A8 layer's decode (as <see cref="Decode(int, BenchmarkClock, int)"/>) with its steps launched kernel by kernel
+    /// and replayed as CUDA graphs (<see cref="CudaDevice.StepGraphs"/>); null on a device without graphs. At least two
+    /// warm-up steps, so the timed ones replay: a step shape's first run is its warm-up, its second is recorded.
+    /// </summary>
+    public DecodeGraphResult? DecodeGraphs(int batch, BenchmarkClock clock, int seed = 0)
+    {
+        if (_device is not CudaDevice cuda)
+        {
+            return null;
+        }
+
+        var warm = clock with { Warmup = Math.Max(clock.Warmup, 2) };
+        int context = _shapes.Context, start = context - warm.Iterations - warm.Warmup;
+        if (start < 1)
+        {
+            throw new ArgumentException($"--context {context} leaves no prompt before {warm.Warmup} warm-up and {warm.Iterations} timed decode steps; expected a context above {warm.Warmup + warm.Iterations}");
+        }
+
+        using var prompt = _device.UploadNew<float>(RandomValues.Uniform((long)start * _shapes.Hidden, 1, seed + 1), start, _shapes.Hidden);
+        using var step = _device.UploadNew<float>(RandomValues.Uniform((long)batch * _shapes.Hidden, 1, seed + 2), batch, _shapes.Hidden);
+        bool graphs = cuda.StepGraphs;
+        try
+        {
+            cuda.StepGraphs = false;
+            double launched = Decode(_w8a8, prompt, step, warm);
+            cuda.StepGraphs = true;
+            double replayed = Decode(_w8a8, prompt, step, warm);
+            return new DecodeGraphResult(batch, context, launched, replayed);
+        }
+        finally
+        {
+            cuda.StepGraphs = graphs;
+        }
     }
 
     private double Decode(DecoderLayer layer, DeviceTensor prompt, DeviceTensor step, BenchmarkClock clock)

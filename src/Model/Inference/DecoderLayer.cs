@@ -12,6 +12,7 @@ public sealed class DecoderLayer : IDisposable
     private readonly IComputeDevice _device;
     private readonly DeviceTensor _inverseFrequencies;
     private readonly PagedKvCache _cache;
+    private readonly DecodeGraphs _graphs;
     private readonly float _eps;
 
     /// <param name="activationType">
@@ -33,6 +34,7 @@ public sealed class DecoderLayer : IDisposable
         Shape = new AttentionShape(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, config.SlidingWindow);
         _inverseFrequencies = device.UploadVector<float>(RotaryEmbedding.InverseFrequencies(config));
         _cache = new PagedKvCache(device, Shape.KvWidth, activationType, config.MaxPositionEmbeddings);
+        _graphs = new DecodeGraphs(device, _cache, Compute);
         ActivationType = activationType;
     }
 
@@ -70,16 +72,29 @@ public sealed class DecoderLayer : IDisposable
     /// </summary>
     public void Forward(DeviceTensor hidden, ForwardBatch batch, ILinearInputObserver? observer = null, DecoderLayerWeights? weights = null)
     {
-        int tokens = batch.TokenCount;
         if (hidden.Type != ActivationType)
         {
             throw new ArgumentException($"layer {Index}: the residual stream is {hidden}, but this layer's activations are {ActivationType}", nameof(hidden));
         }
 
-        var w = weights ?? Weights;
-        var type = ActivationType;
+        // A decode step of the serving weights replays a recorded graph of Compute where the device records them.
+        if (observer is null && weights is null && _graphs.TryForward(hidden, batch, Weights))
+        {
+            return;
+        }
+
         // The step's positions, cache slots and block tables, with its new positions' blocks taken from the pool.
         using var step = StepLayout.Reserve(batch, _cache, _device);
+        Compute(hidden, step, weights ?? Weights, observer);
+    }
+
+    /// <summary>The step's arithmetic, on a layout already on the device: what a decode graph records.</summary>
+    private void Compute(DeviceTensor hidden, StepLayout step, DecoderLayerWeights w) => Compute(hidden, step, w, observer: null);
+
+    private void Compute(DeviceTensor hidden, StepLayout step, DecoderLayerWeights w, ILinearInputObserver? observer)
+    {
+        int tokens = step.Positions.Columns;
+        var type = ActivationType;
         using var query = _device.AllocateScratch(type, tokens, Shape.QueryWidth);
         using var keys = _device.AllocateScratch(type, tokens, Shape.KvWidth);
         using var values = _device.AllocateScratch(type, tokens, Shape.KvWidth);
@@ -134,6 +149,8 @@ public sealed class DecoderLayer : IDisposable
     /// </summary>
     public DecoderLayerWeights SwapWeights(DecoderLayerWeights weights)
     {
+        // Graphs point at the old weights, which the caller is about to free.
+        _graphs.Clear();
         var old = Weights;
         Weights = weights;
         Version++;
@@ -153,8 +170,12 @@ public sealed class DecoderLayer : IDisposable
     /// <summary>Forgets a finished sequence's keys and values: its blocks go back to the pool.</summary>
     public void EndSequence(long sequenceId) => _cache.End(sequenceId);
 
+    /// <summary>The recorded decode steps (for tests: their counts, and a stand-in for a GPU's graphs on the CPU).</summary>
+    internal DecodeGraphs DecodeGraphs => _graphs;
+
     public void Dispose()
     {
+        _graphs.Dispose();
         _cache.Dispose();
         _inverseFrequencies.Dispose();
         Weights.Dispose();

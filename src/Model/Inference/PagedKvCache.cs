@@ -38,6 +38,9 @@ internal sealed class PagedKvCache : IDisposable
 
     public int CapacityBlocks => Keys.Rows / KvCacheSize.BlockSize;
 
+    /// <summary>The most positions a sequence may hold: the model's context.</summary>
+    public int MaxSequenceLength => _maxSequenceLength;
+
     public int LiveSequences => _sequences.Count;
 
     /// <summary>Bytes of the blocks live sequences hold: what <see cref="KvCacheSize.Bytes"/> budgets for.</summary>

@@ -6,7 +6,8 @@ namespace OrleansQuant.Model.Inference;
 /// Where one forward step's tokens go in a layer's paged KV cache, as the Int32 device tensors the kernels read:
 /// each row's position (RoPE) and cache slot (<see cref="IComputeDevice.WriteKvCache"/>), and the varlen layout of
 /// the step's sequences (<see cref="IComputeDevice.PagedAttention"/>). Built once per step on the host from the
-/// batch and the cache's bookkeeping, then uploaded, so no kernel waits on a host read.
+/// batch and the cache's bookkeeping (<see cref="StepPlan"/>), then uploaded, so no kernel waits on a host read.
+/// A decode graph keeps one layout of each shape it records and writes each step's plan into it (<see cref="Write"/>).
 /// </summary>
 internal sealed class StepLayout : IDisposable
 {
@@ -25,64 +26,48 @@ internal sealed class StepLayout : IDisposable
 
     public AttentionBatch Attention { get; }
 
-    /// <summary>
-    /// Takes the cache blocks the batch's new positions need and lays the step out over them. Every chunk must start
-    /// where its sequence left off; that is checked for all of them before any block is taken.
-    /// </summary>
-    public static StepLayout Reserve(ForwardBatch batch, PagedKvCache cache, IComputeDevice device)
+    /// <summary>Takes the cache blocks the batch's new positions need (<see cref="StepPlan.Reserve"/>) and uploads the layout.</summary>
+    public static StepLayout Reserve(ForwardBatch batch, PagedKvCache cache, IComputeDevice device) =>
+        Upload(StepPlan.Reserve(batch, cache), device);
+
+    /// <summary>The plan as new device tensors.</summary>
+    public static StepLayout Upload(StepPlan plan, IComputeDevice device)
     {
-        var chunks = batch.Chunks;
-        foreach (var chunk in chunks)
-        {
-            int cached = cache.Length(chunk.SequenceId);
-            if (chunk.StartPosition != cached)
-            {
-                throw new InvalidOperationException(
-                    $"sequence {chunk.SequenceId}: a chunk starts at position {chunk.StartPosition} but {cached} positions are cached; chunks must continue where the sequence left off");
-            }
-        }
-
-        int sequences = chunks.Count, blockSize = KvCacheSize.BlockSize;
-        int maxQuery = 0, maxContext = 0;
-        foreach (var chunk in chunks)
-        {
-            cache.Extend(chunk.SequenceId, chunk.StartPosition + chunk.Length);
-            maxQuery = Math.Max(maxQuery, chunk.Length);
-            maxContext = Math.Max(maxContext, chunk.StartPosition + chunk.Length);
-        }
-
-        int maxBlocks = KvCacheSize.Blocks(maxContext);
-        var slots = new int[batch.TokenCount];
-        var queryStarts = new int[sequences + 1];
-        var contextLengths = new int[sequences];
-        var blockTables = new int[sequences * maxBlocks];
-        Array.Fill(blockTables, -1);
-        for (int s = 0; s < sequences; s++)
-        {
-            var chunk = chunks[s];
-            var blocks = cache.BlocksOf(chunk.SequenceId);
-            for (int b = 0; b < blocks.Count; b++)
-            {
-                blockTables[s * maxBlocks + b] = blocks[b];
-            }
-
-            for (int i = 0; i < chunk.Length; i++)
-            {
-                int position = chunk.StartPosition + i;
-                slots[batch.RowStart(s) + i] = blocks[position / blockSize] * blockSize + position % blockSize;
-            }
-
-            queryStarts[s] = batch.RowStart(s);
-            contextLengths[s] = chunk.StartPosition + chunk.Length;
-        }
-
-        queryStarts[sequences] = batch.TokenCount;
         var attention = new AttentionBatch(
-            device.UploadVector<int>(queryStarts),
-            device.UploadVector<int>(contextLengths),
-            device.UploadNew<int>(blockTables, sequences, maxBlocks),
-            blockSize, sequences, maxQuery, maxContext);
-        return new StepLayout(device.UploadVector<int>(batch.Positions), device.UploadVector<int>(slots), attention);
+            device.UploadVector<int>(plan.QueryStarts),
+            device.UploadVector<int>(plan.ContextLengths),
+            device.UploadNew<int>(plan.BlockTables, plan.Sequences, plan.BlockTableWidth),
+            KvCacheSize.BlockSize, plan.Sequences, plan.MaxQueryLength, plan.MaxContextLength);
+        return new StepLayout(device.UploadVector<int>(plan.Positions), device.UploadVector<int>(plan.Slots), attention);
+    }
+
+    /// <summary>Zeroed tensors of the plan's shapes, for <see cref="Write"/> to fill step after step.</summary>
+    public static StepLayout Allocate(StepPlan plan, IComputeDevice device)
+    {
+        var attention = new AttentionBatch(
+            device.Allocate(TensorType.Int32, 1, plan.Sequences + 1),
+            device.Allocate(TensorType.Int32, 1, plan.Sequences),
+            device.Allocate(TensorType.Int32, plan.Sequences, plan.BlockTableWidth),
+            KvCacheSize.BlockSize, plan.Sequences, plan.MaxQueryLength, plan.MaxContextLength);
+        return new StepLayout(device.Allocate(TensorType.Int32, 1, plan.Tokens), device.Allocate(TensorType.Int32, 1, plan.Tokens), attention);
+    }
+
+    /// <summary>Uploads a plan of this layout's shapes into its tensors, in stream order.</summary>
+    public void Write(StepPlan plan, IComputeDevice device)
+    {
+        if (plan.Tokens != Positions.Columns || plan.Sequences != Attention.Sequences || plan.BlockTableWidth != Attention.BlockTables.Columns
+            || plan.MaxQueryLength != Attention.MaxQueryLength || plan.MaxContextLength != Attention.MaxContextLength)
+        {
+            throw new ArgumentException(
+                $"a step of {plan.Tokens} tokens, {plan.Sequences} sequences, block tables {plan.BlockTableWidth} wide and contexts up to {plan.MaxContextLength} "
+                + $"does not fit a layout of {Positions.Columns} tokens, {Attention.Sequences} sequences, {Attention.BlockTables.Columns} wide, up to {Attention.MaxContextLength}");
+        }
+
+        device.Upload<int>(plan.Positions, Positions);
+        device.Upload<int>(plan.Slots, Slots);
+        device.Upload<int>(plan.QueryStarts, Attention.QueryStarts);
+        device.Upload<int>(plan.ContextLengths, Attention.ContextLengths);
+        device.Upload<int>(plan.BlockTables, Attention.BlockTables);
     }
 
     public void Dispose()

@@ -57,6 +57,9 @@ internal sealed class BenchReport
 
     [JsonPropertyName("layer_decode")] public List<DecodeResult> LayerDecode { get; } = [];
 
+    /// <summary>The W8A8 layer's decode launched kernel by kernel and replayed as CUDA graphs; empty on a CPU.</summary>
+    [JsonPropertyName("layer_decode_graphs")] public List<DecodeGraphResult> LayerDecodeGraphs { get; } = [];
+
     [JsonPropertyName("gptq")] public List<GptqResult> Gptq { get; } = [];
 
     /// <summary>Serving through the cluster beside the single-process engine (<c>--parts cluster</c>).</summary>

@@ -38,6 +38,17 @@ internal static class BenchTables
         return table.ToString();
     }
 
+    public static string DecodeGraphs(IEnumerable<DecodeGraphResult> rows)
+    {
+        var table = new TextTable("batch", "context", "launched ms", "graph ms", "graph/launched");
+        foreach (var r in rows)
+        {
+            table.Add(r.Batch, r.Context, Ms(r.LaunchedMs), Ms(r.GraphMs), Ratio(r.GraphMs, r.LaunchedMs));
+        }
+
+        return table.ToString();
+    }
+
     public static string Gptq(IEnumerable<GptqResult> rows)
     {
         var table = new TextTable("op", "rows × columns", "H from tokens", "threads", "GPTQ s");

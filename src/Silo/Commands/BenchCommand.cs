@@ -254,6 +254,23 @@ internal static class BenchCommand
             progress.Print($"== decoder layer decode: one token for each of B sequences at context {shapes.Context}; floor = " +
                 $"{BenchTables.Bytes(report.Layer.Int8WeightBytes)} of W8A8 weights at the copy bandwidth = {BenchTables.Ms(report.Layer.DecodeFloorMs)} ms");
             progress.Print(BenchTables.Decode(report.LayerDecode, report.Layer));
+
+            // Graphs pay where launches weigh: small batches. A device without them gives no rows.
+            foreach (int batch in shapes.Batches.Where(b => b is 1 or 8 or 64))
+            {
+                cancellation.ThrowIfCancellationRequested();
+                progress.Show($"W8A8 layer decode batch {batch}, launched and as CUDA graphs");
+                if (layer.DecodeGraphs(batch, clock) is { } graphs)
+                {
+                    report.LayerDecodeGraphs.Add(graphs);
+                }
+            }
+
+            if (report.LayerDecodeGraphs.Count > 0)
+            {
+                progress.Print($"== W8A8 decoder layer decode, each step launched kernel by kernel and replayed as a CUDA graph, context {shapes.Context}");
+                progress.Print(BenchTables.DecodeGraphs(report.LayerDecodeGraphs));
+            }
         }
 
         if (parts.Contains("gptq"))

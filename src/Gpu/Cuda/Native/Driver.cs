@@ -136,6 +136,35 @@ internal static unsafe partial class Driver
         ulong* globalDims, ulong* globalStrides, uint* boxDims, uint* elementStrides, int interleave, int swizzle,
         int l2Promotion, int outOfBoundsFill);
 
+    // ---- Graphs: a decode step recorded by stream capture and replayed (CudaDevice.Graphs.cs).
+
+    /// <summary>
+    /// CU_STREAM_CAPTURE_MODE_THREAD_LOCAL: a call that could synchronise implicitly (cuMemAlloc, a synchronous copy)
+    /// fails if this thread makes it while capturing, so a step that is not capturable fails loudly; other threads
+    /// (other devices' workers in the same process) are not affected, as they would be in the global mode.
+    /// </summary>
+    public const int StreamCaptureModeThreadLocal = 1;
+
+    [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuStreamBeginCapture_v2")]
+    public static partial int cuStreamBeginCapture(nint stream, int mode);
+
+    /// <summary>Ends a capture; the graph is null (and the status an error) when the capture was invalidated.</summary>
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuStreamEndCapture(nint stream, nint* graph);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuGraphInstantiateWithFlags(nint* graphExec, nint graph, ulong flags);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuGraphLaunch(nint graphExec, nint stream);
+
+    /// <summary>Destroys an executable graph; one still running is freed when it completes.</summary>
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuGraphExecDestroy(nint graphExec);
+
+    [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuGraphDestroy(nint graph);
+
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuEventCreate(nint* cudaEvent, uint flags);
 
