@@ -14,7 +14,8 @@ public sealed unsafe partial class CudaDevice
     private const int PrefillTileKeys = 64;
 
     // flash_prefill.cu: tiles of 64 rows (16 per warp) × 64 keys on 4 warps, K and V staged as bf16 rows of D + 8.
-    // Every kernel has a bf16-cache twin (name infix "bf16_", e.g. paged_decode_bf16_d128_g4), run for BFloat16 caches.
+    // Every kernel has a bf16-cache twin (name infix "bf16_", e.g. paged_decode_bf16_d128_g4), run for BFloat16 caches,
+    // and each of those a twin for BFloat16 query and output (suffix "_abf16", e.g. paged_decode_bf16_d128_g4_abf16).
     private const int TensorCoreThreads = 128;
     private const int TensorCoreTileRows = 64;
     private const int TensorCoreTileKeys = 64;
@@ -38,25 +39,26 @@ public sealed unsafe partial class CudaDevice
         RequireShape(values, keys.Rows, keys.Columns, call + " values");
         RequireShape(keyCache, keyCache.Rows, keys.Columns, call + " key cache");
         RequireShape(valueCache, keyCache.Rows, keys.Columns, call + " value cache");
-        RequireType(keys, TensorType.Float32, call + " keys");
-        RequireType(values, TensorType.Float32, call + " values");
+        bool bf16Rows = ActivationsAreBf16(call, ("keys", keys), ("values", values));
         bool bf16 = RequireKvCaches(keyCache, valueCache, call);
+        // kv_cache.cu: "_bf16" names the caches' type, "_abf16" the keys' and values'.
+        string kernel = (bf16 ? "write_kv_cache_bf16" : "write_kv_cache") + (bf16Rows ? "_abf16" : "");
 
         ulong k = Own(keys, call).Pointer, v = Own(values, call).Pointer, slot = Own(slots, call).Pointer;
         ulong kc = Own(keyCache, call).Pointer, vc = Own(valueCache, call).Pointer;
         int width = keys.Columns;
         void** arguments = stackalloc void*[] { &k, &v, &slot, &kc, &vc, &width };
-        Launch(bf16 ? "write_kv_cache_bf16" : "write_kv_cache", (uint)keys.Rows, 1, RowThreads, 0, arguments);
+        Launch(kernel, (uint)keys.Rows, 1, RowThreads, 0, arguments);
     }
 
     public void PagedAttention(DeviceTensor query, DeviceTensor keyCache, DeviceTensor valueCache, AttentionBatch batch,
         AttentionShape shape, DeviceTensor output)
     {
         const string call = nameof(PagedAttention);
-        RequireType(query, TensorType.Float32, call + " query");
-        RequireType(output, TensorType.Float32, call + " output");
         bool bf16 = RequireKvCaches(keyCache, valueCache, call);
         string cache = bf16 ? "bf16_" : "";
+        // Every attention kernel's twin for BFloat16 query and output ends in "_abf16" ("bf16_" names the caches).
+        string activation = ActivationsAreBf16(call, ("query", query), ("output", output)) ? "_abf16" : "";
         if (query.Columns != shape.QueryWidth || output.Columns != shape.QueryWidth
             || keyCache.Columns != shape.KvWidth || valueCache.Columns != shape.KvWidth || valueCache.Rows != keyCache.Rows)
         {
@@ -99,7 +101,7 @@ public sealed unsafe partial class CudaDevice
             void** generic = stackalloc void*[] { &q, &k, &v, &o, &starts, &lengths, &tables, &sequences, &maxBlocks, &blockSize,
                 &heads, &kvHeads, &headDim, &window, &scale };
             uint sharedBytes = (uint)((headDim + AttentionThreads) * sizeof(float));
-            string kernel = bf16 ? "paged_attention_generic_bf16" : "paged_attention_generic";
+            string kernel = (bf16 ? "paged_attention_generic_bf16" : "paged_attention_generic") + activation;
             Launch(kernel, (uint)query.Rows, (uint)heads, AttentionThreads, sharedBytes, generic);
             LastAttentionPath = $"{kernel}[{query.Rows}×{heads}]";
             return;
@@ -108,7 +110,7 @@ public sealed unsafe partial class CudaDevice
         float scaleLog2 = Log2E / MathF.Sqrt(headDim);
         if (batch.MaxQueryLength == 1)
         {
-            Decode(q, k, v, o, starts, lengths, tables, maxBlocks, blockSize, sequences, shape, batch.MaxContextLength, scaleLog2, cache);
+            Decode(q, k, v, o, starts, lengths, tables, maxBlocks, blockSize, sequences, shape, batch.MaxContextLength, scaleLog2, cache, activation);
             return;
         }
 
@@ -121,13 +123,13 @@ public sealed unsafe partial class CudaDevice
         uint prefillShared = tensorCores
             ? (uint)(2 * TensorCoreTileKeys * (headDim + 8) * sizeof(ushort)) // K and V tiles in bf16 (Q staged in K's), either cache type
             : (uint)(((PrefillTileRows + PrefillTileKeys) * (headDim + 4) + PrefillTileRows * (PrefillTileKeys + 4)) * sizeof(float));
-        string prefill = tensorCores ? $"paged_prefill_mma_{cache}d{headDim}_g{group}" : $"paged_prefill_{cache}d{headDim}_g{group}";
+        string prefill = tensorCores ? $"paged_prefill_mma_{cache}d{headDim}_g{group}{activation}" : $"paged_prefill_{cache}d{headDim}_g{group}{activation}";
         void** arguments = stackalloc void*[] { &q, &k, &v, &o, &starts, &lengths, &tables, &maxBlocks, &blockSize, &kvHeads, &window, &scaleLog2, &skipDecodeRows };
         Launch(prefill, tiles, (uint)kvHeads, (uint)sequences, tensorCores ? (uint)TensorCoreThreads : PrefillThreads, 1, prefillShared, arguments);
         string path = $"{prefill}[{tiles}×{kvHeads}×{sequences}]";
         if (skipDecodeRows == 1)
         {
-            Decode(q, k, v, o, starts, lengths, tables, maxBlocks, blockSize, sequences, shape, batch.MaxContextLength, scaleLog2, cache);
+            Decode(q, k, v, o, starts, lengths, tables, maxBlocks, blockSize, sequences, shape, batch.MaxContextLength, scaleLog2, cache, activation);
             path += " + " + LastAttentionPath;
         }
 
@@ -140,9 +142,10 @@ public sealed unsafe partial class CudaDevice
     /// </summary>
     // Flash decoding: the context of each (sequence, kv head) is cut into partitions so that the grid fills the GPU;
     // with more than one, partial results go to a per-call workspace (freed in stream order) and are merged. cache is
-    // "bf16_" for bf16 caches (the kernels' name infix), else empty.
+    // "bf16_" for bf16 caches (the kernels' name infix), else empty; activation is "_abf16" for a bf16 query and output
+    // (the kernels' name suffix, the merge's too: it writes the output), else empty.
     private void Decode(ulong q, ulong k, ulong v, ulong o, ulong starts, ulong lengths, ulong tables, int maxBlocks, int blockSize,
-        int sequences, AttentionShape shape, int maxContext, float scaleLog2, string cache)
+        int sequences, AttentionShape shape, int maxContext, float scaleLog2, string cache, string activation)
     {
         int heads = shape.Heads, kvHeads = shape.KvHeads, headDim = shape.HeadDim, group = shape.GroupSize;
         int window = shape.SlidingWindow ?? 0;
@@ -167,7 +170,7 @@ public sealed unsafe partial class CudaDevice
 
         try
         {
-            string decode = $"paged_decode_{cache}d{headDim}_g{group}";
+            string decode = $"paged_decode_{cache}d{headDim}_g{group}{activation}";
             void** arguments = stackalloc void*[] { &q, &k, &v, &o, &partialOut, &partialMax, &partialSum, &starts, &lengths, &tables,
                 &maxBlocks, &blockSize, &kvHeads, &window, &scaleLog2, &partition, &splits };
             Launch(decode, (uint)splits, (uint)kvHeads, (uint)sequences, DecodeThreads, 1, sharedBytes, arguments);
@@ -175,8 +178,9 @@ public sealed unsafe partial class CudaDevice
             if (splits > 1)
             {
                 void** merge = stackalloc void*[] { &partialOut, &partialMax, &partialSum, &o, &starts, &heads, &headDim, &splits };
-                Launch("paged_decode_reduce", (uint)heads, (uint)sequences, (uint)Math.Min(headDim, 128), 0, merge);
-                LastAttentionPath += " + paged_decode_reduce";
+                string reduce = "paged_decode_reduce" + activation;
+                Launch(reduce, (uint)heads, (uint)sequences, (uint)Math.Min(headDim, 128), 0, merge);
+                LastAttentionPath += " + " + reduce;
             }
         }
         finally

@@ -4,6 +4,8 @@
 // queryStarts[s] <= r < queryStarts[s+1]; it sits at position contextLengths[s] - (queryStarts[s+1] - r) and attends to
 // the cached positions [max(0, position - window + 1), position] (window 0: none), found through blockTables[s].
 // The caches are fp32 (paged_attention_generic) or bf16 (paged_attention_generic_bf16, widened exactly when read).
+// Query and output (activations, one type A) are fp32 or bf16 (the _abf16 twins of both, "_bf16" already naming the
+// caches): a bf16 query is widened exactly, and a bf16 output is the fp32 one rounded once as it is stored.
 #include "common.cuh"
 #include "bfloat16.cuh"
 
@@ -13,8 +15,8 @@
 __device__ __forceinline__ float cache_value(float v) { return v; }
 __device__ __forceinline__ float cache_value(bf16_bits v) { return bf16_to_float(v); }
 
-template <typename T>
-__device__ __forceinline__ void paged_attention_generic_impl(const float* query, const T* keys, const T* values, float* output,
+template <typename T, typename A>
+__device__ __forceinline__ void paged_attention_generic_impl(const A* query, const T* keys, const T* values, A* output,
     const int* queryStarts, const int* contextLengths, const int* blockTables, int sequences, int maxBlocks, int blockSize,
     int heads, int kvHeads, int headDim, int window, float scale)
 {
@@ -39,8 +41,8 @@ __device__ __forceinline__ void paged_attention_generic_impl(const float* query,
     int queryWidth = heads * headDim, kvWidth = kvHeads * headDim;
     int position = contextLengths[s] - (queryEnd - row);
     int start = window > 0 && position - window + 1 > 0 ? position - window + 1 : 0;
-    const float* queryVector = query + (long long)row * queryWidth + h * headDim;
-    for (int d = threadIdx.x; d < headDim; d += blockDim.x) q[d] = queryVector[d];
+    const A* queryVector = query + (long long)row * queryWidth + h * headDim;
+    for (int d = threadIdx.x; d < headDim; d += blockDim.x) q[d] = load_act(queryVector, d);
 
     float accumulator[MAX_DIMS_PER_THREAD];
     for (int r = 0; r < MAX_DIMS_PER_THREAD; r++) accumulator[r] = 0.0f;
@@ -85,11 +87,11 @@ __device__ __forceinline__ void paged_attention_generic_impl(const float* query,
         __syncthreads();
     }
 
-    float* target = output + (long long)row * queryWidth + h * headDim;
+    A* target = output + (long long)row * queryWidth + h * headDim;
     for (int r = 0; r < MAX_DIMS_PER_THREAD; r++)
     {
         int d = threadIdx.x + r * blockDim.x;
-        if (d < headDim) target[d] = accumulator[r] / runningSum;
+        if (d < headDim) store_act(target, d, accumulator[r] / runningSum);
     }
 }
 
@@ -100,12 +102,26 @@ extern "C" __global__ void paged_attention_generic(const float* query, const flo
     const int* queryStarts, const int* contextLengths, const int* blockTables, int sequences, int maxBlocks, int blockSize,
     int heads, int kvHeads, int headDim, int window, float scale)
 {
-    paged_attention_generic_impl<float>(GENERIC_PASS);
+    paged_attention_generic_impl<float, float>(GENERIC_PASS);
 }
 
 extern "C" __global__ void paged_attention_generic_bf16(const float* query, const bf16_bits* keys, const bf16_bits* values,
     float* output, const int* queryStarts, const int* contextLengths, const int* blockTables, int sequences, int maxBlocks,
     int blockSize, int heads, int kvHeads, int headDim, int window, float scale)
 {
-    paged_attention_generic_impl<bf16_bits>(GENERIC_PASS);
+    paged_attention_generic_impl<bf16_bits, float>(GENERIC_PASS);
+}
+
+extern "C" __global__ void paged_attention_generic_abf16(const bf16_bits* query, const float* keys, const float* values,
+    bf16_bits* output, const int* queryStarts, const int* contextLengths, const int* blockTables, int sequences, int maxBlocks,
+    int blockSize, int heads, int kvHeads, int headDim, int window, float scale)
+{
+    paged_attention_generic_impl<float, bf16_bits>(GENERIC_PASS);
+}
+
+extern "C" __global__ void paged_attention_generic_bf16_abf16(const bf16_bits* query, const bf16_bits* keys, const bf16_bits* values,
+    bf16_bits* output, const int* queryStarts, const int* contextLengths, const int* blockTables, int sequences, int maxBlocks,
+    int blockSize, int heads, int kvHeads, int headDim, int window, float scale)
+{
+    paged_attention_generic_impl<bf16_bits, bf16_bits>(GENERIC_PASS);
 }

@@ -1,24 +1,30 @@
 // Prefill chunks of paged attention on tensor cores: FlashAttention-2 (Dao 2023, "FlashAttention-2: Faster Attention
 // with Better Parallelism and Work Partitioning"), Algorithm 1, with mma.sync m16n8k16 bf16 × bf16 → fp32.
 //
-// Same arguments, layouts and semantics as paged_prefill in paged_attention.cu (see its header): fp32 query/output
-// [T, heads * D], fp32 paged caches [blocks * blockSize, kvHeads * D], query row r of sequence s at position
+// Same arguments, layouts and semantics as paged_prefill in paged_attention.cu (see its header): query/output
+// [T, heads * D], paged caches [blocks * blockSize, kvHeads * D], query row r of sequence s at position
 // contextLengths[s] - (queryStarts[s+1] - r), causal over [max(0, position - window + 1), position], base-2 scores
 // with q scaled by log2(e) / sqrt(D), sequences of one row left to the decode kernel when skipDecodeRows is set.
 //
 // With fp32 caches, q, K and V are rounded to bf16 as they are staged in shared memory; with bf16 caches
 // (paged_prefill_mma_bf16_*) the K and V rows are copied into shared memory as they are (cp.async, 16 bytes at a time)
-// and only q is rounded. Products and the online softmax stay fp32. One block per (tile of 64 (token, group head) rows, kv head, sequence), like paged_prefill, so a
-// K/V tile is read from the cache once for the whole GQA group instead of once per query head; each of the 4 warps
-// owns 16 rows. Per key tile of 64: S = Q·Kᵀ (Q fragments kept in registers), mask, online softmax on the S
-// accumulators, which are then re-packed as the bf16 A fragments of O += P·V (V read transposed by ldmatrix.trans).
-// The heaviest (last) query tiles are scheduled first.
+// and only q is rounded. Products and the online softmax stay fp32. Query and output (activations, one type A) are
+// fp32 or bf16 (entry points ending in _abf16): a bf16 query is widened exactly as it is loaded (then scaled and
+// rounded to bf16 as an fp32 one is), and a bf16 output is the fp32 one rounded once as it is stored.
+//
+// One block per (tile of 64 (token, group head) rows, kv head, sequence), like paged_prefill, so a K/V tile is read
+// from the cache once for the whole GQA group instead of once per query head; each of the 4 warps owns 16 rows. Per
+// key tile of 64: S = Q·Kᵀ (Q fragments kept in registers), mask, online softmax on the S accumulators, which are then
+// re-packed as the bf16 A fragments of O += P·V (V read transposed by ldmatrix.trans). The heaviest (last) query
+// tiles are scheduled first.
 //
 // Fragments of m16n8k16 (PTX ISA, "Matrix Fragments for mma.m16n8k16"), g = lane / 4, t = lane % 4, each register
 // two consecutive-k (or consecutive-n) elements, the lower index in the lower half:
 //   A (16×16, row): a0 (row g, k 2t), a1 (row g + 8, k 2t), a2 (row g, k 2t + 8), a3 (row g + 8, k 2t + 8)
 //   B (16×8, col):  b0 (k 2t, n g), b1 (k 2t + 8, n g)
 //   C (16×8, fp32): c0 c1 (row g, n 2t, 2t + 1), c2 c3 (row g + 8, n 2t, 2t + 1)
+
+#include "bfloat16.cuh"
 
 #define NEG_INF __int_as_float(0xff800000)
 #define FLASH_WARPS 4
@@ -52,6 +58,23 @@ __device__ __forceinline__ void store_bf16x4(bf16* at, float4 v)
     packed.x = pack_bf16(v.x, v.y);
     packed.y = pack_bf16(v.z, v.w);
     *(uint2*)at = packed;
+}
+
+// Four consecutive query elements as floats: a float4 (16-byte aligned), or four bf16 in 8 bytes widened exactly.
+__device__ __forceinline__ float4 load_query4(const float* at) { return *(const float4*)at; }
+__device__ __forceinline__ float4 load_query4(const bf16* at)
+{
+    uint2 packed = *(const uint2*)at;
+    return make_float4(__uint_as_float(packed.x << 16), __uint_as_float(packed.x & 0xffff0000u),
+        __uint_as_float(packed.y << 16), __uint_as_float(packed.y & 0xffff0000u));
+}
+
+// Two consecutive output elements: a float2 (8-byte aligned), or two bf16 in 4 bytes, each rounded once with
+// bfloat16.cuh's float_to_bf16 (the rounding every other activation store uses, NaNs included), not cvt.
+__device__ __forceinline__ void store_output2(float* at, float lo, float hi) { *(float2*)at = make_float2(lo, hi); }
+__device__ __forceinline__ void store_output2(bf16* at, float lo, float hi)
+{
+    *(u32*)at = (u32)float_to_bf16(lo) | ((u32)float_to_bf16(hi) << 16);
 }
 
 // c += a · b for one 16×8×16 tile.
@@ -141,9 +164,9 @@ __device__ __forceinline__ void stage_kv_tile(const bf16* __restrict__ keyCache,
     cp_async_wait_all();
 }
 
-template <int D, int G, typename T>
-__device__ __forceinline__ void paged_prefill_mma(const float* __restrict__ query, const T* __restrict__ keyCache,
-    const T* __restrict__ valueCache, float* __restrict__ output, const int* __restrict__ queryStarts,
+template <int D, int G, typename T, typename A>
+__device__ __forceinline__ void paged_prefill_mma(const A* __restrict__ query, const T* __restrict__ keyCache,
+    const T* __restrict__ valueCache, A* __restrict__ output, const int* __restrict__ queryStarts,
     const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
     int kvHeads, int window, float scaleLog2, int skipDecodeRows)
 {
@@ -177,7 +200,7 @@ __device__ __forceinline__ void paged_prefill_mma(const float* __restrict__ quer
         float4 v = make_float4(0, 0, 0, 0);
         if (t < queryLength)
         {
-            v = *(const float4*)(query + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + c * 4);
+            v = load_query4(query + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + c * 4);
             v = make_float4(v.x * scaleLog2, v.y * scaleLog2, v.z * scaleLog2, v.w * scaleLog2);
         }
 
@@ -314,34 +337,50 @@ __device__ __forceinline__ void paged_prefill_mma(const float* __restrict__ quer
         if (t < queryLength)
         {
             float inverse = 1.0f / sum;
-            float* target = output + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + 2 * t4;
+            A* target = output + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + 2 * t4;
 #pragma unroll
             for (int d = 0; d < DTILES; d++)
-                *(float2*)(target + d * 8) = make_float2(o[d][2 * i] * inverse, o[d][2 * i + 1] * inverse);
+                store_output2(target + d * 8, o[d][2 * i] * inverse, o[d][2 * i + 1] * inverse);
         }
     }
 #endif
 }
 
-#define FLASH_ARGS(T) const float* query, const T* keyCache, const T* valueCache, float* output, \
+#define FLASH_ARGS(T, A) const A* query, const T* keyCache, const T* valueCache, A* output, \
     const int* queryStarts, const int* contextLengths, const int* blockTables, int maxBlocks, int blockSize, int kvHeads, \
     int window, float scaleLog2, int skipDecodeRows
 #define FLASH_PASS query, keyCache, valueCache, output, queryStarts, contextLengths, blockTables, maxBlocks, blockSize, \
     kvHeads, window, scaleLog2, skipDecodeRows
 
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g1(FLASH_ARGS(float)) { paged_prefill_mma<64, 1>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g2(FLASH_ARGS(float)) { paged_prefill_mma<64, 2>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g4(FLASH_ARGS(float)) { paged_prefill_mma<64, 4>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g8(FLASH_ARGS(float)) { paged_prefill_mma<64, 8>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g1(FLASH_ARGS(float)) { paged_prefill_mma<128, 1>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g2(FLASH_ARGS(float)) { paged_prefill_mma<128, 2>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g4(FLASH_ARGS(float)) { paged_prefill_mma<128, 4>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g8(FLASH_ARGS(float)) { paged_prefill_mma<128, 8>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g1(FLASH_ARGS(bf16)) { paged_prefill_mma<64, 1>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g2(FLASH_ARGS(bf16)) { paged_prefill_mma<64, 2>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g4(FLASH_ARGS(bf16)) { paged_prefill_mma<64, 4>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g8(FLASH_ARGS(bf16)) { paged_prefill_mma<64, 8>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g1(FLASH_ARGS(bf16)) { paged_prefill_mma<128, 1>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g2(FLASH_ARGS(bf16)) { paged_prefill_mma<128, 2>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g4(FLASH_ARGS(bf16)) { paged_prefill_mma<128, 4>(FLASH_PASS); }
-extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g8(FLASH_ARGS(bf16)) { paged_prefill_mma<128, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g1(FLASH_ARGS(float, float)) { paged_prefill_mma<64, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g2(FLASH_ARGS(float, float)) { paged_prefill_mma<64, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g4(FLASH_ARGS(float, float)) { paged_prefill_mma<64, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g8(FLASH_ARGS(float, float)) { paged_prefill_mma<64, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g1(FLASH_ARGS(float, float)) { paged_prefill_mma<128, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g2(FLASH_ARGS(float, float)) { paged_prefill_mma<128, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g4(FLASH_ARGS(float, float)) { paged_prefill_mma<128, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g8(FLASH_ARGS(float, float)) { paged_prefill_mma<128, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g1(FLASH_ARGS(bf16, float)) { paged_prefill_mma<64, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g2(FLASH_ARGS(bf16, float)) { paged_prefill_mma<64, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g4(FLASH_ARGS(bf16, float)) { paged_prefill_mma<64, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g8(FLASH_ARGS(bf16, float)) { paged_prefill_mma<64, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g1(FLASH_ARGS(bf16, float)) { paged_prefill_mma<128, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g2(FLASH_ARGS(bf16, float)) { paged_prefill_mma<128, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g4(FLASH_ARGS(bf16, float)) { paged_prefill_mma<128, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g8(FLASH_ARGS(bf16, float)) { paged_prefill_mma<128, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g1_abf16(FLASH_ARGS(float, bf16)) { paged_prefill_mma<64, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g2_abf16(FLASH_ARGS(float, bf16)) { paged_prefill_mma<64, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g4_abf16(FLASH_ARGS(float, bf16)) { paged_prefill_mma<64, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d64_g8_abf16(FLASH_ARGS(float, bf16)) { paged_prefill_mma<64, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g1_abf16(FLASH_ARGS(float, bf16)) { paged_prefill_mma<128, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g2_abf16(FLASH_ARGS(float, bf16)) { paged_prefill_mma<128, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g4_abf16(FLASH_ARGS(float, bf16)) { paged_prefill_mma<128, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_d128_g8_abf16(FLASH_ARGS(float, bf16)) { paged_prefill_mma<128, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g1_abf16(FLASH_ARGS(bf16, bf16)) { paged_prefill_mma<64, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g2_abf16(FLASH_ARGS(bf16, bf16)) { paged_prefill_mma<64, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g4_abf16(FLASH_ARGS(bf16, bf16)) { paged_prefill_mma<64, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d64_g8_abf16(FLASH_ARGS(bf16, bf16)) { paged_prefill_mma<64, 8>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g1_abf16(FLASH_ARGS(bf16, bf16)) { paged_prefill_mma<128, 1>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g2_abf16(FLASH_ARGS(bf16, bf16)) { paged_prefill_mma<128, 2>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g4_abf16(FLASH_ARGS(bf16, bf16)) { paged_prefill_mma<128, 4>(FLASH_PASS); }
+extern "C" __global__ void __launch_bounds__(FLASH_THREADS) paged_prefill_mma_bf16_d128_g8_abf16(FLASH_ARGS(bf16, bf16)) { paged_prefill_mma<128, 8>(FLASH_PASS); }

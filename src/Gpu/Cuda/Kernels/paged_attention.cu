@@ -16,6 +16,9 @@
 //
 // The caches are fp32 or bf16 (the cache element type T: float or bf16_bits; entry points paged_*_bf16_*), bf16 rows
 // widened exactly as they are loaded (4 bf16 in one 8-byte load where fp32 has a float4); all arithmetic is fp32.
+// Query and output (activations, one type A) are fp32 or bf16 (entry points ending in _abf16: "_bf16" already names
+// the caches): a bf16 query is widened exactly as it is loaded, and a bf16 output is the fp32 one rounded once as it
+// is stored, so every path computes exactly what it computes for fp32 activations. Partial results stay fp32.
 #include "bfloat16.cuh"
 
 #define NEG_INF __int_as_float(0xff800000)
@@ -37,13 +40,24 @@ __device__ __forceinline__ float4 f4(float x, float y, float z, float w)
 
 __device__ __forceinline__ float dot4(float4 a, float4 b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
 
-// Four consecutive cache elements as floats: a float4 load (16-byte aligned), or an 8-byte load of 4 bf16 widened.
+// Four consecutive elements of a cache or activation row as floats: a float4 load (16-byte aligned), or an 8-byte
+// load of 4 bf16 widened.
 __device__ __forceinline__ float4 load_cache4(const float* at) { return *(const float4*)at; }
 __device__ __forceinline__ float4 load_cache4(const bf16_bits* at)
 {
     uint2 packed = *(const uint2*)at;
     return f4(__uint_as_float(packed.x << 16), __uint_as_float(packed.x & 0xffff0000u),
         __uint_as_float(packed.y << 16), __uint_as_float(packed.y & 0xffff0000u));
+}
+
+// Four floats to an output row (16-byte aligned for float, 8-byte for bf16), each rounded once for bf16.
+__device__ __forceinline__ void store4(float* at, float4 v) { *(float4*)at = v; }
+__device__ __forceinline__ void store4(bf16_bits* at, float4 v)
+{
+    uint2 packed;
+    packed.x = (unsigned int)float_to_bf16(v.x) | ((unsigned int)float_to_bf16(v.y) << 16);
+    packed.y = (unsigned int)float_to_bf16(v.z) | ((unsigned int)float_to_bf16(v.w) << 16);
+    *(uint2*)at = packed;
 }
 
 // A decode lane's share of a cache row: 16 bytes, so a load fetches as much of a bf16 row as of a float one — 4
@@ -64,9 +78,9 @@ __device__ __forceinline__ void load_lane(const bf16_bits* at, float4 (&out)[2])
 #define DECODE_WARPS 4
 #define DECODE_UNROLL 8
 
-template <int D, int G, typename T>
-__device__ __forceinline__ void paged_decode(const float* __restrict__ query, const T* __restrict__ keyCache,
-    const T* __restrict__ valueCache, float* __restrict__ output, float* __restrict__ partialOut,
+template <int D, int G, typename T, typename A>
+__device__ __forceinline__ void paged_decode(const A* __restrict__ query, const T* __restrict__ keyCache,
+    const T* __restrict__ valueCache, A* __restrict__ output, float* __restrict__ partialOut,
     float* __restrict__ partialMax, float* __restrict__ partialSum, const int* __restrict__ queryStarts,
     const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
     int kvHeads, int window, float scaleLog2, int partition, int splits)
@@ -113,7 +127,7 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
 #pragma unroll
         for (int e = 0; e < NV; e++)
         {
-            float4 v = *(const float4*)(query + (long long)row * heads * D + (kvh * G + g) * D + c * EPL + e * 4);
+            float4 v = load_cache4(query + (long long)row * heads * D + (kvh * G + g) * D + c * EPL + e * 4);
             q[g][e] = f4(v.x * scaleLog2, v.y * scaleLog2, v.z * scaleLog2, v.w * scaleLog2);
         }
 
@@ -262,8 +276,8 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
         if (splits == 1)
         {
             float inverse = 1.0f / sum;
-            *(float4*)(output + (long long)row * heads * D + (kvh * G + g) * D + cc * 4) =
-                f4(o.x * inverse, o.y * inverse, o.z * inverse, o.w * inverse);
+            store4(output + (long long)row * heads * D + (kvh * G + g) * D + cc * 4,
+                f4(o.x * inverse, o.y * inverse, o.z * inverse, o.w * inverse));
         }
         else
         {
@@ -278,32 +292,49 @@ __device__ __forceinline__ void paged_decode(const float* __restrict__ query, co
     }
 }
 
-#define DECODE_ARGS(T) const float* query, const T* keyCache, const T* valueCache, float* output, float* partialOut, \
+#define DECODE_ARGS(T, A) const A* query, const T* keyCache, const T* valueCache, A* output, float* partialOut, \
     float* partialMax, float* partialSum, const int* queryStarts, const int* contextLengths, const int* blockTables, \
     int maxBlocks, int blockSize, int kvHeads, int window, float scaleLog2, int partition, int splits
 #define DECODE_PASS query, keyCache, valueCache, output, partialOut, partialMax, partialSum, queryStarts, contextLengths, \
     blockTables, maxBlocks, blockSize, kvHeads, window, scaleLog2, partition, splits
 
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g1(DECODE_ARGS(float)) { paged_decode<64, 1>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g2(DECODE_ARGS(float)) { paged_decode<64, 2>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g4(DECODE_ARGS(float)) { paged_decode<64, 4>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g8(DECODE_ARGS(float)) { paged_decode<64, 8>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g1(DECODE_ARGS(float)) { paged_decode<128, 1>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g2(DECODE_ARGS(float)) { paged_decode<128, 2>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g4(DECODE_ARGS(float)) { paged_decode<128, 4>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g8(DECODE_ARGS(float)) { paged_decode<128, 8>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g1(DECODE_ARGS(bf16_bits)) { paged_decode<64, 1>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g2(DECODE_ARGS(bf16_bits)) { paged_decode<64, 2>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g4(DECODE_ARGS(bf16_bits)) { paged_decode<64, 4>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g8(DECODE_ARGS(bf16_bits)) { paged_decode<64, 8>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g1(DECODE_ARGS(bf16_bits)) { paged_decode<128, 1>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g2(DECODE_ARGS(bf16_bits)) { paged_decode<128, 2>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g4(DECODE_ARGS(bf16_bits)) { paged_decode<128, 4>(DECODE_PASS); }
-extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g8(DECODE_ARGS(bf16_bits)) { paged_decode<128, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g1(DECODE_ARGS(float, float)) { paged_decode<64, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g2(DECODE_ARGS(float, float)) { paged_decode<64, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g4(DECODE_ARGS(float, float)) { paged_decode<64, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g8(DECODE_ARGS(float, float)) { paged_decode<64, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g1(DECODE_ARGS(float, float)) { paged_decode<128, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g2(DECODE_ARGS(float, float)) { paged_decode<128, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g4(DECODE_ARGS(float, float)) { paged_decode<128, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g8(DECODE_ARGS(float, float)) { paged_decode<128, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g1(DECODE_ARGS(bf16_bits, float)) { paged_decode<64, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g2(DECODE_ARGS(bf16_bits, float)) { paged_decode<64, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g4(DECODE_ARGS(bf16_bits, float)) { paged_decode<64, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g8(DECODE_ARGS(bf16_bits, float)) { paged_decode<64, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g1(DECODE_ARGS(bf16_bits, float)) { paged_decode<128, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g2(DECODE_ARGS(bf16_bits, float)) { paged_decode<128, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g4(DECODE_ARGS(bf16_bits, float)) { paged_decode<128, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g8(DECODE_ARGS(bf16_bits, float)) { paged_decode<128, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g1_abf16(DECODE_ARGS(float, bf16_bits)) { paged_decode<64, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g2_abf16(DECODE_ARGS(float, bf16_bits)) { paged_decode<64, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g4_abf16(DECODE_ARGS(float, bf16_bits)) { paged_decode<64, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d64_g8_abf16(DECODE_ARGS(float, bf16_bits)) { paged_decode<64, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g1_abf16(DECODE_ARGS(float, bf16_bits)) { paged_decode<128, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g2_abf16(DECODE_ARGS(float, bf16_bits)) { paged_decode<128, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g4_abf16(DECODE_ARGS(float, bf16_bits)) { paged_decode<128, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_d128_g8_abf16(DECODE_ARGS(float, bf16_bits)) { paged_decode<128, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g1_abf16(DECODE_ARGS(bf16_bits, bf16_bits)) { paged_decode<64, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g2_abf16(DECODE_ARGS(bf16_bits, bf16_bits)) { paged_decode<64, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g4_abf16(DECODE_ARGS(bf16_bits, bf16_bits)) { paged_decode<64, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d64_g8_abf16(DECODE_ARGS(bf16_bits, bf16_bits)) { paged_decode<64, 8>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g1_abf16(DECODE_ARGS(bf16_bits, bf16_bits)) { paged_decode<128, 1>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g2_abf16(DECODE_ARGS(bf16_bits, bf16_bits)) { paged_decode<128, 2>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g4_abf16(DECODE_ARGS(bf16_bits, bf16_bits)) { paged_decode<128, 4>(DECODE_PASS); }
+extern "C" __global__ void __launch_bounds__(128) paged_decode_bf16_d128_g8_abf16(DECODE_ARGS(bf16_bits, bf16_bits)) { paged_decode<128, 8>(DECODE_PASS); }
 
 // Merges the partitions of each (sequence, head): output = Σ 2^(m_p − M) o_p / Σ 2^(m_p − M) l_p. Grid (heads, S).
-extern "C" __global__ void paged_decode_reduce(const float* partialOut, const float* partialMax, const float* partialSum,
-    float* output, const int* queryStarts, int heads, int headDim, int splits)
+template <typename A>
+__device__ __forceinline__ void paged_decode_reduce_of(const float* partialOut, const float* partialMax, const float* partialSum,
+    A* output, const int* queryStarts, int heads, int headDim, int splits)
 {
     int h = blockIdx.x, s = blockIdx.y;
     int queryEnd = queryStarts[s + 1];
@@ -319,7 +350,7 @@ extern "C" __global__ void paged_decode_reduce(const float* partialOut, const fl
     }
 
     float inverse = 1.0f / total;
-    float* target = output + (long long)(queryEnd - 1) * heads * headDim + h * headDim;
+    A* target = output + (long long)(queryEnd - 1) * heads * headDim + h * headDim;
     for (int d = threadIdx.x; d < headDim; d += blockDim.x)
     {
         float o = 0.0f;
@@ -329,17 +360,29 @@ extern "C" __global__ void paged_decode_reduce(const float* partialOut, const fl
             if (mp != NEG_INF) o += exp2f(mp - top) * partialOut[(base + p) * headDim + d];
         }
 
-        target[d] = o * inverse;
+        store_act(target, d, o * inverse);
     }
+}
+
+extern "C" __global__ void paged_decode_reduce(const float* partialOut, const float* partialMax, const float* partialSum,
+    float* output, const int* queryStarts, int heads, int headDim, int splits)
+{
+    paged_decode_reduce_of(partialOut, partialMax, partialSum, output, queryStarts, heads, headDim, splits);
+}
+
+extern "C" __global__ void paged_decode_reduce_abf16(const float* partialOut, const float* partialMax, const float* partialSum,
+    bf16_bits* output, const int* queryStarts, int heads, int headDim, int splits)
+{
+    paged_decode_reduce_of(partialOut, partialMax, partialSum, output, queryStarts, heads, headDim, splits);
 }
 
 #define TILE_M 64
 #define TILE_N 64
 #define PREFILL_THREADS 256
 
-template <int D, int G, typename T>
-__device__ __forceinline__ void paged_prefill(const float* __restrict__ query, const T* __restrict__ keyCache,
-    const T* __restrict__ valueCache, float* __restrict__ output, const int* __restrict__ queryStarts,
+template <int D, int G, typename T, typename A>
+__device__ __forceinline__ void paged_prefill(const A* __restrict__ query, const T* __restrict__ keyCache,
+    const T* __restrict__ valueCache, A* __restrict__ output, const int* __restrict__ queryStarts,
     const int* __restrict__ contextLengths, const int* __restrict__ blockTables, int maxBlocks, int blockSize,
     int kvHeads, int window, float scaleLog2, int skipDecodeRows)
 {
@@ -370,7 +413,7 @@ __device__ __forceinline__ void paged_prefill(const float* __restrict__ query, c
         float4 v = f4(0, 0, 0, 0);
         if (t < queryLength)
         {
-            v = *(const float4*)(query + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + c * 4);
+            v = load_cache4(query + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + c * 4);
             v = f4(v.x * scaleLog2, v.y * scaleLog2, v.z * scaleLog2, v.w * scaleLog2);
         }
 
@@ -499,33 +542,49 @@ __device__ __forceinline__ void paged_prefill(const float* __restrict__ query, c
         if (t < queryLength)
         {
             float inverse = 1.0f / l[i];
-            float* target = output + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + tx * 4;
+            A* target = output + (long long)(queryStart + t) * heads * D + (kvh * G + g) * D + tx * 4;
 #pragma unroll
             for (int k = 0; k < DV; k++)
-                *(float4*)(target + 64 * k) = f4(o[i][k].x * inverse, o[i][k].y * inverse, o[i][k].z * inverse, o[i][k].w * inverse);
+                store4(target + 64 * k, f4(o[i][k].x * inverse, o[i][k].y * inverse, o[i][k].z * inverse, o[i][k].w * inverse));
         }
     }
 }
 
-#define PREFILL_ARGS(T) const float* query, const T* keyCache, const T* valueCache, float* output, \
+#define PREFILL_ARGS(T, A) const A* query, const T* keyCache, const T* valueCache, A* output, \
     const int* queryStarts, const int* contextLengths, const int* blockTables, int maxBlocks, int blockSize, int kvHeads, \
     int window, float scaleLog2, int skipDecodeRows
 #define PREFILL_PASS query, keyCache, valueCache, output, queryStarts, contextLengths, blockTables, maxBlocks, blockSize, \
     kvHeads, window, scaleLog2, skipDecodeRows
 
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g1(PREFILL_ARGS(float)) { paged_prefill<64, 1>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g2(PREFILL_ARGS(float)) { paged_prefill<64, 2>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g4(PREFILL_ARGS(float)) { paged_prefill<64, 4>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g8(PREFILL_ARGS(float)) { paged_prefill<64, 8>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g1(PREFILL_ARGS(float)) { paged_prefill<128, 1>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g2(PREFILL_ARGS(float)) { paged_prefill<128, 2>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g4(PREFILL_ARGS(float)) { paged_prefill<128, 4>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g8(PREFILL_ARGS(float)) { paged_prefill<128, 8>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g1(PREFILL_ARGS(bf16_bits)) { paged_prefill<64, 1>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g2(PREFILL_ARGS(bf16_bits)) { paged_prefill<64, 2>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g4(PREFILL_ARGS(bf16_bits)) { paged_prefill<64, 4>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g8(PREFILL_ARGS(bf16_bits)) { paged_prefill<64, 8>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g1(PREFILL_ARGS(bf16_bits)) { paged_prefill<128, 1>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g2(PREFILL_ARGS(bf16_bits)) { paged_prefill<128, 2>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g4(PREFILL_ARGS(bf16_bits)) { paged_prefill<128, 4>(PREFILL_PASS); }
-extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g8(PREFILL_ARGS(bf16_bits)) { paged_prefill<128, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g1(PREFILL_ARGS(float, float)) { paged_prefill<64, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g2(PREFILL_ARGS(float, float)) { paged_prefill<64, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g4(PREFILL_ARGS(float, float)) { paged_prefill<64, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g8(PREFILL_ARGS(float, float)) { paged_prefill<64, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g1(PREFILL_ARGS(float, float)) { paged_prefill<128, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g2(PREFILL_ARGS(float, float)) { paged_prefill<128, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g4(PREFILL_ARGS(float, float)) { paged_prefill<128, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g8(PREFILL_ARGS(float, float)) { paged_prefill<128, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g1(PREFILL_ARGS(bf16_bits, float)) { paged_prefill<64, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g2(PREFILL_ARGS(bf16_bits, float)) { paged_prefill<64, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g4(PREFILL_ARGS(bf16_bits, float)) { paged_prefill<64, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g8(PREFILL_ARGS(bf16_bits, float)) { paged_prefill<64, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g1(PREFILL_ARGS(bf16_bits, float)) { paged_prefill<128, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g2(PREFILL_ARGS(bf16_bits, float)) { paged_prefill<128, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g4(PREFILL_ARGS(bf16_bits, float)) { paged_prefill<128, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g8(PREFILL_ARGS(bf16_bits, float)) { paged_prefill<128, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g1_abf16(PREFILL_ARGS(float, bf16_bits)) { paged_prefill<64, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g2_abf16(PREFILL_ARGS(float, bf16_bits)) { paged_prefill<64, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g4_abf16(PREFILL_ARGS(float, bf16_bits)) { paged_prefill<64, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d64_g8_abf16(PREFILL_ARGS(float, bf16_bits)) { paged_prefill<64, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g1_abf16(PREFILL_ARGS(float, bf16_bits)) { paged_prefill<128, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g2_abf16(PREFILL_ARGS(float, bf16_bits)) { paged_prefill<128, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g4_abf16(PREFILL_ARGS(float, bf16_bits)) { paged_prefill<128, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_d128_g8_abf16(PREFILL_ARGS(float, bf16_bits)) { paged_prefill<128, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g1_abf16(PREFILL_ARGS(bf16_bits, bf16_bits)) { paged_prefill<64, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g2_abf16(PREFILL_ARGS(bf16_bits, bf16_bits)) { paged_prefill<64, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g4_abf16(PREFILL_ARGS(bf16_bits, bf16_bits)) { paged_prefill<64, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d64_g8_abf16(PREFILL_ARGS(bf16_bits, bf16_bits)) { paged_prefill<64, 8>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g1_abf16(PREFILL_ARGS(bf16_bits, bf16_bits)) { paged_prefill<128, 1>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g2_abf16(PREFILL_ARGS(bf16_bits, bf16_bits)) { paged_prefill<128, 2>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g4_abf16(PREFILL_ARGS(bf16_bits, bf16_bits)) { paged_prefill<128, 4>(PREFILL_PASS); }
+extern "C" __global__ void __launch_bounds__(256, 2) paged_prefill_bf16_d128_g8_abf16(PREFILL_ARGS(bf16_bits, bf16_bits)) { paged_prefill<128, 8>(PREFILL_PASS); }
