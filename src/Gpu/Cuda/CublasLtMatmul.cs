@@ -38,7 +38,10 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(GemmOperands Oper
     /// <summary>
     /// Queues the GEMM; false with the reason when cuBLASLt offers no algorithm for this shape, so the caller runs its
     /// own kernel. Int8 is int8 × int8 → int32 (CUBLAS_COMPUTE_32I); float is fp32 (CUBLAS_COMPUTE_32F, no TF32); bf16 is
-    /// bf16 × bf16 → fp32 (CUBLAS_COMPUTE_32F on tensor cores: exact products, fp32 sums).
+    /// bf16 × bf16 → fp32 (CUBLAS_COMPUTE_32F on tensor cores: exact products, fp32 sums), and bf16 → bf16 the same
+    /// with D in bf16: the epilogue rounds the fp32 accumulator to nearest as it stores. Where cuBLASLt splits K, its
+    /// reduction scheme may add the partial results in the output type, so a bf16 D is within bf16 rounding of the
+    /// fp32 result, not always its one rounding (as in PyTorch's bf16 linear, which runs the same GEMM).
     /// </summary>
     public bool TryRun(GemmOperands operands, int tokens, int outputs, int inner, ulong x, ulong w, ulong y, out string? refusal)
     {
@@ -185,6 +188,7 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(GemmOperands Oper
     {
         GemmOperands.Int8 => "int8",
         GemmOperands.BFloat16 => "bf16",
+        GemmOperands.BFloat16ToBFloat16 => "bf16 → bf16",
         _ => "fp32",
     };
 
@@ -300,21 +304,23 @@ internal sealed unsafe class CublasLtMatmul : CublasLtSession<(GemmOperands Oper
             int element = Operands switch
             {
                 GemmOperands.Int8 => CublasLt.R8I,
-                GemmOperands.BFloat16 => CublasLt.R16BF,
+                GemmOperands.BFloat16 or GemmOperands.BFloat16ToBFloat16 => CublasLt.R16BF,
                 _ => CublasLt.R32F,
             };
-            int result = Int8 ? CublasLt.R32I : CublasLt.R32F;
+            // The scale type (alpha, beta) is the compute type's: int32 for int8, else fp32, also for a bf16 output.
+            int scale = Int8 ? CublasLt.R32I : CublasLt.R32F;
+            int result = Operands == GemmOperands.BFloat16ToBFloat16 ? CublasLt.R16BF : scale;
             var layouts = variant == 0
                 ? new Layouts
                 {
-                    Desc = CreateDesc(Int8 ? CublasLt.Compute32I : CublasLt.Compute32F, result),
+                    Desc = CreateDesc(Int8 ? CublasLt.Compute32I : CublasLt.Compute32F, scale),
                     A = CreateLayout(element, Inner, Outputs, Inner),
                     B = CreateLayout(element, Inner, Tokens, Inner),
                     C = CreateLayout(result, Outputs, Tokens, Outputs),
                 }
                 : new Layouts
                 {
-                    Desc = CreateDesc(Int8 ? CublasLt.Compute32I : CublasLt.Compute32F, result),
+                    Desc = CreateDesc(Int8 ? CublasLt.Compute32I : CublasLt.Compute32F, scale),
                     A = CreateLayout(element, Inner, Tokens, Inner),
                     B = CreateLayout(element, Inner, Outputs, Inner),
                     C = CreateLayout(result, Tokens, Outputs, Outputs, rowMajor: true),

@@ -1,6 +1,9 @@
 namespace OrleansQuant.Gpu.Cuda;
 
 // W8A8 per-token × per-channel int8 GEMM (Xiao et al. 2023, SmoothQuant, section 3 "per-token" / "per-channel").
+// Activations are Float32 or BFloat16 (IComputeDevice, "Activations"): QuantizePerToken reads either, and every
+// path of MatMulInt8 writes either from its own epilogue (the kernels' "_bf16" twins round the float result once at
+// the store), so a bf16 model's linears move half the output bytes and no conversion pass runs.
 public sealed unsafe partial class CudaDevice
 {
     // Exactness bound, as on the CPU: |q·w| ≤ 127·127 per term keeps K ≤ 2¹⁶ sums inside int32.
@@ -43,9 +46,11 @@ public sealed unsafe partial class CudaDevice
     // int8_gemv.cu's GEMV_ROWS and GEMV_WARPS: a block of 4 warps covers 8 output channels.
     private const int GemvRowsPerWarp = 2, GemvWarpsPerBlock = 4;
 
-    // Kernel names by token count (index T - 1), so the hot path builds no strings.
+    // Kernel names by token count (index T - 1), so the hot path builds no strings; the bf16-output twins end "_bf16".
     private static readonly string[] s_gemvVectorKernels = [.. Enumerable.Range(1, Int8GemvMaxTokens).Select(t => $"int8_gemv_v16_t{t}")];
     private static readonly string[] s_gemvByteKernels = [.. Enumerable.Range(1, Int8GemvMaxTokens).Select(t => $"int8_gemv_t{t}")];
+    private static readonly string[] s_gemvVectorKernelsBf16 = [.. s_gemvVectorKernels.Select(name => name + "_bf16")];
+    private static readonly string[] s_gemvByteKernelsBf16 = [.. s_gemvByteKernels.Select(name => name + "_bf16")];
 
     /// <summary>Threads per row of the vectorised per-token quantization instead of the device's pick; 0 (default) lets it pick. For tests and tuning.</summary>
     internal int QuantizeRowThreads { get; set; }
@@ -56,7 +61,10 @@ public sealed unsafe partial class CudaDevice
         RequirePerTokenQuantization(x, quantized, scales);
         ulong input = Own(x, nameof(QuantizePerToken)).Pointer, codes = Own(quantized, nameof(QuantizePerToken)).Pointer;
         ulong scale = Own(scales, nameof(QuantizePerToken)).Pointer;
-        if (width % 4 == 0 && input % 16 == 0 && codes % 4 == 0)
+        // A bf16 x is read by the twins ending "_bf16", widened exactly: the codes and scales of the widened x.
+        bool bf16 = x.Type == TensorType.BFloat16;
+        // Groups of 4 elements: a float4 (16 bytes) or 4 bf16 (8 bytes), so every row must start that aligned.
+        if (width % 4 == 0 && input % (bf16 ? 8u : 16u) == 0 && codes % 4 == 0)
         {
             // One block per row; about 4 float4 per thread once there are rows enough to fill the GPU, else 1 (more
             // threads per row, so few rows still keep many loads in flight). Multiples of 32, at most 1024, and at most
@@ -66,12 +74,12 @@ public sealed unsafe partial class CudaDevice
             uint threads = (uint)Math.Clamp((width4 + perThread - 1) / perThread + 31 & ~31, 32, perThread == 4 ? 512 : 1024);
             threads = QuantizeRowThreads > 0 ? (uint)QuantizeRowThreads : threads;
             void** vectorArguments = stackalloc void*[] { &input, &codes, &scale, &width4 };
-            Launch("quantize_per_token_v4", (uint)tokens, 1, threads, 0, vectorArguments);
+            Launch(bf16 ? "quantize_per_token_v4_bf16" : "quantize_per_token_v4", (uint)tokens, 1, threads, 0, vectorArguments);
             return;
         }
 
         void** arguments = stackalloc void*[] { &input, &codes, &scale, &width };
-        Launch("quantize_per_token", (uint)tokens, 1, RowThreads, 0, arguments);
+        Launch(bf16 ? "quantize_per_token_bf16" : "quantize_per_token", (uint)tokens, 1, RowThreads, 0, arguments);
     }
 
     public void MatMulInt8(DeviceTensor quantized, DeviceTensor tokenScales, DeviceTensor weight, DeviceTensor weightScales,
@@ -85,6 +93,8 @@ public sealed unsafe partial class CudaDevice
         {
             RequireW8A8Linear(quantized, tokenScales, p.Weight, p.WeightScales, p.Bias, p.Output);
         }
+
+        RequireOneOutputType(projections, nameof(MatMulInt8));
 
         if (inner > MaxInt8Inner)
         {
@@ -118,6 +128,21 @@ public sealed unsafe partial class CudaDevice
 
     private bool RunsGemv(int tokens) => Int8Gemv && tokens is >= 1 and <= Int8GemvMaxTokens;
 
+    /// <summary>
+    /// The outputs of one call are all Float32 or all BFloat16 (the contract's one type per call's activations): the own
+    /// GEMM's epilogue is compiled for one output type, and serves every output of its launch.
+    /// </summary>
+    private static void RequireOneOutputType(ReadOnlySpan<Int8Projection> projections, string call)
+    {
+        for (int i = 1; i < projections.Length; i++)
+        {
+            if (projections[i].Output.Type != projections[0].Output.Type)
+            {
+                throw new ArgumentException($"{call}: the outputs of one call must share one type; output 0 is {projections[0].Output}, output {i} is {projections[i].Output}");
+            }
+        }
+    }
+
     // Decode's W8A8 linear in one launch, with no int32 scratch: sums and epilogue in int8_gemv.cu, bit-identical to
     // Int8Gemm + DequantizeInt8.
     private void MatMulInt8Gemv(DeviceTensor quantized, DeviceTensor tokenScales, Int8Projection projection)
@@ -135,13 +160,23 @@ public sealed unsafe partial class CudaDevice
             return;
         }
 
+        bool bf16 = projection.Output.Type == TensorType.BFloat16;
+        var kernels = (vector, bf16) switch
+        {
+            (true, false) => s_gemvVectorKernels,
+            (false, false) => s_gemvByteKernels,
+            (true, true) => s_gemvVectorKernelsBf16,
+            (false, true) => s_gemvByteKernelsBf16,
+        };
         void** arguments = stackalloc void*[] { &x, &ts, &w, &ws, &b, &y, &outputs, &inner, &accumulate };
         const int channelsPerBlock = GemvRowsPerWarp * GemvWarpsPerBlock;
-        Launch((vector ? s_gemvVectorKernels : s_gemvByteKernels)[tokens - 1], (uint)((outputs + channelsPerBlock - 1) / channelsPerBlock), 1,
-            GemvWarpsPerBlock * 32, 0, arguments);
+        Launch(kernels[tokens - 1], (uint)((outputs + channelsPerBlock - 1) / channelsPerBlock), 1, GemvWarpsPerBlock * 32, 0, arguments);
     }
 
-    /// <summary>The epilogue of <see cref="MatMulInt8"/> alone: output (+)= sums × token scale × channel scale (+ bias).</summary>
+    /// <summary>
+    /// The epilogue of <see cref="MatMulInt8"/> alone: output (+)= sums × token scale × channel scale (+ bias), into a
+    /// Float32 or BFloat16 output (rounded once at the store).
+    /// </summary>
     internal void DequantizeInt8(DeviceTensor sums, DeviceTensor tokenScales, DeviceTensor weightScales, DeviceTensor? bias, DeviceTensor output,
         bool accumulate = false)
     {
@@ -149,16 +184,19 @@ public sealed unsafe partial class CudaDevice
         ulong s = Own(sums, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
         ulong ws = Own(weightScales, nameof(MatMulInt8)).Pointer, y = Own(output, nameof(MatMulInt8)).Pointer;
         ulong b = bias is null ? 0 : Own(bias, nameof(MatMulInt8)).Pointer;
-        if (outputs % 4 == 0 && (s | ws | b | y) % 16 == 0)
+        bool bf16 = output.Type == TensorType.BFloat16;
+        // Four outputs a thread: 16 bytes of float, or 8 bytes of bf16, so the output must start that aligned.
+        if (outputs % 4 == 0 && (s | ws | b) % 16 == 0 && y % (bf16 ? 8u : 16u) == 0)
         {
             int outputs4 = outputs / 4;
             void** vectorArguments = stackalloc void*[] { &s, &ts, &ws, &b, &y, &outputs4, &add };
-            Launch("dequantize_int8_v4", (uint)tokens, (uint)((outputs4 + RowThreads - 1) / RowThreads), RowThreads, 0, vectorArguments);
+            Launch(bf16 ? "dequantize_int8_v4_bf16" : "dequantize_int8_v4", (uint)tokens, (uint)((outputs4 + RowThreads - 1) / RowThreads),
+                RowThreads, 0, vectorArguments);
             return;
         }
 
         void** arguments = stackalloc void*[] { &s, &ts, &ws, &b, &y, &tokens, &outputs, &add };
-        Launch("dequantize_int8", GridFor((long)tokens * outputs), 1, RowThreads, 0, arguments);
+        Launch(bf16 ? "dequantize_int8_bf16" : "dequantize_int8", GridFor((long)tokens * outputs), 1, RowThreads, 0, arguments);
     }
 
     /// <summary>

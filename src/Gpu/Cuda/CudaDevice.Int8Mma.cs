@@ -5,7 +5,8 @@ namespace OrleansQuant.Gpu.Cuda;
 
 // The W8A8 linear at many tokens as one launch of the own int8 tensor-core GEMM (int8_wgmma_gemm.cu on Hopper,
 // int8_mma_gemm.cu elsewhere): sums, the dequantizing epilogue and the residual add or SwiGLU together, for up to three
-// projections that share the quantized input.
+// projections that share the quantized input. Every kernel has a twin ending "_bf16" whose epilogue writes BFloat16
+// outputs (int8_gemm.cuh), picked by the outputs' one type.
 public sealed unsafe partial class CudaDevice
 {
     /// <summary><see cref="LastInt8GemmPath"/> after the own mma.sync GEMM with the fused epilogue ran (int8_mma_gemm.cu).</summary>
@@ -104,6 +105,9 @@ public sealed unsafe partial class CudaDevice
         RequireW8A8Linear(quantized, tokenScales, gate.Weight, gate.WeightScales, gate.Bias, gate.Output);
         RequireW8A8Linear(quantized, tokenScales, up.Weight, up.WeightScales, up.Bias, up.Output);
         RequireShape(up.Weight, gate.Weight.Rows, gate.Weight.Columns, nameof(MatMulInt8SwiGlu) + " up weight (gate's shape)");
+        // With BFloat16 outputs the fused epilogue rounds gate and up to bf16 before silu(gate)·up, as the separate
+        // GEMMs would store them and SiluMul read them back, so both must be of that type.
+        RequireOneOutputType([gate, up], nameof(MatMulInt8SwiGlu));
         if (RunsGemv(quantized.Rows) || !RunsInt8Mma(quantized, [gate, up]))
         {
             MatMulInt8(quantized, tokenScales, [gate, up]);
@@ -137,7 +141,7 @@ public sealed unsafe partial class CudaDevice
         ulong x = Own(quantized, nameof(MatMulInt8)).Pointer, ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
         // mma.sync blocks are 8 warps with 3 stages; a wgmma block is a warpgroup per 64 rows with 4 stages, and asks
         // 1024 bytes more to align them.
-        bool wgmma = UsesWgmma;
+        bool wgmma = UsesWgmma, bf16 = projections[0].Output.Type == TensorType.BFloat16;
         int rows = Int8MmaRows > 0 ? Int8MmaRows : wgmma ? WgmmaRows(tokens, tiles) : (tokens + 127) / 128 * tiles >= MultiprocessorCount ? 128 : 64;
         LastInt8MmaRows = rows;
         LastInt8GemmPath = wgmma ? Int8WgmmaPath : Int8MmaPath;
@@ -157,7 +161,7 @@ public sealed unsafe partial class CudaDevice
             (true, true, 128) => "int8_wgmma_swiglu_m128",
             (true, true, _) => "int8_wgmma_swiglu_m64",
         };
-        Launch(kernel, (uint)((tokens + rows - 1) / rows), (uint)tiles, threads, shared, arguments);
+        Launch(bf16 ? kernel + "_bf16" : kernel, (uint)((tokens + rows - 1) / rows), (uint)tiles, threads, shared, arguments);
     }
 
     // The kernel's view of the projections: each output's pointers and width, and where its column tiles

@@ -20,7 +20,8 @@ internal readonly record struct Int8TmaTile(int Rows, int Columns, int Stages)
     /// <summary>The stages and 1024 bytes to align them (the swizzle's period); K stages are 128 bytes deep.</summary>
     public int SharedBytes => (Rows + Columns) * 128 * Stages + 1024;
 
-    public string Kernel(bool swiGlu) => $"int8_tma_{(swiGlu ? "swiglu" : "gemm")}_m{Rows}n{Columns}";
+    /// <summary>The kernel's name: plain projections or SwiGLU, writing Float32 outputs or (<paramref name="bf16"/>) BFloat16 ones.</summary>
+    public string Kernel(bool swiGlu, bool bf16 = false) => $"int8_tma_{(swiGlu ? "swiglu" : "gemm")}_m{Rows}n{Columns}{(bf16 ? "_bf16" : "")}";
 
     public override string ToString() => $"{Rows}×{Columns}";
 }

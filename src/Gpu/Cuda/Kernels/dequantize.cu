@@ -1,8 +1,13 @@
 // W8A8 epilogue (Xiao et al. 2023, SmoothQuant, section 3): output = int32 sum * token scale * channel scale (+ bias),
 // multiplied in that order in float32 with no fused multiply-add, the contract's rounding; with `accumulate` the value
-// is added to the output (the residual add) instead of replacing it.
-extern "C" __global__ void dequantize_int8(const int* sums, const float* tokenScales, const float* weightScales,
-    const float* bias, float* output, int tokens, int outputs, int accumulate)
+// is added to the output (the residual add) instead of replacing it. The output is float or bf16 (the twins ending
+// "_bf16"): a bf16 output receives the float result rounded once, and accumulating into one adds the float result to
+// the widened old value in float32 and rounds the sum once.
+#include "act_vector.cuh"
+
+template <typename Out>
+__device__ __forceinline__ void dequantize(const int* sums, const float* tokenScales, const float* weightScales,
+    const float* bias, Out* output, int tokens, int outputs, int accumulate)
 {
     long long count = (long long)tokens * outputs;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count; i += (long long)gridDim.x * blockDim.x)
@@ -10,14 +15,28 @@ extern "C" __global__ void dequantize_int8(const int* sums, const float* tokenSc
         int t = (int)(i / outputs), n = (int)(i % outputs);
         float value = __fmul_rn(__fmul_rn(__int2float_rn(sums[i]), tokenScales[t]), weightScales[n]);
         if (bias != nullptr) value = __fadd_rn(value, bias[n]);
-        output[i] = accumulate ? __fadd_rn(output[i], value) : value;
+        store_act(output, i, accumulate ? __fadd_rn(load_act(output, i), value) : value);
     }
 }
 
-// The same, four outputs per thread for N a multiple of 4 (every pointer 16-byte aligned): int4/float4 loads and a
-// float4 store, one row (token) per blockIdx.x and blockDim.x × 4 columns per blockIdx.y. Same operations per element.
-extern "C" __global__ void dequantize_int8_v4(const int4* __restrict__ sums, const float* __restrict__ tokenScales,
-    const float4* __restrict__ weightScales, const float4* __restrict__ bias, float4* __restrict__ output, int outputs4, int accumulate)
+extern "C" __global__ void dequantize_int8(const int* sums, const float* tokenScales, const float* weightScales,
+    const float* bias, float* output, int tokens, int outputs, int accumulate)
+{
+    dequantize(sums, tokenScales, weightScales, bias, output, tokens, outputs, accumulate);
+}
+
+extern "C" __global__ void dequantize_int8_bf16(const int* sums, const float* tokenScales, const float* weightScales,
+    const float* bias, bf16_bits* output, int tokens, int outputs, int accumulate)
+{
+    dequantize(sums, tokenScales, weightScales, bias, output, tokens, outputs, accumulate);
+}
+
+// The same, four outputs per thread for N a multiple of 4 (sums, scales and bias 16-byte aligned; the output 16-byte
+// for float, 8-byte for bf16): int4/float4 loads and a store of 4 outputs (a float4, or 4 bf16 packed in 8 bytes), one
+// row (token) per blockIdx.x and blockDim.x × 4 columns per blockIdx.y. Same operations per element.
+template <typename Out>
+__device__ __forceinline__ void dequantize_v4(const int4* __restrict__ sums, const float* __restrict__ tokenScales,
+    const float4* __restrict__ weightScales, const float4* __restrict__ bias, Out* __restrict__ output, int outputs4, int accumulate)
 {
     int n = blockIdx.y * blockDim.x + threadIdx.x;
     if (n >= outputs4) return;
@@ -41,12 +60,24 @@ extern "C" __global__ void dequantize_int8_v4(const int4* __restrict__ sums, con
 
     if (accumulate)
     {
-        float4 old = output[i];
+        float4 old = load_act4(output, i);
         y.x = __fadd_rn(old.x, y.x);
         y.y = __fadd_rn(old.y, y.y);
         y.z = __fadd_rn(old.z, y.z);
         y.w = __fadd_rn(old.w, y.w);
     }
 
-    output[i] = y;
+    store_act4(output, i, y);
+}
+
+extern "C" __global__ void dequantize_int8_v4(const int4* __restrict__ sums, const float* __restrict__ tokenScales,
+    const float4* __restrict__ weightScales, const float4* __restrict__ bias, float* __restrict__ output, int outputs4, int accumulate)
+{
+    dequantize_v4(sums, tokenScales, weightScales, bias, output, outputs4, accumulate);
+}
+
+extern "C" __global__ void dequantize_int8_v4_bf16(const int4* __restrict__ sums, const float* __restrict__ tokenScales,
+    const float4* __restrict__ weightScales, const float4* __restrict__ bias, bf16_bits* __restrict__ output, int outputs4, int accumulate)
+{
+    dequantize_v4(sums, tokenScales, weightScales, bias, output, outputs4, accumulate);
 }

@@ -20,8 +20,15 @@
 // mma.sync, all 128 for wgmma), the first half are gate columns and the second half the same up columns. The thread
 // writes silu(gate) * up (silu_mul's expression) to output 0; gate and up never reach memory.
 //
+// Output type: float or bf16, one for all outputs of a launch (a template argument of the kernel and its epilogue;
+// the bf16 kernels' names end "_bf16"). A bf16 output holds the float result rounded once to nearest even; the residual
+// add widens the old value, adds in float32 and rounds once; SwiGLU rounds gate and up to bf16 first (what the
+// separate GEMMs would store and silu_mul read back) and rounds the product once, so it equals the unfused calls on
+// bf16 tensors bit for bit. Where the float epilogue stores a float2, the bf16 one stores the pair packed in 32 bits.
+//
 // Requires K % 16 == 0 and 16-byte aligned x and weights (CudaDevice checks, else cuBLASLt runs).
 #pragma once
+#include "act_vector.cuh"
 
 #define IMMA_BN 128
 #define IMMA_BK 128   // bytes (int8 elements) of K per stage
@@ -35,7 +42,7 @@ struct ImmaOutput
     const signed char* weight;  // [outputs, K]
     const float* weightScales;  // [outputs]
     const float* bias;          // [outputs] or null
-    float* output;              // [T, outputs]
+    void* output;               // [T, outputs], float or bf16_bits as the kernel's output type says
     int outputs;
     int accumulate;             // 1: output += result (the residual add), 0: output = result
 };
@@ -121,13 +128,14 @@ __device__ __forceinline__ float imma_dequantize(int sum, float tokenScale, cons
 // Writes a warp's accumulators: sums[i][j] is the 16 x 8 tile at rows row0 + 16 i, columns col0 + 8 j (mma.sync's and
 // wgmma's shared register layout): thread (group g, index q) holds rows g and g + 8, columns 2q and 2q + 1. For SwiGLU
 // tile j (gate) pairs with tile j + N_TILES / 2 (up) and col0 counts output columns (half the weight rows).
-template <int M_TILES, int N_TILES, bool SWIGLU>
+// Out is float or bf16_bits; the pair at columns (c, c + 1), c even, is one float2 or one packed 32-bit store.
+template <int M_TILES, int N_TILES, bool SWIGLU, typename Out>
 __device__ __forceinline__ void imma_epilogue(const int (&sums)[M_TILES][N_TILES][4], int row0, int col0,
     const float* __restrict__ tokenScales, int tokens, const ImmaOutputs& outputs, const ImmaTile& tile)
 {
     const ImmaOutput& out = outputs.of[tile.which];
     int lane = threadIdx.x & 31, group = lane >> 2, quad = lane & 3, n = tile.n;
-    bool pairs = (n & 1) == 0; // float2 stores need every row to start 8-byte aligned
+    bool pairs = (n & 1) == 0; // pair stores need every row to start 8-byte (float) or 4-byte (bf16) aligned
 #pragma unroll
     for (int i = 0; i < M_TILES; i++)
     {
@@ -137,7 +145,7 @@ __device__ __forceinline__ void imma_epilogue(const int (&sums)[M_TILES][N_TILES
             int t = row0 + i * 16 + group + half * 8;
             if (t >= tokens) continue;
             float tokenScale = tokenScales[t];
-            float* row = out.output + (long long)t * n;
+            Out* row = static_cast<Out*>(out.output) + (long long)t * n;
             if constexpr (SWIGLU)
             {
 #pragma unroll
@@ -150,17 +158,20 @@ __device__ __forceinline__ void imma_epilogue(const int (&sums)[M_TILES][N_TILES
                     {
                         float g = imma_dequantize(sums[i][j][half * 2 + e], tokenScale, outputs.of[0], min(c + e, n - 1));
                         float u = imma_dequantize(sums[i][j + N_TILES / 2][half * 2 + e], tokenScale, outputs.of[1], min(c + e, n - 1));
+                        // gate and up as the separate GEMMs would store them (a no-op for float), then silu_mul's expression.
+                        g = act_float(act_element<Out>(g));
+                        u = act_float(act_element<Out>(u));
                         y[e] = g / (1.0f + expf(-g)) * u;
                     }
 
                     if (pairs && c + 1 < n)
                     {
-                        *reinterpret_cast<float2*>(row + c) = make_float2(y[0], y[1]);
+                        store_act2(row + c, 0, make_float2(y[0], y[1]));
                     }
                     else
                     {
-                        if (c < n) row[c] = y[0];
-                        if (c + 1 < n) row[c + 1] = y[1];
+                        if (c < n) row[c] = act_element<Out>(y[0]);
+                        if (c + 1 < n) row[c + 1] = act_element<Out>(y[1]);
                     }
                 }
             }
@@ -174,15 +185,15 @@ __device__ __forceinline__ void imma_epilogue(const int (&sums)[M_TILES][N_TILES
                     {
                         float2 y = make_float2(imma_dequantize(sums[i][j][half * 2], tokenScale, out, c),
                             imma_dequantize(sums[i][j][half * 2 + 1], tokenScale, out, c + 1));
-                        float2* at = reinterpret_cast<float2*>(row + c);
+                        Out* at = row + c;
                         if (out.accumulate)
                         {
-                            float2 old = *at;
+                            float2 old = load_act2(at, 0);
                             y.x = __fadd_rn(old.x, y.x);
                             y.y = __fadd_rn(old.y, y.y);
                         }
 
-                        *at = y;
+                        store_act2(at, 0, y);
                         continue;
                     }
 #pragma unroll
@@ -190,7 +201,7 @@ __device__ __forceinline__ void imma_epilogue(const int (&sums)[M_TILES][N_TILES
                     {
                         if (c + e >= n) continue;
                         float y = imma_dequantize(sums[i][j][half * 2 + e], tokenScale, out, c + e);
-                        row[c + e] = out.accumulate ? __fadd_rn(row[c + e], y) : y;
+                        row[c + e] = act_element<Out>(out.accumulate ? __fadd_rn(act_float(row[c + e]), y) : y);
                     }
                 }
             }

@@ -20,6 +20,12 @@
 // Two variants per token count: _v16 when K % 16 == 0 and both int8 pointers are 16-byte aligned (every row then starts
 // aligned), else byte loads packed into the same 16-byte chunks, zero past the row's end (any K, any alignment; for odd
 // test shapes, not for speed).
+//
+// The output is float or bf16 (the kernels ending "_bf16"): the float result of the same operations, rounded once to
+// bf16 at the store; accumulating adds it to the widened old value in float32 and rounds the sum once. A lane writes
+// one output, so a bf16 store is 2 bytes; the T x N outputs are a small fraction of the N x K weight bytes, so the
+// stores are not packed.
+#include "act_vector.cuh"
 
 #define GEMV_ROWS 2    // weight rows (output channels) per warp; CudaDevice's GemvRowsPerWarp
 #define GEMV_UNROLL 4  // 16-byte chunks per row a lane loads before it consumes them
@@ -124,10 +130,10 @@ __device__ __forceinline__ void gemv_step(int (&sums)[T][GEMV_ROWS], const signe
 
 // output[t, n] (+)= (float)(sum_k x[t, k] * w[n, k]) * tokenScales[t] * weightScales[n] (+ bias[n]) for t < T and the
 // warp's GEMV_ROWS rows n; `accumulate` adds to the output (the residual add) instead of overwriting it. T is a template argument so the T x GEMV_ROWS sums live in registers.
-template <int T, bool Vector>
+template <int T, bool Vector, typename Out>
 __device__ __forceinline__ void int8_gemv(const signed char* __restrict__ x, const float* __restrict__ tokenScales,
     const signed char* __restrict__ w, const float* __restrict__ weightScales, const float* __restrict__ bias,
-    float* __restrict__ output, int outputs, int inner, int accumulate)
+    Out* __restrict__ output, int outputs, int inner, int accumulate)
 {
     static_assert(T * GEMV_ROWS <= 32, "one lane writes each output of the warp");
     int lane = threadIdx.x & 31;
@@ -196,30 +202,46 @@ __device__ __forceinline__ void int8_gemv(const signed char* __restrict__ x, con
         // then + the residual when accumulating.
         float value = __fmul_rn(__fmul_rn(__int2float_rn(sum), tokenScales[t]), weightScales[n]);
         if (bias != nullptr) value = __fadd_rn(value, bias[n]);
-        float* at = output + (long long)t * outputs + n;
-        *at = accumulate ? __fadd_rn(*at, value) : value;
+        Out* at = output + (long long)t * outputs + n;
+        *at = act_element<Out>(accumulate ? __fadd_rn(act_float(*at), value) : value);
     }
 }
 
-#define GEMV_PARAMETERS const signed char* x, const float* tokenScales, const signed char* w, const float* weightScales, \
-    const float* bias, float* output, int outputs, int inner, int accumulate
+#define GEMV_PARAMETERS(OUT) const signed char* x, const float* tokenScales, const signed char* w, const float* weightScales, \
+    const float* bias, OUT* output, int outputs, int inner, int accumulate
 #define GEMV_ARGUMENTS x, tokenScales, w, weightScales, bias, output, outputs, inner, accumulate
 
-// One kernel per token count (1 .. 8, CudaDevice.Int8GemvMaxTokens) and load width; grid: ceil(N / (GEMV_ROWS x
-// GEMV_WARPS)) blocks of GEMV_THREADS threads.
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t1(GEMV_PARAMETERS) { int8_gemv<1, true>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t2(GEMV_PARAMETERS) { int8_gemv<2, true>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t3(GEMV_PARAMETERS) { int8_gemv<3, true>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t4(GEMV_PARAMETERS) { int8_gemv<4, true>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t5(GEMV_PARAMETERS) { int8_gemv<5, true>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t6(GEMV_PARAMETERS) { int8_gemv<6, true>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t7(GEMV_PARAMETERS) { int8_gemv<7, true>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t8(GEMV_PARAMETERS) { int8_gemv<8, true>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t1(GEMV_PARAMETERS) { int8_gemv<1, false>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t2(GEMV_PARAMETERS) { int8_gemv<2, false>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t3(GEMV_PARAMETERS) { int8_gemv<3, false>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t4(GEMV_PARAMETERS) { int8_gemv<4, false>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t5(GEMV_PARAMETERS) { int8_gemv<5, false>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t6(GEMV_PARAMETERS) { int8_gemv<6, false>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t7(GEMV_PARAMETERS) { int8_gemv<7, false>(GEMV_ARGUMENTS); }
-extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t8(GEMV_PARAMETERS) { int8_gemv<8, false>(GEMV_ARGUMENTS); }
+// One kernel per token count (1 .. 8, CudaDevice.Int8GemvMaxTokens), load width and output type; grid:
+// ceil(N / (GEMV_ROWS x GEMV_WARPS)) blocks of GEMV_THREADS threads.
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t1(GEMV_PARAMETERS(float)) { int8_gemv<1, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t2(GEMV_PARAMETERS(float)) { int8_gemv<2, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t3(GEMV_PARAMETERS(float)) { int8_gemv<3, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t4(GEMV_PARAMETERS(float)) { int8_gemv<4, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t5(GEMV_PARAMETERS(float)) { int8_gemv<5, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t6(GEMV_PARAMETERS(float)) { int8_gemv<6, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t7(GEMV_PARAMETERS(float)) { int8_gemv<7, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t8(GEMV_PARAMETERS(float)) { int8_gemv<8, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t1(GEMV_PARAMETERS(float)) { int8_gemv<1, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t2(GEMV_PARAMETERS(float)) { int8_gemv<2, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t3(GEMV_PARAMETERS(float)) { int8_gemv<3, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t4(GEMV_PARAMETERS(float)) { int8_gemv<4, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t5(GEMV_PARAMETERS(float)) { int8_gemv<5, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t6(GEMV_PARAMETERS(float)) { int8_gemv<6, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t7(GEMV_PARAMETERS(float)) { int8_gemv<7, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t8(GEMV_PARAMETERS(float)) { int8_gemv<8, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t1_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<1, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t2_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<2, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t3_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<3, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t4_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<4, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t5_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<5, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t6_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<6, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t7_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<7, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_v16_t8_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<8, true>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t1_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<1, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t2_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<2, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t3_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<3, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t4_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<4, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t5_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<5, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t6_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<6, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t7_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<7, false>(GEMV_ARGUMENTS); }
+extern "C" __global__ void __launch_bounds__(GEMV_THREADS) int8_gemv_t8_bf16(GEMV_PARAMETERS(bf16_bits)) { int8_gemv<8, false>(GEMV_ARGUMENTS); }

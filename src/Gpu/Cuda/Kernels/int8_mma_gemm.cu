@@ -23,7 +23,7 @@ __device__ __forceinline__ void mma_s8(int (&d)[4], const imma_u32 (&a)[4], imma
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-template <int BM, bool SWIGLU>
+template <int BM, bool SWIGLU, typename Out>
 __device__ __forceinline__ void int8_mma_gemm(const signed char* __restrict__ x, const float* __restrict__ tokenScales,
     int tokens, int inner, const ImmaOutputs& outputs)
 {
@@ -97,21 +97,25 @@ __device__ __forceinline__ void int8_mma_gemm(const signed char* __restrict__ x,
 
     asm volatile("cp.async.wait_group 0;" ::: "memory");
     int col0 = tile.n0 + warpN * (SWIGLU ? SPAN / 2 : SPAN);
-    imma_epilogue<M_TILES, N_TILES, SWIGLU>(sums, tile.m0 + warpM * WARP_M, col0, tokenScales, tokens, outputs, tile);
+    imma_epilogue<M_TILES, N_TILES, SWIGLU, Out>(sums, tile.m0 + warpM * WARP_M, col0, tokenScales, tokens, outputs, tile);
 }
 
 #endif
 
 // 128-row tiles for many tokens; 64-row tiles when 128-row ones would leave SMs idle (CudaDevice picks). Two blocks
-// per SM either way: 96 KB (BM 128) or 72 KB (BM 64) of shared memory each.
+// per SM either way: 96 KB (BM 128) or 72 KB (BM 64) of shared memory each. Float outputs, or bf16 ("_bf16").
 #if __CUDA_ARCH__ >= 800
-#define IMMA_BODY(BM, SWIGLU) int8_mma_gemm<BM, SWIGLU>(x, tokenScales, tokens, inner, outputs)
+#define IMMA_BODY(BM, SWIGLU, OUT) int8_mma_gemm<BM, SWIGLU, OUT>(x, tokenScales, tokens, inner, outputs)
 #else
-#define IMMA_BODY(BM, SWIGLU)
+#define IMMA_BODY(BM, SWIGLU, OUT)
 #endif
 #define IMMA_PARAMETERS const signed char* x, const float* tokenScales, int tokens, int inner, ImmaOutputs outputs
 
-extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_gemm_m128(IMMA_PARAMETERS) { IMMA_BODY(128, false); }
-extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_gemm_m64(IMMA_PARAMETERS) { IMMA_BODY(64, false); }
-extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_swiglu_m128(IMMA_PARAMETERS) { IMMA_BODY(128, true); }
-extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_swiglu_m64(IMMA_PARAMETERS) { IMMA_BODY(64, true); }
+extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_gemm_m128(IMMA_PARAMETERS) { IMMA_BODY(128, false, float); }
+extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_gemm_m64(IMMA_PARAMETERS) { IMMA_BODY(64, false, float); }
+extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_swiglu_m128(IMMA_PARAMETERS) { IMMA_BODY(128, true, float); }
+extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_swiglu_m64(IMMA_PARAMETERS) { IMMA_BODY(64, true, float); }
+extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_gemm_m128_bf16(IMMA_PARAMETERS) { IMMA_BODY(128, false, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_gemm_m64_bf16(IMMA_PARAMETERS) { IMMA_BODY(64, false, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_swiglu_m128_bf16(IMMA_PARAMETERS) { IMMA_BODY(128, true, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(IMMA_THREADS, 2) int8_mma_swiglu_m64_bf16(IMMA_PARAMETERS) { IMMA_BODY(64, true, bf16_bits); }

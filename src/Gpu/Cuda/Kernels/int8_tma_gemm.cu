@@ -99,7 +99,7 @@ __device__ __forceinline__ void tma_produce(const TmaMaps& maps, int kTiles, imm
     }
 }
 
-template <int BM, int BN, int STAGES, bool SWIGLU>
+template <int BM, int BN, int STAGES, bool SWIGLU, typename Out>
 __device__ __forceinline__ void int8_tma_gemm(const TmaMaps& maps, const float* __restrict__ tokenScales, int tokens,
     int inner, const ImmaOutputs& outputs)
 {
@@ -161,24 +161,32 @@ __device__ __forceinline__ void int8_tma_gemm(const TmaMaps& maps, const float* 
         }
 
         asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-        imma_epilogue<1, BN / 8, SWIGLU>(sums, tile.m0 + group * 64 + (warp & 3) * 16, tile.n0, tokenScales, tokens, outputs, tile);
+        imma_epilogue<1, BN / 8, SWIGLU, Out>(sums, tile.m0 + group * 64 + (warp & 3) * 16, tile.n0, tokenScales, tokens, outputs, tile);
     }
 }
 
-#define TMA_BODY(BM, BN, STAGES, SWIGLU) int8_tma_gemm<BM, BN, STAGES, SWIGLU>(maps, tokenScales, tokens, inner, outputs)
+#define TMA_BODY(BM, BN, STAGES, SWIGLU, OUT) int8_tma_gemm<BM, BN, STAGES, SWIGLU, OUT>(maps, tokenScales, tokens, inner, outputs)
 #else
 #define TMA_GRID_CONSTANT
-#define TMA_BODY(BM, BN, STAGES, SWIGLU)
+#define TMA_BODY(BM, BN, STAGES, SWIGLU, OUT)
 #endif
 
 #define TMA_PARAMETERS const TMA_GRID_CONSTANT TmaMaps maps, const float* tokenScales, int tokens, int inner, ImmaOutputs outputs
 
 // int8_tma_{gemm|swiglu}_m{BM}n{BN}: BM x BN tiles with as many stages of (BM + BN) x 128 bytes as fit in about 200 KB
 // (96 KB for 64 rows: two blocks an SM). CudaDevice's Int8TmaTile lists the same, and picks one for a shape.
-extern "C" __global__ void __launch_bounds__(544, 1) int8_tma_gemm_m256n128(TMA_PARAMETERS) { TMA_BODY(256, 128, 4, false); }
-extern "C" __global__ void __launch_bounds__(544, 1) int8_tma_gemm_m256n96(TMA_PARAMETERS) { TMA_BODY(256, 96, 4, false); }
-extern "C" __global__ void __launch_bounds__(288, 1) int8_tma_gemm_m128n128(TMA_PARAMETERS) { TMA_BODY(128, 128, 6, false); }
-extern "C" __global__ void __launch_bounds__(160, 2) int8_tma_gemm_m64n128(TMA_PARAMETERS) { TMA_BODY(64, 128, 4, false); }
-extern "C" __global__ void __launch_bounds__(544, 1) int8_tma_swiglu_m256n128(TMA_PARAMETERS) { TMA_BODY(256, 128, 4, true); }
-extern "C" __global__ void __launch_bounds__(288, 1) int8_tma_swiglu_m128n128(TMA_PARAMETERS) { TMA_BODY(128, 128, 6, true); }
-extern "C" __global__ void __launch_bounds__(160, 2) int8_tma_swiglu_m64n128(TMA_PARAMETERS) { TMA_BODY(64, 128, 4, true); }
+// Float outputs, or bf16 (the names ending "_bf16").
+extern "C" __global__ void __launch_bounds__(544, 1) int8_tma_gemm_m256n128(TMA_PARAMETERS) { TMA_BODY(256, 128, 4, false, float); }
+extern "C" __global__ void __launch_bounds__(544, 1) int8_tma_gemm_m256n96(TMA_PARAMETERS) { TMA_BODY(256, 96, 4, false, float); }
+extern "C" __global__ void __launch_bounds__(288, 1) int8_tma_gemm_m128n128(TMA_PARAMETERS) { TMA_BODY(128, 128, 6, false, float); }
+extern "C" __global__ void __launch_bounds__(160, 2) int8_tma_gemm_m64n128(TMA_PARAMETERS) { TMA_BODY(64, 128, 4, false, float); }
+extern "C" __global__ void __launch_bounds__(544, 1) int8_tma_swiglu_m256n128(TMA_PARAMETERS) { TMA_BODY(256, 128, 4, true, float); }
+extern "C" __global__ void __launch_bounds__(288, 1) int8_tma_swiglu_m128n128(TMA_PARAMETERS) { TMA_BODY(128, 128, 6, true, float); }
+extern "C" __global__ void __launch_bounds__(160, 2) int8_tma_swiglu_m64n128(TMA_PARAMETERS) { TMA_BODY(64, 128, 4, true, float); }
+extern "C" __global__ void __launch_bounds__(544, 1) int8_tma_gemm_m256n128_bf16(TMA_PARAMETERS) { TMA_BODY(256, 128, 4, false, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(544, 1) int8_tma_gemm_m256n96_bf16(TMA_PARAMETERS) { TMA_BODY(256, 96, 4, false, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(288, 1) int8_tma_gemm_m128n128_bf16(TMA_PARAMETERS) { TMA_BODY(128, 128, 6, false, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(160, 2) int8_tma_gemm_m64n128_bf16(TMA_PARAMETERS) { TMA_BODY(64, 128, 4, false, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(544, 1) int8_tma_swiglu_m256n128_bf16(TMA_PARAMETERS) { TMA_BODY(256, 128, 4, true, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(288, 1) int8_tma_swiglu_m128n128_bf16(TMA_PARAMETERS) { TMA_BODY(128, 128, 6, true, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(160, 2) int8_tma_swiglu_m64n128_bf16(TMA_PARAMETERS) { TMA_BODY(64, 128, 4, true, bf16_bits); }

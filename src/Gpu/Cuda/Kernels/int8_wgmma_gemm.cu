@@ -20,7 +20,7 @@
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL) // wgmma exists only on sm_90a; other devices load this module but never launch it
 #include "wgmma.cuh"
 
-template <int BM, bool SWIGLU>
+template <int BM, bool SWIGLU, typename Out>
 __device__ __forceinline__ void int8_wgmma_gemm(const signed char* __restrict__ x, const float* __restrict__ tokenScales,
     int tokens, int inner, const ImmaOutputs& outputs)
 {
@@ -81,21 +81,27 @@ __device__ __forceinline__ void int8_wgmma_gemm(const signed char* __restrict__ 
 
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
     asm volatile("cp.async.wait_group 0;" ::: "memory");
-    imma_epilogue<1, 16, SWIGLU>(sums, tile.m0 + group * 64 + (warp & 3) * 16, tile.n0, tokenScales, tokens, outputs, tile);
+    imma_epilogue<1, 16, SWIGLU, Out>(sums, tile.m0 + group * 64 + (warp & 3) * 16, tile.n0, tokenScales, tokens, outputs, tile);
 }
 
-#define WGMMA_BODY(BM, SWIGLU) int8_wgmma_gemm<BM, SWIGLU>(x, tokenScales, tokens, inner, outputs)
+#define WGMMA_BODY(BM, SWIGLU, OUT) int8_wgmma_gemm<BM, SWIGLU, OUT>(x, tokenScales, tokens, inner, outputs)
 #else
-#define WGMMA_BODY(BM, SWIGLU)
+#define WGMMA_BODY(BM, SWIGLU, OUT)
 #endif
 
 #define WGMMA_PARAMETERS const signed char* x, const float* tokenScales, int tokens, int inner, ImmaOutputs outputs
 
 // 256-row tiles (four warpgroups), 128 (two) or 64 (one): CudaDevice picks the one that covers the GPU best. 193, 129
-// or 97 KB of shared memory: one block per SM, or two for 64-row tiles.
-extern "C" __global__ void __launch_bounds__(512, 1) int8_wgmma_gemm_m256(WGMMA_PARAMETERS) { WGMMA_BODY(256, false); }
-extern "C" __global__ void __launch_bounds__(256, 1) int8_wgmma_gemm_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, false); }
-extern "C" __global__ void __launch_bounds__(128, 2) int8_wgmma_gemm_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, false); }
-extern "C" __global__ void __launch_bounds__(512, 1) int8_wgmma_swiglu_m256(WGMMA_PARAMETERS) { WGMMA_BODY(256, true); }
-extern "C" __global__ void __launch_bounds__(256, 1) int8_wgmma_swiglu_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, true); }
-extern "C" __global__ void __launch_bounds__(128, 2) int8_wgmma_swiglu_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, true); }
+// or 97 KB of shared memory: one block per SM, or two for 64-row tiles. Float outputs, or bf16 ("_bf16").
+extern "C" __global__ void __launch_bounds__(512, 1) int8_wgmma_gemm_m256(WGMMA_PARAMETERS) { WGMMA_BODY(256, false, float); }
+extern "C" __global__ void __launch_bounds__(256, 1) int8_wgmma_gemm_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, false, float); }
+extern "C" __global__ void __launch_bounds__(128, 2) int8_wgmma_gemm_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, false, float); }
+extern "C" __global__ void __launch_bounds__(512, 1) int8_wgmma_swiglu_m256(WGMMA_PARAMETERS) { WGMMA_BODY(256, true, float); }
+extern "C" __global__ void __launch_bounds__(256, 1) int8_wgmma_swiglu_m128(WGMMA_PARAMETERS) { WGMMA_BODY(128, true, float); }
+extern "C" __global__ void __launch_bounds__(128, 2) int8_wgmma_swiglu_m64(WGMMA_PARAMETERS) { WGMMA_BODY(64, true, float); }
+extern "C" __global__ void __launch_bounds__(512, 1) int8_wgmma_gemm_m256_bf16(WGMMA_PARAMETERS) { WGMMA_BODY(256, false, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(256, 1) int8_wgmma_gemm_m128_bf16(WGMMA_PARAMETERS) { WGMMA_BODY(128, false, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(128, 2) int8_wgmma_gemm_m64_bf16(WGMMA_PARAMETERS) { WGMMA_BODY(64, false, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(512, 1) int8_wgmma_swiglu_m256_bf16(WGMMA_PARAMETERS) { WGMMA_BODY(256, true, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(256, 1) int8_wgmma_swiglu_m128_bf16(WGMMA_PARAMETERS) { WGMMA_BODY(128, true, bf16_bits); }
+extern "C" __global__ void __launch_bounds__(128, 2) int8_wgmma_swiglu_m64_bf16(WGMMA_PARAMETERS) { WGMMA_BODY(64, true, bf16_bits); }
