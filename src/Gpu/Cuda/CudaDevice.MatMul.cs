@@ -21,8 +21,8 @@ public sealed unsafe partial class CudaDevice
         RequireShape(weight, outputs, inner, nameof(MatMul) + " weight");
         RequireShape(output, tokens, outputs, nameof(MatMul) + " output");
         RequireFloatInput(x, nameof(MatMul));
-        RequireFloat32OrBFloat16(weight, nameof(MatMul) + " weight");
-        RequireFloat32OrBFloat16(output, nameof(MatMul) + " output");
+        RequireActivation(weight, nameof(MatMul) + " weight"); // full-precision weights take the same two types
+        RequireActivation(output, nameof(MatMul) + " output");
         if (bias is not null)
         {
             RequireShape(bias, 1, outputs, nameof(MatMul) + " bias");
@@ -89,14 +89,6 @@ public sealed unsafe partial class CudaDevice
             // Stream-ordered: freed after the kernels that read them.
             Free(converted);
             Free(sums);
-        }
-    }
-
-    private static void RequireFloat32OrBFloat16(DeviceTensor tensor, string what)
-    {
-        if (tensor.Type is not (TensorType.Float32 or TensorType.BFloat16))
-        {
-            throw new ArgumentException($"{what}: expected Float32 or BFloat16, got {tensor}");
         }
     }
 
