@@ -37,9 +37,14 @@ internal sealed unsafe class CudaKernels : IDisposable
 
         try
         {
-            foreach (var (name, source) in sources)
+            // NVRTC compiles distinct programs on as many threads as asked: a first start (an empty CUBIN cache) then
+            // takes as long as the largest file (the attention kernels, with their float and bf16 instances), not the sum.
+            var cubins = new byte[sources.Count][];
+            Parallel.For(0, sources.Count, i => cubins[i] = CudaKernelCompiler.Compile(sources[i].Name, sources[i].Source, headers, major, minor));
+            for (int i = 0; i < sources.Count; i++)
             {
-                byte[] cubin = CudaKernelCompiler.Compile(name, source, headers, major, minor);
+                var (name, source) = sources[i];
+                byte[] cubin = cubins[i];
                 nint module;
                 fixed (byte* image = cubin)
                 {
