@@ -94,7 +94,7 @@ public sealed unsafe partial class CudaDevice
         LastInt8GemmPath = Int8TmaPath;
         ulong ts = Own(tokenScales, nameof(MatMulInt8)).Pointer;
         void** arguments = stackalloc void*[] { maps, &ts, &tokens, &inner, &outputs };
-        Launch(tile.Kernel(swiGlu, bf16: projections[0].Output.Type == TensorType.BFloat16), (uint)((tokens + tile.Rows - 1) / tile.Rows), (uint)tiles, (uint)tile.Threads, (uint)tile.SharedBytes, arguments);
+        LaunchDependent(tile.Kernel(swiGlu, bf16: projections[0].Output.Type == TensorType.BFloat16), (uint)((tokens + tile.Rows - 1) / tile.Rows), (uint)tiles, (uint)tile.Threads, (uint)tile.SharedBytes, arguments);
     }
 
     private void EncodeTensorMap(TensorMap* map, DeviceTensor codes, int boxRows)

@@ -139,8 +139,8 @@ public sealed class LayerBenchmarks : IDisposable
             throw new ArgumentException($"--context {context} leaves no prompt before {warm.Warmup} warm-up and {warm.Iterations} timed decode steps; expected a context above {warm.Warmup + warm.Iterations}");
         }
 
-        using var prompt = _device.UploadNew<float>(RandomValues.Uniform((long)start * _shapes.Hidden, 1, seed + 1), start, _shapes.Hidden);
-        using var step = _device.UploadNew<float>(RandomValues.Uniform((long)batch * _shapes.Hidden, 1, seed + 2), batch, _shapes.Hidden);
+        using var prompt = _device.UploadFloats(RandomValues.Uniform((long)start * _shapes.Hidden, 1, seed + 1), start, _shapes.Hidden, _w8a8.ActivationType);
+        using var step = _device.UploadFloats(RandomValues.Uniform((long)batch * _shapes.Hidden, 1, seed + 2), batch, _shapes.Hidden, _w8a8.ActivationType);
         bool graphs = cuda.StepGraphs;
         try
         {

@@ -225,7 +225,7 @@ public sealed class CudaBFloat16ActivationTests(CudaFixture devices, ITestOutput
         var values = Activations(random, tokens * width, 3f);
         // A signalling NaN: widened and narrowed it becomes quiet, as a Float32 key's would in a bf16 cache.
         keys[3] = new BFloat16(0x7F81);
-        int[] slots = [17, 3, 63, -1, 0, 40, 41, 16, 5];
+        int[] slots = [17, 3, 63, 8, 0, 40, 41, 16, 5];
         string what = $"WriteKvCache, {cacheType} caches, width {width} (seed {seed})";
 
         (ulong[] Keys, ulong[] Values) Run(IComputeDevice device, TensorType rowType)

@@ -40,8 +40,8 @@ public sealed class CudaDecodeGraphTests(CudaFixture devices) : IClassFixture<Cu
         void Step(ForwardBatch batch, string what)
         {
             var input = Compare.Floats(random, batch.TokenCount * s_shapes.Hidden);
-            using var x = gpu.UploadNew<float>(input, batch.TokenCount, s_shapes.Hidden);
-            using var y = gpu.UploadNew<float>(input, batch.TokenCount, s_shapes.Hidden);
+            using var x = gpu.UploadFloats(input, batch.TokenCount, s_shapes.Hidden, a.ActivationType);
+            using var y = gpu.UploadFloats(input, batch.TokenCount, s_shapes.Hidden, b.ActivationType);
             try
             {
                 gpu.StepGraphs = false;
@@ -54,7 +54,7 @@ public sealed class CudaDecodeGraphTests(CudaFixture devices) : IClassFixture<Cu
                 gpu.StepGraphs = true;
             }
 
-            Compare.SameBits(x.ToArray<float>(), y.ToArray<float>(), $"{sequences} sequences, {what}");
+            Compare.SameBits(x.ToFloats(), y.ToFloats(), $"{sequences} sequences, {what}");
         }
 
         // Sequence 0 starts 3 positions before the first context bucket (256) ends, so its steps cross into the next;
@@ -112,7 +112,7 @@ public sealed class CudaDecodeGraphTests(CudaFixture devices) : IClassFixture<Cu
         var gpu = devices.Gpu;
         using var bench = LayerBenchmarks.Build(gpu, s_shapes, seed: 3);
         var layer = bench.W8A8;
-        using var rows = gpu.Allocate(TensorType.Float32, 1, s_shapes.Hidden);
+        using var rows = gpu.Allocate(layer.ActivationType, 1, s_shapes.Hidden);
         layer.Forward(rows, ForwardBatch.Single(1, 10));
         int before = gpu.LiveStepGraphs;
         using (var profile = gpu.StartProfile())
@@ -141,7 +141,7 @@ public sealed class CudaDecodeGraphTests(CudaFixture devices) : IClassFixture<Cu
         var bench = LayerBenchmarks.Build(gpu, s_shapes, seed: 4);
         try
         {
-            using var rows = gpu.Allocate(TensorType.Float32, 1, s_shapes.Hidden);
+            using var rows = gpu.Allocate(bench.W8A8.ActivationType, 1, s_shapes.Hidden);
             bench.W8A8.Forward(rows, ForwardBatch.Single(1, 10));
             for (int t = 0; t < 3; t++)
             {

@@ -22,7 +22,7 @@ public sealed class CudaLayerProfileTests(CudaFixture devices, ITestOutputHelper
         foreach (var (name, layer) in new[] { ("W8A8", bench.W8A8), ("bf16", bench.FullPrecision) })
         {
             var random = new Random(3);
-            using var prompt = gpu.UploadNew<float>(Compare.Floats(random, 2048 * 4096, 1f), 2048, 4096);
+            using var prompt = gpu.UploadFloats(Compare.Floats(random, 2048 * 4096, 1f), 2048, 4096, layer.ActivationType);
             Profile($"{name} prefill 2048", () =>
             {
                 layer.Forward(prompt, ForwardBatch.Single(1, 2048));
@@ -33,13 +33,13 @@ public sealed class CudaLayerProfileTests(CudaFixture devices, ITestOutputHelper
             {
                 var ids = Enumerable.Range(10, batch).Select(i => (long)i).ToArray();
                 layer.ReserveKvCache(batch, 1100);
-                using var context = gpu.UploadNew<float>(Compare.Floats(random, 1024 * 4096, 1f), 1024, 4096);
+                using var context = gpu.UploadFloats(Compare.Floats(random, 1024 * 4096, 1f), 1024, 4096, layer.ActivationType);
                 foreach (long id in ids)
                 {
                     layer.Forward(context, ForwardBatch.Single(id, 1024));
                 }
 
-                using var step = gpu.UploadNew<float>(Compare.Floats(random, batch * 4096, 1f), batch, 4096);
+                using var step = gpu.UploadFloats(Compare.Floats(random, batch * 4096, 1f), batch, 4096, layer.ActivationType);
                 int position = 1024;
                 Profile($"{name} decode {batch} × 1024", () =>
                 {

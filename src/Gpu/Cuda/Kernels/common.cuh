@@ -3,6 +3,17 @@
 // every thread of the block must call, and every thread gets the result.
 #pragma once
 
+// Programmatic dependent launch (Hopper): a kernel that makes an int8 GEMM's input (a per-token quantization) lets the
+// GEMM, launched as its programmatic dependent, start now; the GEMM loads its weights and then waits for this grid to
+// finish (griddepcontrol.wait) before it reads what this one writes. Without a programmatic dependent, or before
+// compute capability 9.0, it does nothing.
+__device__ __forceinline__ void allow_dependent_launch()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
 __device__ __forceinline__ float warp_sum(float v)
 {
     for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);

@@ -20,6 +20,7 @@ __device__ __forceinline__ void rms_norm_quantize_of(const A* x, const float* we
     float* scales, int width, float eps)
 {
     __shared__ float scratch[32];
+    allow_dependent_launch();
     const long long offset = (long long)blockIdx.x * width;
     const A* row = x + offset;
     float sum = 0.0f;
@@ -65,6 +66,7 @@ template <typename A>
 __device__ __forceinline__ void silu_mul_quantize_of(const A* gate, const A* up, A* output, signed char* codes, float* scales, int width)
 {
     __shared__ float scratch[32];
+    allow_dependent_launch();
     const long long offset = (long long)blockIdx.x * width;
     float absmax = 0.0f;
     for (int i = threadIdx.x; i < width; i += blockDim.x)

@@ -74,28 +74,59 @@ __device__ __forceinline__ void wgmma_k32(int (&d)[BN / 2], unsigned long long a
     else wgmma_m64n128k32(d, a, b);
 }
 
-// The producer's first lane: every K tile's x and weight boxes into the stage ring.
+// Waits until the grid this one was launched as a programmatic dependent of (the per-token quantization that made x's
+// codes and scales) has finished and its writes are visible; at once for a grid launched the ordinary way.
+__device__ __forceinline__ void wait_for_prerequisite_grid()
+{
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+}
+
+// K tile kt's weight box(es) into stage kt % STAGES.
+template <int BM, int BN, int STAGES, bool SWIGLU>
+__device__ __forceinline__ void tma_load_weights(const TmaMaps& maps, int kt, imma_u32 base, imma_u32 full, const ImmaTile& tile)
+{
+    constexpr int A_BYTES = BM * IMMA_BK, STAGE_BYTES = (BM + BN) * IMMA_BK;
+    int s = kt % STAGES, k = kt * IMMA_BK;
+    imma_u32 b = base + s * STAGE_BYTES + A_BYTES, barrier = full + 8 * s;
+    if constexpr (SWIGLU)
+    {
+        // The first BN / 2 shared rows are gate's columns from n0, the rest up's same columns.
+        tma_load(b, &maps.weight[0], k, tile.n0, barrier);
+        tma_load(b + BN / 2 * IMMA_BK, &maps.weight[1], k, tile.n0, barrier);
+    }
+    else
+    {
+        tma_load(b, &maps.weight[tile.which], k, tile.n0, barrier);
+    }
+}
+
+// The producer's first lane: every K tile's x and weight boxes into the stage ring. The weights are constant, so the
+// first STAGES tiles of them are requested before waiting for the grid that writes x: under a programmatic launch
+// they stream in while that grid finishes. Each stage announces all its bytes (x's too) before its first copy.
 template <int BM, int BN, int STAGES, bool SWIGLU>
 __device__ __forceinline__ void tma_produce(const TmaMaps& maps, int kTiles, imma_u32 base, imma_u32 full, imma_u32 empty, const ImmaTile& tile)
 {
-    constexpr int A_BYTES = BM * IMMA_BK, STAGE_BYTES = (BM + BN) * IMMA_BK;
+    constexpr int STAGE_BYTES = (BM + BN) * IMMA_BK;
+    int early = kTiles < STAGES ? kTiles : STAGES;
+    for (int kt = 0; kt < early; kt++)
+    {
+        mbarrier_expect_bytes(full + 8 * kt, STAGE_BYTES);
+        tma_load_weights<BM, BN, STAGES, SWIGLU>(maps, kt, base, full, tile);
+    }
+
+    wait_for_prerequisite_grid();
     for (int kt = 0; kt < kTiles; kt++)
     {
-        int s = kt % STAGES, round = kt / STAGES, k = kt * IMMA_BK;
-        imma_u32 a = base + s * STAGE_BYTES, b = a + A_BYTES, barrier = full + 8 * s;
-        if (round > 0) mbarrier_wait(empty + 8 * s, (round - 1) & 1);
-        mbarrier_expect_bytes(barrier, STAGE_BYTES);
-        tma_load(a, &maps.x, k, tile.m0, barrier);
-        if constexpr (SWIGLU)
+        int s = kt % STAGES, round = kt / STAGES;
+        imma_u32 barrier = full + 8 * s;
+        if (kt >= early)
         {
-            // The first BN / 2 shared rows are gate's columns from n0, the rest up's same columns.
-            tma_load(b, &maps.weight[0], k, tile.n0, barrier);
-            tma_load(b + BN / 2 * IMMA_BK, &maps.weight[1], k, tile.n0, barrier);
+            mbarrier_wait(empty + 8 * s, (round - 1) & 1);
+            mbarrier_expect_bytes(barrier, STAGE_BYTES);
+            tma_load_weights<BM, BN, STAGES, SWIGLU>(maps, kt, base, full, tile);
         }
-        else
-        {
-            tma_load(b, &maps.weight[tile.which], k, tile.n0, barrier);
-        }
+
+        tma_load(base + s * STAGE_BYTES, &maps.x, kt * IMMA_BK, tile.m0, barrier);
     }
 }
 
@@ -161,6 +192,8 @@ __device__ __forceinline__ void int8_tma_gemm(const TmaMaps& maps, const float* 
         }
 
         asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+        // The token scales, and the output it accumulates into, may come from the grid before this one.
+        wait_for_prerequisite_grid();
         imma_epilogue<1, BN / 8, SWIGLU, Out>(sums, tile.m0 + group * 64 + (warp & 3) * 16, tile.n0, tokenScales, tokens, outputs, tile);
     }
 }

@@ -10,6 +10,7 @@ template <typename In>
 __device__ __forceinline__ void quantize_row(const In* x, signed char* codes, float* scales, int width)
 {
     __shared__ float scratch[32];
+    allow_dependent_launch();
     long long start = (long long)blockIdx.x * width;
     signed char* target = codes + start;
     float absmax = 0.0f;
@@ -59,6 +60,7 @@ template <typename In>
 __device__ __forceinline__ void quantize_row_v4(const In* __restrict__ x, char4* __restrict__ codes, float* __restrict__ scales, int width4)
 {
     __shared__ float scratch[32];
+    allow_dependent_launch();
     long long start = (long long)blockIdx.x * width4; // in groups of 4
     char4* target = codes + start;
     float4 cache[QUANT_CACHE];

@@ -123,6 +123,9 @@ internal static unsafe partial class Driver
         uint blockZ, uint sharedBytes, nint stream, void** parameters, void** extra);
 
     [LibraryImport(CudaLibraries.Driver)]
+    public static partial int cuLaunchKernelEx(LaunchConfig* config, nint function, void** parameters, void** extra);
+
+    [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuFuncSetAttribute(nint function, int attribute, int value);
 
     // cuTensorMapEncodeTiled's enums (cuda.h): CU_TENSOR_MAP_DATA_TYPE_UINT8, CU_TENSOR_MAP_INTERLEAVE_NONE,
