@@ -29,8 +29,8 @@ public sealed class GenerationResumeTests
         Assert.Equal(Enumerable.Range(0, 8), tokens.Select(t => t.Index));
         Assert.Equal("length", tokens[^1].FinishReason);
         var (first, second) = (cluster.Requests[0], cluster.Requests[1]);
-        Assert.Equal([0, 5], first.PromptIds);
-        Assert.Equal([0, 5, 10, 11, 12], second.PromptIds);
+        Assert.Equal([0, 5], first.PromptIds!);
+        Assert.Equal([0, 5, 10, 11, 12], second.PromptIds!);
         Assert.Equal(5, second.MaxTokens);
         Assert.False(second.PromptLogprobs);
         Assert.Equal(2, second.Logprobs);
@@ -50,9 +50,9 @@ public sealed class GenerationResumeTests
         Assert.Equal([10, 11, 12, 13, 14, 15], tokens.Select(t => t.TokenId));
         Assert.Equal(Enumerable.Range(0, 6), tokens.Select(t => t.Index));
         Assert.Equal("hi", Assert.Single(cluster.Tokenized).Prompt);
-        Assert.Equal([0, 7, 7, 10, 11], cluster.Requests[1].PromptIds);
+        Assert.Equal([0, 7, 7, 10, 11], cluster.Requests[1].PromptIds!);
         Assert.Null(cluster.Requests[1].Prompt);
-        Assert.Equal([0, 7, 7, 10, 11, 12], cluster.Requests[2].PromptIds);
+        Assert.Equal([0, 7, 7, 10, 11, 12], cluster.Requests[2].PromptIds!);
         Assert.Equal(3, cluster.Requests[2].MaxTokens);
     }
 
@@ -181,12 +181,12 @@ public sealed class GenerationResumeTests
         await run.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal([10, 11, 12, 13, 14], tokens.Select(t => t.TokenId));
-        Assert.Equal([0, 10, 11], cluster.Requests[1].PromptIds);
+        Assert.Equal([0, 10, 11], cluster.Requests[1].PromptIds!);
     }
 
     [Theory]
     [InlineData(typeof(SiloUnavailableException), true)]
-    [InlineData(typeof(OrleansMessageRejectionException), true)]
+    [InlineData(typeof(Orleans.Runtime.Messaging.ConnectionFailedException), true)]
     [InlineData(typeof(TimeoutException), true)]
     [InlineData(typeof(InvalidOperationException), false)]
     [InlineData(typeof(ArgumentException), false)]
