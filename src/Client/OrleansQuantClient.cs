@@ -16,10 +16,14 @@ namespace OrleansQuant.Client;
 /// while a cancelled wait on a job leaves the job running (the cluster owns it: <see cref="CancelAsync"/> stops it).
 /// In a .NET host, register it with <see cref="OrleansQuantServiceCollectionExtensions.AddOrleansQuantClient(IHostApplicationBuilder, Action{OrleansQuantClientOptions}?)"/>.
 /// </summary>
-/// <param name="logger">where abandoned generations are noted; none by default.</param>
-public sealed class OrleansQuantClient(IClusterClient cluster, ILogger<OrleansQuantClient>? logger = null)
+/// <param name="logger">where abandoned and resumed generations are noted; none by default.</param>
+/// <param name="resume">how a generation whose stream broke with a silo is resumed (<see cref="GenerationResume"/>); the defaults when null.</param>
+/// <param name="gatewayLoss">tells resumed generations that a gateway closed (registered by <c>AddOrleansQuantClient</c>); without it a generation waiting on a dead gateway is resumed after its response timeout.</param>
+public sealed class OrleansQuantClient(IClusterClient cluster, ILogger<OrleansQuantClient>? logger = null, GenerationResumeOptions? resume = null,
+    GatewayLoss? gatewayLoss = null)
 {
     private readonly ILogger _logger = logger ?? NullLogger<OrleansQuantClient>.Instance;
+    private readonly GenerationResumeOptions _resume = resume ?? new GenerationResumeOptions();
 
     public IClusterClient Cluster { get; } = cluster;
 
@@ -89,14 +93,18 @@ public sealed class OrleansQuantClient(IClusterClient cluster, ILogger<OrleansQu
     /// <summary>
     /// Continues a prompt, streaming each token with its id, text and the versions of the layers that made it; the
     /// last carries the finish reason ("stop": an end-of-sequence token, whose text is the token's own; "length").
-    /// Leaving the loop early or cancelling ends the generation on the cluster: it leaves the model's batch.
+    /// Leaving the loop early or cancelling ends the generation on the cluster: it leaves the model's batch. A stream
+    /// broken by a silo going away is resumed (<see cref="GenerationResume"/>): greedy requests go on with the same ids;
+    /// a seeded sampled one that had streamed tokens fails with <see cref="GenerationInterruptedException"/> instead.
     /// </summary>
     public async IAsyncEnumerable<GeneratedToken> GenerateAsync(string name, GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellation = default)
     {
         bool finished = false;
+        var resume = new GenerationResume(_resume, _logger, gatewayLoss);
         try
         {
-            await foreach (var token in Model(name).Generate(request).Until(cancellation))
+            await foreach (var token in resume.Run(name, request, (r, c) => Model(name).Generate(r).Until(c),
+                (r, c) => Model(name).Tokenize(r.Prompt, r.Messages, addSpecialTokens: true).WaitAsync(c), cancellation))
             {
                 finished = token.FinishReason is not null;
                 yield return token;

@@ -53,6 +53,9 @@ public sealed class OrleansQuantClientOptions
     /// </summary>
     public ClusterTlsOptions Tls { get; set; } = new();
 
+    /// <summary>How a generation whose stream broke with a silo is resumed (section "OrleansQuant:Client:Resume"; <c>MaxResumes</c> 0 turns it off).</summary>
+    public GenerationResumeOptions Resume { get; set; } = new();
+
     /// <summary>What <see cref="Gateways"/> comes to, with its default.</summary>
     internal IReadOnlyList<string> GatewaysOrDefault => Gateways.Count > 0 ? Gateways : ["127.0.0.1:30000"];
 }

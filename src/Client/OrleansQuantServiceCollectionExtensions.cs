@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Messaging;
 
 namespace OrleansQuant.Client;
 
@@ -44,6 +45,8 @@ public static class OrleansQuantServiceCollectionExtensions
 
         options.Validate(o => o.ConnectTimeout > TimeSpan.Zero,
             $"{OrleansQuantClientOptions.Section}:{nameof(OrleansQuantClientOptions.ConnectTimeout)} must be a positive time span (e.g. 00:00:10)");
+        options.Validate(o => o.Resume.MaxResumes >= 0 && o.Resume.Window > TimeSpan.Zero && o.Resume.FirstDelay >= TimeSpan.Zero && o.Resume.MaxDelay >= o.Resume.FirstDelay,
+            $"{OrleansQuantClientOptions.Section}:{nameof(OrleansQuantClientOptions.Resume)}: MaxResumes must be ≥ 0, Window positive, FirstDelay ≥ 0 and MaxDelay ≥ FirstDelay");
         options.Validate(o => !string.IsNullOrWhiteSpace(o.DefaultModel),
             $"{OrleansQuantClientOptions.Section}:{nameof(OrleansQuantClientOptions.DefaultModel)} must name a model (e.g. default)");
 
@@ -66,6 +69,8 @@ public static class OrleansQuantServiceCollectionExtensions
                 cluster.ServiceId = o.Value.ServiceId;
             });
             client.Services.AddSingleton<IClientConnectionRetryFilter, ConnectTimeoutRetryFilter>();
+            client.Services.TryAddSingleton<GatewayLoss>();
+            client.Services.AddSingleton<IClusterConnectionStatusObserver>(provider => provider.GetRequiredService<GatewayLoss>());
             client.Services.AddOptions<ClientConnectionOptions>().Configure<IOptions<OrleansQuantClientOptions>>((connections, o) =>
             {
                 if (o.Value.Tls.ClientEnabled)
@@ -77,7 +82,8 @@ public static class OrleansQuantServiceCollectionExtensions
         });
 
         services.TryAddSingleton(provider => new OrleansQuantClient(
-            provider.GetRequiredService<IClusterClient>(), provider.GetRequiredService<ILogger<OrleansQuantClient>>()));
+            provider.GetRequiredService<IClusterClient>(), provider.GetRequiredService<ILogger<OrleansQuantClient>>(),
+            provider.GetRequiredService<IOptions<OrleansQuantClientOptions>>().Value.Resume, provider.GetService<GatewayLoss>()));
         services.TryAddSingleton<IChatClient>(provider => provider.GetRequiredService<OrleansQuantClient>()
             .AsChatClient(provider.GetRequiredService<IOptions<OrleansQuantClientOptions>>().Value.DefaultModel));
         return services;

@@ -85,8 +85,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
             try
             {
                 logger.LogInformation("Model {Model} reactivated with a record: restoring {Checkpoint} (quantized: {Quantized})", Name, checkpoint, record.State.Quantized);
-                var model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger,
-                    restore: true);
+                var model = await Restore(request, job);
                 model.RecipeYaml = record.State.RecipeYaml;
                 _model = model;
             }
@@ -96,6 +95,31 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
             }
         });
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The restoring load, tried again while a silo that died is still being found out: this coordinator may reactivate
+    /// (its own silo died) before the cluster has declared the dead silo dead, and a layer planned or still registered
+    /// there cannot be reached until then. Bounded by <see cref="LayerRecovery.Deadline"/>.
+    /// </summary>
+    private async Task<LoadedModel> Restore(LoadModelRequest request, ModelJob job)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger,
+                    restore: true);
+                logger.LogInformation("Model {Model} restored on {Silo} in {Seconds:F2} s ({Attempts} attempts)", Name, silo.SiloAddress, clock.Elapsed.TotalSeconds, attempt);
+                return model;
+            }
+            catch (Exception error) when ((LayerRecovery.IsSiloLoss(error) || error is TimeoutException) && clock.Elapsed < LayerRecovery.Deadline)
+            {
+                logger.LogInformation("Model {Model}: restoring load attempt {Attempt} met a silo that is gone ({Error}); trying again", Name, attempt, error.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
     }
 
     public Task<JobInfo> StartQuantize(QuantizeRequest request)
@@ -172,7 +196,9 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
 
     public async IAsyncEnumerable<GeneratedToken> Generate(GenerateRequest request)
     {
-        await Restored();
+        // A generation waits for a restoring load whole (its own deadline bounds it): it is what a client resuming
+        // a stream after this coordinator's silo died comes back to. The stream's heartbeats keep the call alive meanwhile.
+        await _restoring;
         var model = Loaded();
         var member = model.Scheduler.Admit(OrleansQuant.Model.Generation.GenerationLimits.Checked(model.ToGeneration(request), model.Config));
         try
@@ -252,6 +278,10 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // Its streams end here, before the head they step through is gone, with the error of a silo going away: that
+        // is what it is to a client (this activation will not answer again; the next call reaches a new one), and what
+        // the SDK resumes a greedy generation from.
+        _model?.Scheduler.Abort(new SiloUnavailableException($"the coordinator of model '{Name}' was deactivated ({reason.Description}); call again to reach its next activation"));
         _model?.Head.Dispose();
         return Task.CompletedTask;
     }

@@ -14,7 +14,9 @@ namespace OrleansQuant.Grains.Coordinator;
 /// </summary>
 internal sealed class GenerationScheduler(ClusterPipeline pipeline, LayerRecovery recovery, ModelTokenizer tokenizer, long kvBudgetBytes, TensorType kvCacheType, ILogger logger)
 {
-    private static long s_nextSequence;
+    // Sequence ids name KV caches in layer grains that can outlive this coordinator: one that reactivates in another
+    // process must not reuse its predecessor's ids, so each process starts its ids at a random multiple of 2^24.
+    private static long s_nextSequence = (long)Random.Shared.Next(1, int.MaxValue) << 24;
     private readonly List<GenerationLane> _lanes = new();
 
     /// <summary>What brings back layers lost with a silo; its lanes wait for it and re-prefill their sequences.</summary>
@@ -27,6 +29,15 @@ internal sealed class GenerationScheduler(ClusterPipeline pipeline, LayerRecover
 
     /// <summary>What the layers' KV caches hold (Float32 or BFloat16), which sets how many positions the budget buys.</summary>
     public TensorType KvCacheType => kvCacheType;
+
+    /// <summary>Ends every live sequence's stream with <paramref name="error"/>: the coordinator is going away.</summary>
+    public void Abort(Exception error)
+    {
+        foreach (var member in _lanes.SelectMany(l => l.Members).ToArray())
+        {
+            member.Output.Writer.TryComplete(error);
+        }
+    }
 
     /// <summary>Puts a request into the lane with the fewest sequences; its tokens come out of the returned member.</summary>
     public LaneMember Admit(GenerationRequest request)

@@ -44,6 +44,10 @@ public sealed class LayerGrain(
     private LoadedLayer? _loaded;
     private LayerJob? _job;
 
+    // The sequences whose KV cache this layer holds, touched only on the device's worker. A coordinator that
+    // reactivates (its silo died) starts its own sequences; what the old one left here is dropped by its restoring load.
+    private readonly HashSet<long> _sequences = new();
+
     // The layer's first full-precision weights, the source of every build once a build has used them: a re-quantization
     // after a commit starts from them, not from the int8 weights in service. On the device or parked in host memory, as
     // the silo's FullPrecisionCopy setting says. Freed on unload.
@@ -74,6 +78,11 @@ public sealed class LayerGrain(
 
     public Task StartLoad(LayerLoadRequest request)
     {
+        if (_loaded is { } alive && request.Restore)
+        {
+            return DropOrphanedSequences(alive);
+        }
+
         if (_loaded is not null || _job is { IsRunning: true, Kind: "load" })
         {
             return Task.CompletedTask;
@@ -154,6 +163,30 @@ public sealed class LayerGrain(
     }
 
     /// <summary>
+    /// A restoring load that finds this layer loaded comes from a coordinator that lost its model (it reactivated after
+    /// its silo died): no sequence of its predecessor lives on, so their KV caches are freed rather than left to hold
+    /// memory for ever.
+    /// </summary>
+    private async Task DropOrphanedSequences(LoadedLayer loaded)
+    {
+        int dropped = await loaded.Slot.Worker.Run(() =>
+        {
+            int count = _sequences.Count;
+            foreach (long id in _sequences)
+            {
+                loaded.Layer.EndSequence(id);
+            }
+
+            _sequences.Clear();
+            return count;
+        });
+        if (dropped > 0)
+        {
+            logger.LogInformation("Layer {Layer} dropped the KV cache of {Count} sequences of a previous coordinator", loaded.Layer.Index, dropped);
+        }
+    }
+
+    /// <summary>
     /// The committed shard a restoring load brings back: only when the record is this model's layer, loaded from the same
     /// checkpoint as the same dtype (else the shard would be of another model's weights), and a build was committed.
     /// </summary>
@@ -204,6 +237,12 @@ public sealed class LayerGrain(
                 foreach (long ended in step.Ended)
                 {
                     layer.EndSequence(ended);
+                    _sequences.Remove(ended);
+                }
+
+                foreach (var chunk in batch.Chunks)
+                {
+                    _sequences.Add(chunk.SequenceId);
                 }
 
                 int version = weights is null ? Version(layer) : Version(layer) + 1;
@@ -246,6 +285,7 @@ public sealed class LayerGrain(
             foreach (long id in sequences)
             {
                 layer.EndSequence(id);
+                _sequences.Remove(id);
             }
         });
     }

@@ -21,6 +21,7 @@ internal sealed class SiloProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long? _logStart;
 
     private SiloProcess(Process process, int siloPort, int gatewayPort)
     {
@@ -52,7 +53,34 @@ internal sealed class SiloProcess : IDisposable
     /// <summary>The log file the command announced ("logs: PATH"), where Orleans' own messages go.</summary>
     public string? LogFile => Output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("logs: ", StringComparison.Ordinal))?["logs: ".Length..];
 
-    public static SiloProcess Start(string redis, string clusterId, int siloPort, int gatewayPort)
+    /// <summary>
+    /// What this process wrote to its log file: the file is named by process id, so an earlier process of the same id
+    /// may have left lines before ours; they are skipped.
+    /// </summary>
+    public string Log
+    {
+        get
+        {
+            if (LogFile is not { } path || !File.Exists(path))
+            {
+                return "";
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(Math.Min(_logStart ?? 0, stream.Length), SeekOrigin.Begin);
+            return new StreamReader(stream).ReadToEnd();
+        }
+    }
+
+    /// <param name="environment">further settings (e.g. the model store's, <c>OrleansQuant__Store__…</c>), after the membership's.</param>
+    public static SiloProcess Start(string redis, string clusterId, int siloPort, int gatewayPort, IReadOnlyDictionary<string, string>? environment = null) =>
+        Serve(["--redis", redis, "--cluster-id", clusterId], siloPort, gatewayPort, environment);
+
+    /// <summary>
+    /// <c>orleansquant serve --silo-port … --gateway-port … --devices cpu:1</c> with <paramref name="arguments"/> (e.g.
+    /// TLS options; none means localhost clustering, this silo its own primary).
+    /// </summary>
+    public static SiloProcess Serve(IEnumerable<string> arguments, int siloPort, int gatewayPort, IReadOnlyDictionary<string, string>? environment = null)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "orleansquant.dll");
         var info = new ProcessStartInfo(DotnetHost())
@@ -61,12 +89,12 @@ internal sealed class SiloProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { dll, "serve", "--redis", redis, "--cluster-id", clusterId, "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--devices", "cpu:1" })
+        foreach (var arg in new[] { dll, "serve", "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--devices", "cpu:1" }.Concat(arguments))
         {
             info.ArgumentList.Add(arg);
         }
 
-        foreach (var (key, value) in s_membership)
+        foreach (var (key, value) in s_membership.Concat(environment ?? new Dictionary<string, string>()))
         {
             info.Environment[key] = value;
         }
@@ -122,6 +150,13 @@ internal sealed class SiloProcess : IDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+        }
+
+        // Announced before the host starts and writes anything.
+        if (_logStart is null && line.Trim().StartsWith("logs: ", StringComparison.Ordinal))
+        {
+            string path = line.Trim()["logs: ".Length..];
+            _logStart = File.Exists(path) ? new FileInfo(path).Length : 0;
         }
 
         if (line.Contains("silo started", StringComparison.Ordinal))

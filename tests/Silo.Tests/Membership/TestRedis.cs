@@ -58,3 +58,15 @@ public sealed class RedisFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A theory that needs Redis (<see cref="TestRedis"/>): skipped, saying why, when none answers.</summary>
+public sealed class RedisTheoryAttribute : TheoryAttribute
+{
+    public RedisTheoryAttribute()
+    {
+        if (TestRedis.Unavailable is { } reason)
+        {
+            Skip = $"needs Redis: {reason} (start redis-server, or set {TestRedis.Variable}=HOST:PORT; .ci/run does both)";
+        }
+    }
+}

@@ -27,6 +27,8 @@ public sealed class SelfSignedCertificate : IDisposable
         File.WriteAllBytes(PfxPath, certificate.Export(X509ContentType.Pkcs12, Password));
         CertificatePemPath = Path.Combine(Directory, name + ".crt");
         File.WriteAllText(CertificatePemPath, certificate.ExportCertificatePem());
+        KeyPemPath = Path.Combine(Directory, name + ".key");
+        File.WriteAllText(KeyPemPath, key.ExportPkcs8PrivateKeyPem());
     }
 
     public string Directory { get; }
@@ -34,6 +36,9 @@ public sealed class SelfSignedCertificate : IDisposable
     public string PfxPath { get; }
 
     public string CertificatePemPath { get; }
+
+    /// <summary>The private key, unencrypted PEM (PKCS#8), for <c>--tls-cert CRT --tls-key KEY</c>.</summary>
+    public string KeyPemPath { get; }
 
     public string Thumbprint { get; }
 

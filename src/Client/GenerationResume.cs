@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
+using OrleansQuant.Contracts;
+
+namespace OrleansQuant.Client;
+
+/// <summary>
+/// Makes one generation's stream outlive the loss of the silo it came through. When the stream breaks the way a silo
+/// going away breaks it (<see cref="IsInterruption"/>), the request is issued again with the prompt followed by the
+/// tokens already delivered and <see cref="GenerateRequest.MaxTokens"/> reduced by their count, and the new stream's
+/// tokens are passed on with their indices continued: the caller sees one stream. The coordinator, reactivated on a
+/// survivor, restores its model from the store on that call.
+/// <para>
+/// What this promises: a greedy request (temperature 0) yields exactly the ids a run without the fault yields, since
+/// its continuation depends on its ids alone. An unseeded sampled request goes on as a draw from the same
+/// distribution. A seeded sampled request is re-issued only while it has delivered nothing (the same seed then draws the
+/// same stream); once it has, a re-issue would restart the seed's draws on a longer prompt and silently give other
+/// tokens than the seed promises, so it fails with <see cref="GenerationInterruptedException"/> instead. Re-issues are
+/// bounded in number and in time (<see cref="GenerationResumeOptions"/>); each is logged.
+/// </para>
+/// </summary>
+/// <param name="gatewayLoss">when given, a generation waiting on a gateway that closed is re-issued at once rather than after its response timeout.</param>
+public sealed class GenerationResume(GenerationResumeOptions options, ILogger logger, GatewayLoss? gatewayLoss = null)
+{
+    /// <summary>Opens a generation's stream (the model grain's <c>Generate</c>).</summary>
+    public delegate IAsyncEnumerable<GeneratedToken> Open(GenerateRequest request, CancellationToken cancellation);
+
+    /// <summary>The prompt ids the cluster runs for a text or conversation request (the model grain's <c>Tokenize</c>).</summary>
+    public delegate Task<int[]> Tokenize(GenerateRequest request, CancellationToken cancellation);
+
+    /// <summary>Errors of a call whose silo, or whose gateway, went away, or that got no answer in time.</summary>
+    public static bool IsInterruption(Exception error) => error switch
+    {
+        SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or EnumerationAbortedException or TimeoutException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsInterruption),
+        _ => error.InnerException is { } inner && IsInterruption(inner),
+    };
+
+    /// <summary><paramref name="request"/>'s tokens on model <paramref name="model"/>, resumed across interruptions.</summary>
+    public async IAsyncEnumerable<GeneratedToken> Run(string model, GenerateRequest request, Open open, Tokenize tokenize,
+        [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        var delivered = new List<int>();
+        var next = request;
+        int resumes = 0;
+        int[]? prompt = request.PromptIds;
+        Stopwatch? sinceFirst = null;
+        while (true)
+        {
+            // Tokens of this attempt are numbered after those delivered before it.
+            int offset = delivered.Count;
+            Exception? broken = null;
+            var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            gatewayLoss?.Next.ContinueWith(static (_, source) => CancelQuietly((CancellationTokenSource)source!), attempt, TaskScheduler.Default);
+            var tokens = open(next, attempt.Token).GetAsyncEnumerator(attempt.Token);
+            try
+            {
+                while (true)
+                {
+                    GeneratedToken token;
+                    try
+                    {
+                        if (!await tokens.MoveNextAsync())
+                        {
+                            yield break;
+                        }
+
+                        token = tokens.Current;
+                    }
+                    catch (Exception error) when (IsInterruption(error) && !cancellation.IsCancellationRequested)
+                    {
+                        broken = error;
+                        break;
+                    }
+                    catch (OperationCanceledException error) when (attempt.IsCancellationRequested && !cancellation.IsCancellationRequested)
+                    {
+                        broken = new ConnectionFailedException("a gateway connection of the cluster closed while this generation waited for its next token", error);
+                        break;
+                    }
+
+                    delivered.Add(token.TokenId);
+                    yield return offset == 0 ? token : token with { Index = token.Index + offset };
+                    if (token.FinishReason is not null)
+                    {
+                        yield break;
+                    }
+                }
+            }
+            finally
+            {
+                await DisposeQuietly(tokens);
+                attempt.Dispose();
+            }
+
+            if (broken is null)
+            {
+                yield break;
+            }
+
+            sinceFirst ??= Stopwatch.StartNew();
+            while (true)
+            {
+                Refuse(model, request, delivered, resumes, sinceFirst.Elapsed, broken);
+                resumes++;
+                logger.LogWarning("Generation on model {Model} interrupted after {Delivered} tokens ({Error}); resuming, attempt {Attempt} of {MaxResumes}, {Seconds:F1} s after the first interruption",
+                    model, delivered.Count, broken.Message, resumes, options.MaxResumes, sinceFirst.Elapsed.TotalSeconds);
+                await Task.Delay(Delay(resumes), cancellation);
+                if (delivered.Count == 0)
+                {
+                    next = request;
+                    break;
+                }
+
+                try
+                {
+                    // The ids the cluster ran for a text or a conversation: asked once, of the coordinator that is back.
+                    prompt ??= await tokenize(request, cancellation);
+                }
+                catch (Exception error) when (IsInterruption(error) && !cancellation.IsCancellationRequested)
+                {
+                    broken = error;
+                    continue;
+                }
+
+                next = request with
+                {
+                    Prompt = null, Messages = null, PromptIds = [.. prompt, .. delivered], MaxTokens = request.MaxTokens - delivered.Count,
+                    PromptLogprobs = false,
+                };
+                break;
+            }
+        }
+    }
+
+    /// <summary>Throws when this interruption is not to be resumed: resuming would change the request's promise, or the bounds are reached.</summary>
+    private void Refuse(string model, GenerateRequest request, List<int> delivered, int resumes, TimeSpan elapsed, Exception broken)
+    {
+        string? why = request.Temperature > 0 && request.Seed is not null && delivered.Count > 0
+            ? "a seeded sampled generation is not resumed once it has streamed tokens: its seed's draws would restart on a longer prompt and give other tokens"
+            : resumes >= options.MaxResumes
+                ? $"the {options.MaxResumes} resumes allowed are used up"
+                : elapsed >= options.Window
+                    ? $"{elapsed.TotalSeconds:0.#} s since the first interruption, past the {options.Window.TotalSeconds:0.#} s allowed"
+                    : null;
+        if (why is not null)
+        {
+            logger.LogWarning("Generation on model {Model} interrupted after {Delivered} tokens and not resumed: {Reason}", model, delivered.Count, why);
+            throw new GenerationInterruptedException(model, delivered.ToArray(), resumes, why, broken);
+        }
+    }
+
+    private TimeSpan Delay(int resume)
+    {
+        double ms = options.FirstDelay.TotalMilliseconds * Math.Pow(2, resume - 1);
+        return TimeSpan.FromMilliseconds(Math.Min(ms, options.MaxDelay.TotalMilliseconds));
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The attempt ended before the loss: nothing waits on it.
+        }
+    }
+
+    private static async Task DisposeQuietly(IAsyncEnumerator<GeneratedToken> tokens)
+    {
+        try
+        {
+            await tokens.DisposeAsync();
+        }
+        catch (Exception error) when (IsInterruption(error) || error is OrleansException)
+        {
+            // The stream's grain may be gone with its silo: there is nothing left to end.
+        }
+    }
+}
