@@ -72,7 +72,7 @@ def main():
     if rows:
         lines += ["#### GEMM (ms)", "",
                   "Ours int8 is `MatMulInt8` of pre-quantized inputs with its dequantizing epilogue (torch's stops at int32); "
-                  "ours W8A8 linear adds the per-token quantization of the activations; ours bf16 is `MatMul` with bf16 weights (x rounded to bf16, fp32 output), the own full-precision path on a GPU.", "",
+                  "ours W8A8 linear adds the per-token quantization of the activations; ours bf16 is `MatMul` with bf16 weights, bf16 x and bf16 output, the own full-precision path on a GPU; both of ours take and give activations in the type a served model holds them (bf16 on a GPU).", "",
                   table(["tokens", "op", "k × n", "torch bf16", "torch int8", "ours int8", "int8 speedup", "ours W8A8 linear",
                          "vs torch bf16", "ours bf16", "vs torch bf16"], rows, left=3), ""]
 

@@ -7,6 +7,7 @@ using OrleansQuant.Gpu;
 using OrleansQuant.Grains.Devices;
 using OrleansQuant.Model.Benchmarks;
 using OrleansQuant.Model.Demo;
+using OrleansQuant.Model.Inference;
 using OrleansQuant.Silo.Bench;
 using OrleansQuant.Silo.Logging;
 
@@ -124,6 +125,8 @@ internal static class BenchCommand
                 Shapes = shapesRun,
                 Warmup = clock.Warmup,
                 Iterations = clock.Iterations,
+                // Activations as a served model holds them on this kind of device: the float path's element type.
+                FpType = WeightPrecision.Auto.StorageOn(info.Kind) == TensorType.BFloat16 ? "bfloat16" : "float32",
             };
 
             if (selected.Overlaps(KernelParts))

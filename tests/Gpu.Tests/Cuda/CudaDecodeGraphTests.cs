@@ -112,8 +112,9 @@ public sealed class CudaDecodeGraphTests(CudaFixture devices) : IClassFixture<Cu
         var gpu = devices.Gpu;
         using var bench = LayerBenchmarks.Build(gpu, s_shapes, seed: 3);
         var layer = bench.W8A8;
+        using var prompt = gpu.Allocate(layer.ActivationType, 10, s_shapes.Hidden);
         using var rows = gpu.Allocate(layer.ActivationType, 1, s_shapes.Hidden);
-        layer.Forward(rows, ForwardBatch.Single(1, 10));
+        layer.Forward(prompt, ForwardBatch.Single(1, 10));
         int before = gpu.LiveStepGraphs;
         using (var profile = gpu.StartProfile())
         {
@@ -141,8 +142,9 @@ public sealed class CudaDecodeGraphTests(CudaFixture devices) : IClassFixture<Cu
         var bench = LayerBenchmarks.Build(gpu, s_shapes, seed: 4);
         try
         {
+            using var prompt = gpu.Allocate(bench.W8A8.ActivationType, 10, s_shapes.Hidden);
             using var rows = gpu.Allocate(bench.W8A8.ActivationType, 1, s_shapes.Hidden);
-            bench.W8A8.Forward(rows, ForwardBatch.Single(1, 10));
+            bench.W8A8.Forward(prompt, ForwardBatch.Single(1, 10));
             for (int t = 0; t < 3; t++)
             {
                 bench.W8A8.Forward(rows, new ForwardBatch([new SequenceChunk(1, 10 + t, 1)]));

@@ -1,4 +1,6 @@
 using OrleansQuant.Gpu.Cuda;
+using OrleansQuant.Model.Inference;
+using Xunit.Abstractions;
 
 namespace OrleansQuant.Gpu.Tests.Cuda;
 
@@ -9,7 +11,7 @@ namespace OrleansQuant.Gpu.Tests.Cuda;
 /// reads; every round's output equals the ordinary launch's bit for bit.
 /// </summary>
 [Trait("Category", "Gpu")]
-public sealed class CudaProgrammaticLaunchTests(CudaFixture devices) : IClassFixture<CudaFixture>
+public sealed class CudaProgrammaticLaunchTests(CudaFixture devices, ITestOutputHelper output) : IClassFixture<CudaFixture>
 {
     [GpuTheory]
     [InlineData(512, 4096, 4096)] // o_proj at 512 tokens: 128 × 128 tiles
@@ -58,6 +60,52 @@ public sealed class CudaProgrammaticLaunchTests(CudaFixture devices) : IClassFix
         {
             gpu.ProgrammaticLaunch = true;
             gpu.Int8MmaMinTokens = minTokens;
+        }
+    }
+
+    /// <summary>
+    /// The whole W8A8 linear (per-token quantization of a bf16 input, then the GEMM into a bf16 output) at Llama-3-8B
+    /// shapes, launched the ordinary way and as a programmatic dependent, for the record (a timing, not a goal).
+    /// </summary>
+    [GpuFact]
+    public void TimingOfTheW8A8LinearWithAndWithoutProgrammaticLaunch()
+    {
+        var gpu = devices.Gpu;
+        if (gpu.ComputeCapability.Major < 9)
+        {
+            return;
+        }
+
+        var random = new Random(5);
+        Compare.SpinUp(gpu);
+        var lines = new List<string> { "TIMING PDL | T | op | K × N | ordinary µs | programmatic µs | ordinary / programmatic" };
+        foreach (int tokens in new[] { 512, 2048 })
+        {
+            foreach (var (op, k, n) in new[] { ("qkv", 4096, 6144), ("o", 4096, 4096), ("gate_up", 4096, 28672), ("down", 14336, 4096) })
+            {
+                using var linear = new Int8Linear(gpu.UploadNew<sbyte>(Compare.Codes(random, n * k), n, k),
+                    gpu.UploadVector<float>(Compare.Floats(random, n, 1e-3f).Select(s => Math.Abs(s) + 1e-4f).ToArray()), bias: null);
+                using var x = gpu.UploadFloats(Compare.Floats(random, tokens * k, 1f), tokens, k, TensorType.BFloat16);
+                using var y = gpu.Allocate(TensorType.BFloat16, tokens, n);
+                try
+                {
+                    gpu.ProgrammaticLaunch = false;
+                    float ordinary = Compare.MeanMilliseconds(gpu, () => linear.Forward(x, y), 5, 50);
+                    gpu.ProgrammaticLaunch = true;
+                    float programmatic = Compare.MeanMilliseconds(gpu, () => linear.Forward(x, y), 5, 50);
+                    lines.Add($"TIMING PDL | {tokens} | {op} | {k} × {n} | {ordinary * 1e3:F1} | {programmatic * 1e3:F1} | {ordinary / programmatic:F3}");
+                }
+                finally
+                {
+                    gpu.ProgrammaticLaunch = true;
+                }
+            }
+        }
+
+        foreach (string line in lines)
+        {
+            output.WriteLine(line);
+            Console.WriteLine(line);
         }
     }
 }

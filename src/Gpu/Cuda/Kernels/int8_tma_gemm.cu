@@ -101,27 +101,23 @@ __device__ __forceinline__ void tma_load_weights(const TmaMaps& maps, int kt, im
 }
 
 // The producer's first lane: every K tile's x and weight boxes into the stage ring. The weights are constant, so the
-// first STAGES tiles of them are requested before waiting for the grid that writes x: under a programmatic launch
-// they stream in while that grid finishes. Each stage announces all its bytes (x's too) before its first copy.
+// first tile of them is requested before waiting for the grid that writes x: under a programmatic launch it streams in
+// while that grid finishes. Only the first: more weight tiles ahead of x's first would delay the first multiply when
+// there is nothing to overlap. Each stage announces all its bytes (x's too) before its first copy.
 template <int BM, int BN, int STAGES, bool SWIGLU>
 __device__ __forceinline__ void tma_produce(const TmaMaps& maps, int kTiles, imma_u32 base, imma_u32 full, imma_u32 empty, const ImmaTile& tile)
 {
     constexpr int STAGE_BYTES = (BM + BN) * IMMA_BK;
-    int early = kTiles < STAGES ? kTiles : STAGES;
-    for (int kt = 0; kt < early; kt++)
-    {
-        mbarrier_expect_bytes(full + 8 * kt, STAGE_BYTES);
-        tma_load_weights<BM, BN, STAGES, SWIGLU>(maps, kt, base, full, tile);
-    }
-
+    mbarrier_expect_bytes(full, STAGE_BYTES);
+    tma_load_weights<BM, BN, STAGES, SWIGLU>(maps, 0, base, full, tile);
     wait_for_prerequisite_grid();
     for (int kt = 0; kt < kTiles; kt++)
     {
         int s = kt % STAGES, round = kt / STAGES;
         imma_u32 barrier = full + 8 * s;
-        if (kt >= early)
+        if (kt > 0)
         {
-            mbarrier_wait(empty + 8 * s, (round - 1) & 1);
+            if (round > 0) mbarrier_wait(empty + 8 * s, (round - 1) & 1);
             mbarrier_expect_bytes(barrier, STAGE_BYTES);
             tma_load_weights<BM, BN, STAGES, SWIGLU>(maps, kt, base, full, tile);
         }
