@@ -52,11 +52,9 @@ public sealed unsafe partial class CudaDevice
     private static readonly string[] s_gemvVectorKernelsBf16 = [.. s_gemvVectorKernels.Select(name => name + "_bf16")];
     private static readonly string[] s_gemvByteKernelsBf16 = [.. s_gemvByteKernels.Select(name => name + "_bf16")];
 
-    /// <summary>Threads per row of the vectorised per-token quantization instead of the device's pick (32: a warp a row, quantize_row_warp); 0 (default) lets it pick. For tests and tuning.</summary>
+    /// <summary>Threads per row of the vectorised per-token quantization instead of the device's pick; 0 (default) lets it pick. For tests and tuning.</summary>
     internal int QuantizeRowThreads { get; set; }
 
-    // quantize.cu's QUANT_WARP_GROUPS (groups of 4 a lane holds) and QUANT_WARP_ROWS (rows, i.e. warps, a block).
-    private const int QuantizeWarpGroups = 32, QuantizeWarpRows = 4;
 
     public void QuantizePerToken(DeviceTensor x, DeviceTensor quantized, DeviceTensor scales)
     {
@@ -72,18 +70,10 @@ public sealed unsafe partial class CudaDevice
             // One block per row; about 4 float4 per thread once there are rows enough to fill the GPU, else 1 (more
             // threads per row, so few rows still keep many loads in flight). Multiples of 32, at most 1024, and at most
             // 512 with rows enough: wide rows (14336) then hold 7 float4 a thread, 1.3-1.6x faster on an H200 than 896
-            // threads (CudaQuantizeTimingTests).
+            // threads (CudaQuantizeTimingTests). A warp a row (one round trip, a shuffle for the max, no barriers) was
+            // tried and taken out: at 512 × 4096 it took 10.6 µs against 6.0 here; its 4 warps an SM keep too few loads
+            // in flight.
             int width4 = width / 4, perThread = tokens >= 2 * MultiprocessorCount ? 4 : 1;
-            // Rows enough to fill the GPU and no wider than a warp holds in registers (4096): a warp a row
-            // (quantize_row_warp), whose one round trip to memory beats the block kernel's barriers.
-            if (QuantizeRowThreads == 32 || (QuantizeRowThreads == 0 && perThread == 4 && width4 <= QuantizeWarpGroups * 32))
-            {
-                void** warpArguments = stackalloc void*[] { &input, &codes, &scale, &tokens, &width4 };
-                Launch(bf16 ? "quantize_per_token_warp_bf16" : "quantize_per_token_warp", (uint)((tokens + QuantizeWarpRows - 1) / QuantizeWarpRows), 1,
-                    32 * QuantizeWarpRows, 0, warpArguments);
-                return;
-            }
-
             uint threads = (uint)Math.Clamp((width4 + perThread - 1) / perThread + 31 & ~31, 32, perThread == 4 ? 512 : 1024);
             threads = QuantizeRowThreads > 0 ? (uint)QuantizeRowThreads : threads;
             void** vectorArguments = stackalloc void*[] { &input, &codes, &scale, &width4 };
