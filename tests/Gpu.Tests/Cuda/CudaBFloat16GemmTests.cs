@@ -394,29 +394,10 @@ public sealed class CudaBFloat16GemmTests(CudaFixture devices, ITestOutputHelper
         gpu.ForceOwnInt8Gemm = false;
         gpu.Int8Mma = true;
         gpu.Int8MmaMinTokens = tokens;
-        if (gpu.ComputeCapability == (9, 0))
+        foreach (string path in OwnInt8Kernels.Each(gpu, swiGlu))
         {
-            foreach (Int8TmaTile? tile in new Int8TmaTile?[] { null }.Concat((swiGlu ? Int8TmaTile.SwiGlu : Int8TmaTile.Gemm).Select(t => (Int8TmaTile?)t)))
-            {
-                gpu.Int8Wgmma = true;
-                gpu.Int8Tma = true;
-                gpu.Int8TmaTileOverride = tile;
-                yield return CudaDevice.Int8TmaPath;
-            }
-
-            gpu.Int8Tma = false;
-            gpu.Int8TmaTileOverride = null;
-            foreach (int rows in new[] { 0, 256, 128, 64 })
-            {
-                gpu.Int8Wgmma = true;
-                gpu.Int8MmaRows = rows;
-                yield return CudaDevice.Int8WgmmaPath;
-            }
+            yield return path;
         }
-
-        gpu.Int8Wgmma = false;
-        gpu.Int8MmaRows = 0;
-        yield return CudaDevice.Int8MmaPath;
     }
 
     /// <summary>The path that ran last, with its tile, after checking it is the one the enumeration set up.</summary>

@@ -57,7 +57,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                     }
 
                     float[]? cpu = (long)tokens * inner * outputs <= 1L << 31 ? Run(devices.Cpu, withBias, accumulate) : null;
-                    foreach (string path in OwnKernels(gpu))
+                    foreach (string path in OwnInt8Kernels.Each(gpu))
                     {
                         string kernel = path;
                         var own = Run(gpu, withBias, accumulate);
@@ -113,7 +113,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         var cpu = Run(devices.Cpu, grouped: false);
         try
         {
-            foreach (string kernel in OwnKernels(gpu))
+            foreach (string kernel in OwnInt8Kernels.Each(gpu))
             {
                 var grouped = Run(gpu, grouped: true);
                 Assert.Equal(kernel, gpu.LastInt8GemmPath);
@@ -210,7 +210,7 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
         var cpu = Run(devices.Cpu).Gate;
         try
         {
-            foreach (string kernel in OwnKernels(gpu, swiGlu: true))
+            foreach (string kernel in OwnInt8Kernels.Each(gpu, swiGlu: true))
             {
                 var (fused, upAfter) = Run(gpu);
                 Assert.Equal(kernel, gpu.LastInt8GemmPath);
@@ -390,39 +390,6 @@ public sealed class CudaInt8MmaTests(CudaFixture devices, ITestOutputHelper outp
                 gpu.Int8TmaTileOverride = null;
             }
         }
-    }
-
-    /// <summary>
-    /// The own kernels this GPU has, each set up in turn as the enumeration reaches it: on Hopper the TMA-fed GEMM with
-    /// the tile the device picks and with each tile it has (of <paramref name="swiGlu"/>'s kind), the cp.async-fed wgmma
-    /// GEMM with the tile height the device picks and with each of 256, 128 and 64 rows, then mma.sync; elsewhere
-    /// mma.sync. Callers restore the device with <see cref="Restore"/> afterwards.
-    /// </summary>
-    private static IEnumerable<string> OwnKernels(CudaDevice gpu, bool swiGlu = false)
-    {
-        if (gpu.ComputeCapability == (9, 0))
-        {
-            foreach (Int8TmaTile? tile in new Int8TmaTile?[] { null }.Concat((swiGlu ? Int8TmaTile.SwiGlu : Int8TmaTile.Gemm).Select(t => (Int8TmaTile?)t)))
-            {
-                gpu.Int8Wgmma = true;
-                gpu.Int8Tma = true;
-                gpu.Int8TmaTileOverride = tile;
-                yield return CudaDevice.Int8TmaPath;
-            }
-
-            gpu.Int8Tma = false;
-            gpu.Int8TmaTileOverride = null;
-            foreach (int rows in new[] { 0, 256, 128, 64 })
-            {
-                gpu.Int8Wgmma = true;
-                gpu.Int8MmaRows = rows;
-                yield return CudaDevice.Int8WgmmaPath;
-            }
-        }
-
-        gpu.Int8Wgmma = false;
-        gpu.Int8MmaRows = 0;
-        yield return CudaDevice.Int8MmaPath;
     }
 
     /// <summary>The kernel that ran last and its tile, for messages.</summary>
