@@ -141,7 +141,8 @@ public interface IComputeDevice : IDisposable
     /// <summary>
     /// Stores this step's keys and values in a paged KV cache: row t of <paramref name="keys"/>/<paramref name="values"/>
     /// <c>[T, kvWidth]</c> goes to row <paramref name="slots"/>[t] of <paramref name="keyCache"/>/<paramref name="valueCache"/>
-    /// <c>[blocks × blockSize, kvWidth]</c> (slot = block · blockSize + offset; vLLM's slot mapping). Int32 <c>[1, T]</c>.
+    /// <c>[blocks × blockSize, kvWidth]</c> (slot = block · blockSize + offset; vLLM's slot mapping). Int32 <c>[1, T]</c>;
+    /// a negative slot is padding and writes nothing (vLLM's −1), a slot past the cache is an error.
     /// keys and values are Float32; the caches both Float32 or both BFloat16, whose rows are the keys and values rounded
     /// to nearest, ties to even (vLLM's <c>kv_cache_dtype=auto</c> on a bf16 model).
     /// </summary>

@@ -8,6 +8,26 @@ public sealed class CpuBFloat16KvCacheTests
     private static readonly AttentionShape Shape = new(Heads: 8, KvHeads: 2, HeadDim: 16, SlidingWindow: null);
 
     [Fact]
+    public void A_negative_slot_is_padding_and_writes_nothing_as_on_the_gpu()
+    {
+        using var device = new CpuDevice();
+        var random = new Random(2);
+        float[] keys = Floats(random, 2 * Shape.KvWidth);
+        using var k = device.UploadNew<float>(keys, 2, Shape.KvWidth);
+        using var slots = device.UploadVector<int>([-1, 3]);
+        using var keyCache = device.Allocate(TensorType.Float32, 8, Shape.KvWidth);
+        using var valueCache = device.Allocate(TensorType.Float32, 8, Shape.KvWidth);
+        device.WriteKvCache(k, k, slots, keyCache, valueCache);
+
+        float[] cached = keyCache.ToArray<float>();
+        Assert.Equal(keys.AsSpan(Shape.KvWidth, Shape.KvWidth).ToArray(), cached.AsSpan(3 * Shape.KvWidth, Shape.KvWidth).ToArray());
+        Assert.Equal(7 * Shape.KvWidth, cached.Count(v => v == 0f));
+        using var past = device.UploadVector<int>([8, 0]);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => device.WriteKvCache(k, k, past, keyCache, valueCache));
+        Assert.Contains("slot 8, outside the cache's 8 slots", error.Message);
+    }
+
+    [Fact]
     public void Keys_and_values_are_rounded_into_their_slots_and_other_slots_stay()
     {
         using var device = new CpuDevice();

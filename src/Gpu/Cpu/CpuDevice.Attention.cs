@@ -24,7 +24,12 @@ public sealed partial class CpuDevice
         ReadOnlySpan<float> k = Own(keys).Span<float>(), v = Own(values).Span<float>();
         for (int t = 0; t < slot.Length; t++)
         {
-            if ((uint)slot[t] >= (uint)keyCache.Rows)
+            if (slot[t] < 0)
+            {
+                continue; // padding: nothing to store
+            }
+
+            if (slot[t] >= keyCache.Rows)
             {
                 throw new ArgumentOutOfRangeException(nameof(slots), $"{nameof(WriteKvCache)}: row {t} goes to slot {slot[t]}, outside the cache's {keyCache.Rows} slots");
             }
