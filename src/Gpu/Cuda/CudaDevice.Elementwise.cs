@@ -88,11 +88,7 @@ public sealed unsafe partial class CudaDevice
                 continue;
             }
 
-            if (tensor.Type is not (TensorType.Float32 or TensorType.BFloat16))
-            {
-                throw new ArgumentException($"{call} {name}: expected Float32 or BFloat16, got {tensor}");
-            }
-
+            RequireActivation(tensor, $"{call} {name}");
             type ??= tensor.Type;
         }
 
