@@ -27,29 +27,31 @@ internal sealed class StepLayout : IDisposable
     public AttentionBatch Attention { get; }
 
     /// <summary>Takes the cache blocks the batch's new positions need (<see cref="StepPlan.Reserve"/>) and uploads the layout.</summary>
-    public static StepLayout Reserve(ForwardBatch batch, PagedKvCache cache, IComputeDevice device) =>
-        Upload(StepPlan.Reserve(batch, cache), device);
-
-    /// <summary>The plan as new device tensors.</summary>
-    public static StepLayout Upload(StepPlan plan, IComputeDevice device)
+    public static StepLayout Reserve(ForwardBatch batch, PagedKvCache cache, IComputeDevice device)
     {
-        var attention = new AttentionBatch(
-            device.UploadVector<int>(plan.QueryStarts),
-            device.UploadVector<int>(plan.ContextLengths),
-            device.UploadNew<int>(plan.BlockTables, plan.Sequences, plan.BlockTableWidth),
-            KvCacheSize.BlockSize, plan.Sequences, plan.MaxQueryLength, plan.MaxContextLength);
-        return new StepLayout(device.UploadVector<int>(plan.Positions), device.UploadVector<int>(plan.Slots), attention);
+        var plan = StepPlan.Reserve(batch, cache);
+        var layout = Allocate(plan, device);
+        try
+        {
+            layout.Write(plan, device);
+            return layout;
+        }
+        catch
+        {
+            layout.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Zeroed tensors of the plan's shapes, for <see cref="Write"/> to fill step after step.</summary>
+    /// <summary>Tensors of the plan's shapes, undefined until <see cref="Write"/> fills every element of them.</summary>
     public static StepLayout Allocate(StepPlan plan, IComputeDevice device)
     {
         var attention = new AttentionBatch(
-            device.Allocate(TensorType.Int32, 1, plan.Sequences + 1),
-            device.Allocate(TensorType.Int32, 1, plan.Sequences),
-            device.Allocate(TensorType.Int32, plan.Sequences, plan.BlockTableWidth),
+            device.AllocateScratch(TensorType.Int32, 1, plan.Sequences + 1),
+            device.AllocateScratch(TensorType.Int32, 1, plan.Sequences),
+            device.AllocateScratch(TensorType.Int32, plan.Sequences, plan.BlockTableWidth),
             KvCacheSize.BlockSize, plan.Sequences, plan.MaxQueryLength, plan.MaxContextLength);
-        return new StepLayout(device.Allocate(TensorType.Int32, 1, plan.Tokens), device.Allocate(TensorType.Int32, 1, plan.Tokens), attention);
+        return new StepLayout(device.AllocateScratch(TensorType.Int32, 1, plan.Tokens), device.AllocateScratch(TensorType.Int32, 1, plan.Tokens), attention);
     }
 
     /// <summary>Uploads a plan of this layout's shapes into its tensors, in stream order.</summary>

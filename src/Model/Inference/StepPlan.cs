@@ -49,9 +49,6 @@ internal sealed class StepPlan
     /// </summary>
     public int MaxContextLength { get; }
 
-    /// <summary>Whether every sequence brings one token: a decode step, whose layout is a function of its shapes.</summary>
-    public bool IsDecode => MaxQueryLength == 1;
-
     /// <summary>
     /// Takes the cache blocks the batch's new positions need and lays the step out over them. Every chunk must start
     /// where its sequence left off; that is checked for all of them before any block is taken.
