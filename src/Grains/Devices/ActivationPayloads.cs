@@ -53,9 +53,7 @@ public static class ActivationPayloads
 
         using (tensor)
         {
-            var converted = device.AllocateScratch(type, tensor.Rows, tensor.Columns);
-            device.Convert(tensor, converted);
-            return converted;
+            return device.Converted(tensor, type);
         }
     }
 

@@ -63,7 +63,7 @@ internal sealed partial class SyntheticTensorSource(DemoModelSpec spec) : ITenso
 
         using (values)
         {
-            return DeviceCopies.Converted(device, values, type);
+            return device.Converted(values, type);
         }
     }
 

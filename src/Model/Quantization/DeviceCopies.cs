@@ -9,10 +9,10 @@ namespace OrleansQuant.Model.Quantization;
 internal static class DeviceCopies
 {
     /// <summary>A <paramref name="type"/> (Float32 or BFloat16) tensor of the same shape holding <paramref name="source"/> (Float64) rounded to nearest.</summary>
-    public static DeviceTensor Narrow(IComputeDevice device, DeviceTensor source, TensorType type = TensorType.Float32) => Converted(device, source, type);
+    public static DeviceTensor Narrow(IComputeDevice device, DeviceTensor source, TensorType type = TensorType.Float32) => device.Converted(source, type);
 
     /// <summary>A Float64 tensor of the same shape holding <paramref name="source"/> (Float32 or BFloat16) exactly: where quantization maths starts.</summary>
-    public static DeviceTensor Widen(IComputeDevice device, DeviceTensor source) => Converted(device, source, TensorType.Float64);
+    public static DeviceTensor Widen(IComputeDevice device, DeviceTensor source) => device.Converted(source, TensorType.Float64);
 
     /// <summary>A copy of <paramref name="source"/> (a bias, a norm gain, a hidden state) that the caller owns.</summary>
     public static DeviceTensor Copy(IComputeDevice device, DeviceTensor source)
@@ -26,23 +26,6 @@ internal static class DeviceCopies
         catch
         {
             copy.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>A new <paramref name="type"/> tensor of the same shape holding <paramref name="source"/> converted (<see cref="IComputeDevice.Convert"/>).</summary>
-    public static DeviceTensor Converted(IComputeDevice device, DeviceTensor source, TensorType type)
-    {
-        // Convert writes every element, so the copy needs no zeroing first.
-        var converted = device.AllocateScratch(type, source.Rows, source.Columns);
-        try
-        {
-            device.Convert(source, converted);
-            return converted;
-        }
-        catch
-        {
-            converted.Dispose();
             throw;
         }
     }

@@ -63,8 +63,7 @@ public sealed class LinearInputStatistics : IDisposable
 
         if (_inputType != activations.Type)
         {
-            using var seen = _device.AllocateScratch(_inputType, activations.Rows, activations.Columns);
-            _device.Convert(activations, seen);
+            using var seen = _device.Converted(activations, _inputType);
             AccumulateAs(seen);
         }
         else
