@@ -32,13 +32,7 @@ public sealed unsafe partial class CudaDevice
             return;
         }
 
-        MakeCurrent();
-        nint function = _kernels[kernel];
-        if (sharedBytes > 48 * 1024)
-        {
-            AllowSharedMemory(kernel, function, sharedBytes);
-        }
-
+        nint function = Function(kernel, sharedBytes);
         LaunchAttribute attribute = default;
         attribute.Id = LaunchAttribute.ProgrammaticStreamSerialization;
         attribute.Value[0] = 1;

@@ -297,13 +297,7 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
             return;
         }
 
-        MakeCurrent();
-        nint function = _kernels[kernel];
-        if (sharedBytes > 48 * 1024)
-        {
-            AllowSharedMemory(kernel, function, sharedBytes);
-        }
-
+        nint function = Function(kernel, sharedBytes);
         Profile?.Begin(Stream);
         Driver.Check(Driver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, 1, sharedBytes, Stream, arguments, null),
             $"{nameof(Driver.cuLaunchKernel)}({kernel})");
@@ -315,6 +309,19 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
 
     /// <summary>Starts timing every kernel queued from now on, until the returned profile is disposed.</summary>
     public KernelProfile StartProfile() => Profile = new KernelProfile(this);
+
+    /// <summary>A kernel's function, this device's context current and the kernel allowed <paramref name="sharedBytes"/> of dynamic shared memory.</summary>
+    private nint Function(string kernel, uint sharedBytes)
+    {
+        MakeCurrent();
+        nint function = _kernels[kernel];
+        if (sharedBytes > 48 * 1024)
+        {
+            AllowSharedMemory(kernel, function, sharedBytes);
+        }
+
+        return function;
+    }
 
     // A block gets more than 48 KB of dynamic shared memory only once its function's limit is raised; raised once per
     // kernel, to the most any launch of it asked for.
