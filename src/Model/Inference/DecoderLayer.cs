@@ -43,9 +43,6 @@ public sealed class DecoderLayer : IDisposable
     /// <summary>Float32 or BFloat16: what the residual stream this layer advances, its intermediates and its KV cache hold.</summary>
     public TensorType ActivationType { get; }
 
-    /// <summary>What this layer's KV cache holds: its <see cref="ActivationType"/>.</summary>
-    public TensorType KvCacheType => ActivationType;
-
     public ModelConfig Config { get; }
 
     public IComputeDevice Device => _device;
