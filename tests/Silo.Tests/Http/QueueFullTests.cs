@@ -1,4 +1,6 @@
 using System.ClientModel;
+using System.Net;
+using System.Text;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -23,58 +25,64 @@ public sealed class QueueFullTests(OneTurnFixture server) : IClassFixture<OneTur
     {
         var client = new ChatClient("default", new ApiKeyCredential(HttpApiFixture.ApiKey),
             new OpenAIClientOptions { Endpoint = new Uri(server.BaseUri, "v1") });
-        // No token limit: the first request generates until the context is full, so its turn is surely still taken
-        // when the second arrives, even on two busy cores.
-        var options = new ChatCompletionOptions { Temperature = 0 };
 
-        // The first request takes the one turn and keeps it while it generates. The tiny model may end it (at its
-        // context or an end token) before a loaded machine delivers the second request; then the turn was free, no 429
-        // was due, and the pair is tried again with the first request drained.
-        IAsyncEnumerator<StreamingChatCompletionUpdate> first = null!;
-        ClientResultException? refused = null;
-        for (int attempt = 1; refused is null; attempt++)
+        // The first request takes the one turn and holds it for as long as the test wants: a request holds its turn
+        // from the moment it is routed, body reading included, and this one's body keeps arriving (JSON whitespace)
+        // until the gate opens. A generation's own length cannot be trusted for that: the tiny model may finish a
+        // whole answer before a loaded machine delivers the second request.
+        var body = new GatedJsonContent(new { model = "default", prompt = "hello", max_tokens = 4, temperature = 0 });
+        Task<HttpResponseMessage> first = server.Http.PostAsync("v1/completions", body);
+
+        // Until the first request is routed, the turn is free and a second one is served; from then on it is refused.
+        ClientResultException refused = null!;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(50))
         {
-            first = client.CompleteChatStreamingAsync([new UserChatMessage("hello")], options).GetAsyncEnumerator();
-            Assert.True(await first.MoveNextAsync());
             try
             {
                 await client.CompleteChatAsync([new UserChatMessage("hi")], new ChatCompletionOptions { MaxOutputTokenCount = 1 });
             }
-            catch (ClientResultException e)
+            catch (ClientResultException e) when (e.Status == 429)
             {
                 refused = e;
                 break;
             }
 
-            Assert.True(attempt < 5, "the second request was served in each of 5 tries: the first never held the turn when it arrived");
-            while (await first.MoveNextAsync())
+            if (first.IsCompleted)
             {
+                using var early = await first;
+                Assert.Fail($"the held request ended early, with {(int)early.StatusCode}: {await early.Content.ReadAsStringAsync()}");
             }
 
-            await first.DisposeAsync();
-            await server.AssertNoSequenceWithin("default", TimeSpan.FromSeconds(20));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "no request was refused in 60 s while the only turn was held");
         }
 
-        Assert.Equal(429, refused.Status);
         Assert.Contains("queue is full", refused.Message);
         var raw = refused.GetRawResponse();
         Assert.NotNull(raw);
         Assert.True(raw!.Headers.TryGetValue("Retry-After", out string? retry) && retry == "1");
 
         // The same limit holds for /v1/completions, in OpenAI's error shape.
-        var (status, body) = await server.Post("v1/completions", new { model = "default", prompt = "hi", max_tokens = 2 });
-        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, status);
-        Assert.Equal("queue_full", body.GetProperty("error").GetProperty("code").GetString());
+        var (status, error) = await server.Post("v1/completions", new { model = "default", prompt = "hi", max_tokens = 2 });
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.Equal("queue_full", error.GetProperty("error").GetProperty("code").GetString());
 
-        // When the first client leaves, its turn comes free and the next request is served.
-        await first.DisposeAsync();
-        await server.AssertNoSequenceWithin("default", TimeSpan.FromSeconds(20));
-        ChatCompletion answer = null!;
+        // The request holding the turn goes on and is answered in full.
+        body.Open();
+        using (var answered = await first)
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+            using var json = System.Text.Json.JsonDocument.Parse(await answered.Content.ReadAsStringAsync());
+            Assert.True(json.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32() is > 0 and <= 4);
+        }
+
+        // Once it has ended, its turn comes free and the next request is served. The turn is given back just after the
+        // answer's last byte, so a request sent in between may still meet a 429.
+        ChatCompletion next = null!;
         for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(50))
         {
             try
             {
-                answer = await client.CompleteChatAsync([new UserChatMessage("hi")], new ChatCompletionOptions { MaxOutputTokenCount = 3 });
+                next = await client.CompleteChatAsync([new UserChatMessage("hi")], new ChatCompletionOptions { MaxOutputTokenCount = 3 });
                 break;
             }
             catch (ClientResultException e) when (e.Status == 429 && clock.Elapsed < TimeSpan.FromSeconds(10))
@@ -82,8 +90,47 @@ public sealed class QueueFullTests(OneTurnFixture server) : IClassFixture<OneTur
             }
         }
 
-        Assert.Equal(ChatMessageRole.Assistant, answer.Role);
-        Assert.NotNull(answer.Usage);
-        Assert.True(answer.Usage.OutputTokenCount is > 0 and <= 3);
+        Assert.Equal(ChatMessageRole.Assistant, next.Role);
+        Assert.NotNull(next.Usage);
+        Assert.True(next.Usage.OutputTokenCount is > 0 and <= 3);
+    }
+
+    /// <summary>
+    /// A chunked JSON body that sends leading whitespace, a little at a time, until <see cref="Open"/>, then the value.
+    /// The trickle keeps the upload above Kestrel's minimum data rate (240 bytes/s after a 5 s grace), and well under
+    /// the fixture's 64 KB body limit for as long as a test could wait.
+    /// </summary>
+    private sealed class GatedJsonContent : HttpContent
+    {
+        private readonly object _value;
+
+        public GatedJsonContent(object value)
+        {
+            _value = value;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Open() => _gate.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            byte[] spaces = Encoding.ASCII.GetBytes(new string(' ', 64));
+            while (!_gate.Task.IsCompleted)
+            {
+                await stream.WriteAsync(spaces);
+                await stream.FlushAsync();
+                await Task.WhenAny(_gate.Task, Task.Delay(100));
+            }
+
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(_value)));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 }
