@@ -2,8 +2,7 @@ namespace OrleansQuant.Client;
 
 /// <summary>
 /// A generation's stream broke (its coordinator's silo died, the gateway went away, a call timed out) and was not
-/// resumed: resuming would have changed what the request promises (a seeded sampled request that had streamed tokens),
-/// or the resumes allowed (<see cref="GenerationResumeOptions"/>) ran out. <see cref="Delivered"/> are the token ids
+/// resumed: the resumes allowed (<see cref="GenerationResumeOptions"/>) ran out, in number or in time. <see cref="Delivered"/> are the token ids
 /// the caller already received; the cause is the <see cref="Exception.InnerException"/>.
 /// </summary>
 public sealed class GenerationInterruptedException(string model, IReadOnlyList<int> delivered, int resumes, string message, Exception cause)

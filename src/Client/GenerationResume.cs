@@ -15,11 +15,12 @@ namespace OrleansQuant.Client;
 /// survivor, restores its model from the store on that call.
 /// <para>
 /// What this promises: a greedy request (temperature 0) yields exactly the ids a run without the fault yields, since
-/// its continuation depends on its ids alone. An unseeded sampled request goes on as a draw from the same
-/// distribution. A seeded sampled request is re-issued only while it has delivered nothing (the same seed then draws the
-/// same stream); once it has, a re-issue would restart the seed's draws on a longer prompt and silently give other
-/// tokens than the seed promises, so it fails with <see cref="GenerationInterruptedException"/> instead. Re-issues are
-/// bounded in number and in time (<see cref="GenerationResumeOptions"/>); each is logged.
+/// its continuation depends on its ids alone. A seeded sampled request yields exactly the ids of a run without the
+/// fault too: it is re-issued with <see cref="GenerateRequest.SeedOffset"/> advanced by the tokens delivered, so the
+/// seed's draws go on where they stopped instead of starting again on a longer prompt. An unseeded sampled request goes
+/// on as a draw from the same distribution. Re-issues are bounded in number and in time
+/// (<see cref="GenerationResumeOptions"/>); each is logged, and past the bounds the stream fails with
+/// <see cref="GenerationInterruptedException"/>.
 /// </para>
 /// </summary>
 /// <param name="gatewayLoss">when given, a generation waiting on a gateway that closed is re-issued at once rather than after its response timeout.</param>
@@ -103,7 +104,7 @@ public sealed class GenerationResume(GenerationResumeOptions options, ILogger lo
             sinceFirst ??= Stopwatch.StartNew();
             while (true)
             {
-                Refuse(model, request, delivered, resumes, sinceFirst.Elapsed, broken);
+                Refuse(model, delivered, resumes, sinceFirst.Elapsed, broken);
                 resumes++;
                 logger.LogWarning("Generation on model {Model} interrupted after {Delivered} tokens ({Error}); resuming, attempt {Attempt} of {MaxResumes}, {Seconds:F1} s after the first interruption",
                     model, delivered.Count, broken.Message, resumes, options.MaxResumes, sinceFirst.Elapsed.TotalSeconds);
@@ -128,23 +129,21 @@ public sealed class GenerationResume(GenerationResumeOptions options, ILogger lo
                 next = request with
                 {
                     Prompt = null, Messages = null, PromptIds = [.. prompt, .. delivered], MaxTokens = request.MaxTokens - delivered.Count,
-                    PromptLogprobs = false,
+                    PromptLogprobs = false, SeedOffset = request.Seed is null ? 0 : request.SeedOffset + delivered.Count,
                 };
                 break;
             }
         }
     }
 
-    /// <summary>Throws when this interruption is not to be resumed: resuming would change the request's promise, or the bounds are reached.</summary>
-    private void Refuse(string model, GenerateRequest request, List<int> delivered, int resumes, TimeSpan elapsed, Exception broken)
+    /// <summary>Throws when this interruption is not to be resumed: the bounds are reached.</summary>
+    private void Refuse(string model, List<int> delivered, int resumes, TimeSpan elapsed, Exception broken)
     {
-        string? why = request.Temperature > 0 && request.Seed is not null && delivered.Count > 0
-            ? "a seeded sampled generation is not resumed once it has streamed tokens: its seed's draws would restart on a longer prompt and give other tokens"
-            : resumes >= options.MaxResumes
-                ? $"the {options.MaxResumes} resumes allowed are used up"
-                : elapsed >= options.Window
-                    ? $"{elapsed.TotalSeconds:0.#} s since the first interruption, past the {options.Window.TotalSeconds:0.#} s allowed"
-                    : null;
+        string? why = resumes >= options.MaxResumes
+            ? $"the {options.MaxResumes} resumes allowed are used up"
+            : elapsed >= options.Window
+                ? $"{elapsed.TotalSeconds:0.#} s since the first interruption, past the {options.Window.TotalSeconds:0.#} s allowed"
+                : null;
         if (why is not null)
         {
             logger.LogWarning("Generation on model {Model} interrupted after {Delivered} tokens and not resumed: {Reason}", model, delivered.Count, why);

@@ -94,8 +94,8 @@ public sealed class OrleansQuantClient(IClusterClient cluster, ILogger<OrleansQu
     /// Continues a prompt, streaming each token with its id, text and the versions of the layers that made it; the
     /// last carries the finish reason ("stop": an end-of-sequence token, whose text is the token's own; "length").
     /// Leaving the loop early or cancelling ends the generation on the cluster: it leaves the model's batch. A stream
-    /// broken by a silo going away is resumed (<see cref="GenerationResume"/>): greedy requests go on with the same ids;
-    /// a seeded sampled one that had streamed tokens fails with <see cref="GenerationInterruptedException"/> instead.
+    /// broken by a silo going away is resumed (<see cref="GenerationResume"/>): greedy and seeded requests go on with the
+    /// ids a run without the fault gives; past the resume bounds the stream fails with <see cref="GenerationInterruptedException"/>.
     /// </summary>
     public async IAsyncEnumerable<GeneratedToken> GenerateAsync(string name, GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellation = default)
     {

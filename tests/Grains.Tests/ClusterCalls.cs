@@ -20,10 +20,13 @@ internal static class ClusterCalls
         return events;
     }
 
-    public static async Task<List<int>> Collect(IModelGrain model, int[] prompt, int maxTokens)
+    public static Task<List<int>> Collect(IModelGrain model, int[] prompt, int maxTokens) =>
+        Collect(model, new GenerateRequest(PromptIds: prompt, MaxTokens: maxTokens));
+
+    public static async Task<List<int>> Collect(IModelGrain model, GenerateRequest request)
     {
         var ids = new List<int>();
-        await foreach (var token in model.Generate(new GenerateRequest(PromptIds: prompt, MaxTokens: maxTokens)))
+        await foreach (var token in model.Generate(request))
         {
             ids.Add(token.TokenId);
         }

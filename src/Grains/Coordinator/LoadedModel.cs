@@ -24,7 +24,7 @@ internal sealed record LoadedModel(
     public GenerationRequest ToGeneration(GenerateRequest request)
     {
         int[] prompt = request.PromptIds ?? PromptIds(request.Prompt, request.Messages, addSpecialTokens: true);
-        var generation = new GenerationRequest(prompt, request.MaxTokens, new SamplingOptions(request.Temperature, request.TopK, request.TopP, request.Seed), Config.EosTokenIds,
+        var generation = new GenerationRequest(prompt, request.MaxTokens, new SamplingOptions(request.Temperature, request.TopK, request.TopP, request.Seed, request.SeedOffset), Config.EosTokenIds,
             request.Logprobs, request.PromptLogprobs);
         generation.Validate();
         CheckIds(prompt, "prompt ids");

@@ -53,8 +53,11 @@ public sealed class DecodingSequence
     /// <summary>The most likely tokens where the last generated token was chosen, when the request asked for top log-probabilities.</summary>
     public IReadOnlyList<TokenLogProb>? LastTop { get; private set; }
 
-    /// <summary>How the device is to sample this sequence's next token (takes a draw from its stream unless greedy).</summary>
-    public SamplingRow NextSampling() => _sampling.Next();
+    /// <summary>
+    /// How the device is to sample this sequence's next token. The draw is the one for its index, however many steps
+    /// asked before: a step that failed before <see cref="Accept"/> and is run again draws the same.
+    /// </summary>
+    public SamplingRow NextSampling() => _sampling.Row(_generated.Count);
 
     /// <summary>Takes the prefill's scores of prompt tokens 1, 2, ….</summary>
     public void AcceptPrompt(IReadOnlyList<ScoredToken> scores) => PromptScores = scores;

@@ -2,9 +2,11 @@ namespace OrleansQuant.Model.Generation;
 
 /// <summary>
 /// How the next token is chosen, with the meanings of vLLM's <c>SamplingParams</c>: temperature 0 is greedy;
-/// top-k 0 and top-p 1 disable those filters; the same seed gives the same tokens.
+/// top-k 0 and top-p 1 disable those filters; the same seed gives the same tokens. <see cref="SeedOffset"/> continues a
+/// seeded generation: a request for the rest of one that delivered <c>k</c> tokens (its prompt followed by them) passes
+/// <c>k</c>, and draws what the uninterrupted request would have drawn from its token <c>k</c> on.
 /// </summary>
-public sealed record SamplingOptions(float Temperature = 0f, int TopK = 0, float TopP = 1f, int? Seed = null)
+public sealed record SamplingOptions(float Temperature = 0f, int TopK = 0, float TopP = 1f, int? Seed = null, int SeedOffset = 0)
 {
     public static SamplingOptions Greedy { get; } = new();
 
@@ -26,6 +28,12 @@ public sealed record SamplingOptions(float Temperature = 0f, int TopK = 0, float
         if (!(TopP > 0f && TopP <= 1f))
         {
             throw new ArgumentOutOfRangeException(nameof(TopP), TopP, "top_p must be in (0, 1]");
+        }
+
+        if (SeedOffset < 0 || (SeedOffset > 0 && Seed is null))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SeedOffset), SeedOffset,
+                "seed_offset must be ≥ 0, and above 0 only with a seed (the tokens of the seeded generation a request continues)");
         }
     }
 }

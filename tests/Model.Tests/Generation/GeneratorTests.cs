@@ -49,4 +49,26 @@ public sealed class GeneratorTests
         Assert.Equal(FinishReason.Stop, stopped.FinishReason);
         Assert.Equal(free.GeneratedIds.Take(firstStop + 1), stopped.GeneratedIds);
     }
+
+    [Theory]
+    [InlineData(2f, 50, 1f)]
+    [InlineData(3f, 0, 0.95f)]
+    public void ASeededGenerationContinuedFromItsFirstKTokensWithSeedOffsetKGivesTheSameTokens(float temperature, int topK, float topP)
+    {
+        using var device = new CpuDevice();
+        using var model = CausalLanguageModel.Load(TestModels.Directory(DemoModels.Tiny), device);
+        var generator = new Generator(model);
+        var sampling = new SamplingOptions(temperature, topK, topP, Seed: 2026);
+        var whole = generator.Generate([new GenerationRequest(TestModels.GoldenPrompt, 16, sampling, [])])[0].GeneratedIds;
+
+        // What the SDK sends when a stream breaks after k tokens: the prompt and those tokens, the rest of max_tokens, offset k.
+        const int k = 6;
+        var rest = generator.Generate([new GenerationRequest([.. TestModels.GoldenPrompt, .. whole.Take(k)], 16 - k, sampling with { SeedOffset = k }, [])])[0].GeneratedIds;
+        Assert.Equal(whole.Skip(k), rest);
+
+        // Without the offset the seed's draws start again, and (at these temperatures, which flatten the tiny model's peaked
+        // distribution) the tokens part ways.
+        var restarted = generator.Generate([new GenerationRequest([.. TestModels.GoldenPrompt, .. whole.Take(k)], 16 - k, sampling, [])])[0].GeneratedIds;
+        Assert.NotEqual(whole.Skip(k), restarted);
+    }
 }

@@ -5,26 +5,32 @@ using OrleansQuant.Contracts;
 namespace OrleansQuant.Silo.Tests.Membership;
 
 /// <summary>
-/// Greedy generations of several prompts at once through the SDK, each its own stream, watched as they go: how many
-/// tokens each has streamed (<see cref="Counts"/>) and when each arrived, on <see cref="Clock"/>.
+/// Several generations at once through the SDK, each its own stream, watched as they go: how many tokens each has
+/// streamed (<see cref="Counts"/>) and when each arrived, on <see cref="Clock"/>.
 /// </summary>
-internal sealed class Generations(OrleansQuantClient sdk, string model, IReadOnlyList<int[]> prompts, int maxTokens)
+internal sealed class Generations(OrleansQuantClient sdk, string model, IReadOnlyList<GenerateRequest> requests)
 {
-    private readonly List<TimeSpan>[] _arrivals = prompts.Select(_ => new List<TimeSpan>()).ToArray();
-    private readonly int[] _counts = new int[prompts.Count];
+    /// <summary>Greedy generations of <paramref name="prompts"/>, <paramref name="maxTokens"/> each.</summary>
+    public Generations(OrleansQuantClient sdk, string model, IReadOnlyList<int[]> prompts, int maxTokens)
+        : this(sdk, model, prompts.Select(p => new GenerateRequest(PromptIds: p, MaxTokens: maxTokens)).ToArray())
+    {
+    }
+
+    private readonly List<TimeSpan>[] _arrivals = requests.Select(_ => new List<TimeSpan>()).ToArray();
+    private readonly int[] _counts = new int[requests.Count];
 
     public Stopwatch Clock { get; } = new();
 
     public IReadOnlyList<int> Counts => Enumerable.Range(0, _counts.Length).Select(i => Volatile.Read(ref _counts[i])).ToArray();
 
-    /// <summary>Every prompt's ids, in order; each token's index is checked to follow the one before.</summary>
+    /// <summary>Every request's ids, in order; each token's index is checked to follow the one before.</summary>
     public Task<List<int>[]> Run()
     {
         Clock.Start();
-        return Task.WhenAll(prompts.Select((prompt, i) => Task.Run(async () =>
+        return Task.WhenAll(requests.Select((request, i) => Task.Run(async () =>
         {
             var ids = new List<int>();
-            await foreach (var token in sdk.GenerateAsync(model, new GenerateRequest(PromptIds: prompt, MaxTokens: maxTokens)))
+            await foreach (var token in sdk.GenerateAsync(model, request))
             {
                 if (token.Index != ids.Count)
                 {

@@ -8,8 +8,8 @@ namespace OrleansQuant.Silo.Tests.Membership;
 
 /// <summary>
 /// Issue 10's fault test, on three real <c>orleansquant serve</c> processes (Redis membership, a shared model store,
-/// grain state in Redis): the tiny demo model is loaded and quantized through the cluster, then 100 greedy generations
-/// run at once through the SDK while one silo is killed with SIGKILL. Every generation must complete with exactly the
+/// grain state in Redis): the tiny demo model is loaded and quantized through the cluster, then 100 generations (75 greedy,
+/// 25 sampled with a seed) run at once through the SDK while one silo is killed with SIGKILL. Every generation must complete with exactly the
 /// ids of a run without the fault, and the lost layers serve again at their versions, from the store, without GPTQ.
 /// Killing a silo that holds layers but not the coordinator exercises the coordinator's layer recovery (re-prefill);
 /// killing the coordinator's own silo exercises its reactivation from the store and the SDK's resumed streams.
@@ -23,13 +23,21 @@ public sealed class ProcessFaultTests(ITestOutputHelper output)
     private static readonly int[][] s_prompts = Enumerable.Range(0, 100)
         .Select(i => new[] { 0, 2 + (i * 7) % 250, 2 + (i * 13 + 5) % 250, 2 + (i * 31 + 11) % 250 }.Take(2 + i % 3).ToArray()).ToArray();
 
+    // Three in four greedy, one in four sampled with a seed: a seeded stream the SDK resumes after k tokens is re-issued
+    // with seed offset k, so its draws go on where they stopped and its ids must match the no-fault run's too.
+    private static readonly GenerateRequest[] s_requests = s_prompts
+        .Select((prompt, i) => i % 4 == 3
+            ? new GenerateRequest(PromptIds: prompt, MaxTokens: MaxTokens, Temperature: 0.9f, TopK: 40, Seed: 500 + i)
+            : new GenerateRequest(PromptIds: prompt, MaxTokens: MaxTokens))
+        .ToArray();
+
     // Generous: the whole cluster and the test share two cores, and the silo is first declared dead (2 probes of 2 s).
     private static readonly TimeSpan s_complete = TimeSpan.FromSeconds(150);
 
     [RedisTheory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Killing_a_silo_midway_leaves_100_greedy_generations_completing_with_the_no_fault_ids(bool coordinator)
+    public async Task Killing_a_silo_midway_leaves_100_greedy_and_seeded_generations_completing_with_the_no_fault_ids(bool coordinator)
     {
         var test = Stopwatch.StartNew();
         await using var cluster = await ProcessCluster.Start(coordinator ? "kill-coord" : "kill-layers");
@@ -57,11 +65,11 @@ public sealed class ProcessFaultTests(ITestOutputHelper output)
 
             // The no-fault ids, generated the same way: 100 at once through the SDK.
             var clock = Stopwatch.StartNew();
-            var expected = await new Generations(sdk, model, s_prompts, MaxTokens).Run().WaitAsync(s_complete);
+            var expected = await new Generations(sdk, model, s_requests).Run().WaitAsync(s_complete);
             output.WriteLine($"{test.Elapsed.TotalSeconds:0.0} s: no-fault run of {s_prompts.Length} generations in {clock.Elapsed.TotalSeconds:0.0} s ({expected.Sum(e => e.Count)} tokens)");
 
             // The same 100 again; once each has streamed two tokens, SIGKILL.
-            var faulted = new Generations(sdk, model, s_prompts, MaxTokens);
+            var faulted = new Generations(sdk, model, s_requests);
             var running = faulted.Run();
             await ProcessCluster.Until(() => Task.FromResult(faulted.Counts.Select((n, i) => n >= Math.Min(2, expected[i].Count)).All(x => x)), TimeSpan.FromSeconds(60),
                 "two tokens streamed by every generation");
@@ -133,7 +141,7 @@ public sealed class ProcessFaultTests(ITestOutputHelper output)
             }
 
             // And a request after the fault gets the same ids again.
-            Assert.Equal(expected[0], (await new Generations(sdk, model, s_prompts[..1], MaxTokens).Run())[0]);
+            Assert.Equal([expected[0], expected[3]], await new Generations(sdk, model, [s_requests[0], s_requests[3]]).Run());
             output.WriteLine($"{test.Elapsed.TotalSeconds:0.0} s: done");
         }
         catch (Exception) when (Dump(cluster))

@@ -70,26 +70,31 @@ public sealed class GenerationResumeTests
     }
 
     [Fact]
-    public async Task A_seeded_sampled_stream_broken_after_tokens_fails_with_a_typed_error_instead_of_changing_its_draws()
+    public async Task A_seeded_sampled_stream_broken_after_tokens_is_reissued_with_its_seed_offset_advanced_by_them()
     {
-        var cluster = new ScriptedCluster(breakAfter: [2]);
+        // Broken twice: after 2 tokens, then after 3 more. Each re-issue keeps the seed and starts its draws where the
+        // delivered tokens left them (the engine's draw for token i depends on the seed and i alone).
+        var cluster = new ScriptedCluster(breakAfter: [2, 3]);
         var resume = new GenerationResume(s_fast, Logger(new()));
-        var seen = new List<int>();
 
-        var error = await Assert.ThrowsAsync<GenerationInterruptedException>(async () =>
-        {
-            await foreach (var token in resume.Run("m", new GenerateRequest(PromptIds: [0, 5], MaxTokens: 8, Temperature: 0.8f, Seed: 7), cluster.Open, cluster.Tokenize))
-            {
-                seen.Add(token.TokenId);
-            }
-        });
+        var tokens = await Collect(resume.Run("m", new GenerateRequest(PromptIds: [0, 5], MaxTokens: 8, Temperature: 0.8f, Seed: 7), cluster.Open, cluster.Tokenize));
 
-        Assert.Equal([10, 11], seen);
-        Assert.Equal([10, 11], error.Delivered);
-        Assert.Equal("m", error.Model);
-        Assert.IsType<SiloUnavailableException>(error.InnerException);
-        Assert.Contains("seeded sampled", error.Message);
-        Assert.Single(cluster.Requests);
+        Assert.Equal([10, 11, 12, 13, 14, 15, 16, 17], tokens.Select(t => t.TokenId));
+        Assert.Equal([0, 2, 5], cluster.Requests.Select(r => r.SeedOffset));
+        Assert.All(cluster.Requests, r => Assert.Equal((7, 0.8f), (r.Seed!.Value, r.Temperature)));
+        Assert.Equal([0, 5, 10, 11, 12, 13, 14], cluster.Requests[2].PromptIds!);
+        Assert.Equal(3, cluster.Requests[2].MaxTokens);
+    }
+
+    [Fact]
+    public async Task A_request_that_already_continues_a_seeded_one_adds_its_own_offset()
+    {
+        var cluster = new ScriptedCluster(breakAfter: [1]);
+        var resume = new GenerationResume(s_fast, Logger(new()));
+
+        await Collect(resume.Run("m", new GenerateRequest(PromptIds: [0, 5], MaxTokens: 4, Temperature: 1f, Seed: 3, SeedOffset: 10), cluster.Open, cluster.Tokenize));
+
+        Assert.Equal([10, 11], cluster.Requests.Select(r => r.SeedOffset));
     }
 
     [Fact]
@@ -102,6 +107,7 @@ public sealed class GenerationResumeTests
 
         Assert.Equal(4, tokens.Count);
         Assert.Equal(2, cluster.Requests.Count);
+        Assert.Equal(0, cluster.Requests[1].SeedOffset);
     }
 
     [Fact]
