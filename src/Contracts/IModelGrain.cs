@@ -32,6 +32,14 @@ public interface IModelGrain : IGrainWithStringKey
 
     Task<ModelStatus> GetStatus();
 
+    /// <summary>
+    /// Restores, now, the layers this model lost with a silo that left (from the model store, at their versions); a
+    /// coordinator this call reactivates restores the whole model first. Returns once the model is whole, or at once when
+    /// nothing was lost or no model is loaded. The silos call it on every model of the <see cref="IModelCatalogGrain"/>
+    /// when one of them dies, so an idle model does not wait for its next request to come back.
+    /// </summary>
+    Task RestoreLostLayers();
+
     /// <summary>The loaded model's special tokens, chat template and context length; throws while it is not loaded yet.</summary>
     Task<TokenizerInfo> GetTokenizerInfo();
 

@@ -65,6 +65,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
             };
             await record.WriteStateAsync();
             _model = model;
+            await Catalogue();
         });
         return Task.FromResult(_load.Info());
     }
@@ -88,6 +89,9 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
                 var model = await Restore(request, job);
                 model.RecipeYaml = record.State.RecipeYaml;
                 _model = model;
+
+                // A record written before the catalog existed is listed from now on.
+                await Catalogue();
             }
             finally
             {
@@ -112,6 +116,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
                 var model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger,
                     restore: true);
                 logger.LogInformation("Model {Model} restored on {Silo} in {Seconds:F2} s ({Attempts} attempts)", Name, silo.SiloAddress, clock.Elapsed.TotalSeconds, attempt);
+                OrleansQuantMetrics.ModelRestoreTime.Record(clock.Elapsed.TotalSeconds, OrleansQuantMetrics.Model(Name));
                 return model;
             }
             catch (Exception error) when ((LayerRecovery.IsSiloLoss(error) || error is TimeoutException) && clock.Elapsed < LayerRecovery.Deadline)
@@ -229,6 +234,17 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
         return new ModelStatus(Name, model.Directory, layers, model.Devices, model.Scheduler.ActiveSequences, jobs);
     }
 
+    public async Task RestoreLostLayers()
+    {
+        // A coordinator this call reactivated restores everything in its load job: wait for it (its own deadline bounds it).
+        await _restoring;
+        if (_model is { } model)
+        {
+            var recovery = model.Scheduler.Recovery;
+            await recovery.Recover(new SiloUnavailableException($"a silo left the cluster; checking the layers of model '{Name}'"), recovery.Epoch);
+        }
+    }
+
     public Task<TokenizerInfo> GetTokenizerInfo() => Task.FromResult(Loaded().TokenizerInfo());
 
     public Task<int[]> Tokenize(string? text, IReadOnlyList<ChatTurn>? messages, bool addSpecialTokens) =>
@@ -247,6 +263,22 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
     {
         Loaded().Pipeline.Hops.Reset();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Lists this model in the catalog, so a silo's death wakes it (<see cref="RestoreLostLayers"/>). A catalog that
+    /// cannot be reached costs only that: the model serves, and the next load or restore lists it.
+    /// </summary>
+    private async Task Catalogue()
+    {
+        try
+        {
+            await grains.GetGrain<IModelCatalogGrain>(0).Add(Name);
+        }
+        catch (Exception error)
+        {
+            logger.LogWarning(error, "Model {Model} could not be listed in the model catalog; a silo's loss will not wake it until it is", Name);
+        }
     }
 
     /// <summary>Quantization and re-quantization change weights: one such job at a time.</summary>

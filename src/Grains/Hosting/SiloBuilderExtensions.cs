@@ -10,7 +10,8 @@ namespace OrleansQuant.Grains.Hosting;
 public static class SiloBuilderExtensions
 {
     /// <summary>
-    /// Adds this silo's devices, the activation store and device-aware placement. Settings come from the
+    /// Adds this silo's devices, the activation store, device-aware placement and the watcher that restores models
+    /// after a silo's death (<see cref="SiloLossWatcher"/>). Settings come from the
     /// "OrleansQuant" configuration section, then <paramref name="configure"/>, and are validated when the silo starts.
     /// CPU devices are always registered (every machine has them); accelerators add their own provider beside them.
     /// The model store and grain storage come from "OrleansQuant:Store", then <paramref name="configureStore"/>
@@ -35,6 +36,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddOptions<PathRootsOptions>().Bind(builder.Configuration.GetSection(PathRootsOptions.Section));
         builder.Services.AddSingleton<PathRoots>();
         builder.Services.AddHostedService<PathRootsStartup>();
+        builder.Services.AddHostedService<SiloLossWatcher>();
         builder.AddPlacementDirector<SiloTargetPlacement, SiloTargetPlacementDirector>();
         builder.AddIncomingGrainCallFilter<ModelErrorFilter>();
         builder.AddOrleansQuantStore(configureStore);

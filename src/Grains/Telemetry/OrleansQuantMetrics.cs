@@ -74,6 +74,13 @@ public static class OrleansQuantMetrics
     public static readonly Histogram<double> LayerRecoveryTime = SecondsHistogram(
         "orleansquant.layer.recovery_time", "Restoring a model's layers lost with a silo, from the store");
 
+    /// <summary>
+    /// A coordinator's restoring load, from its reactivation with a record (its silo died, or the cluster restarted) to
+    /// its model serving again (<c>ModelGrain</c>). Tagged by model.
+    /// </summary>
+    public static readonly Histogram<double> ModelRestoreTime = SecondsHistogram(
+        "orleansquant.model.restore_time", "Restoring a model whose coordinator reactivated, from its record and the store");
+
     /// <summary>Memory in use on each device of the silos of this process (total − free), read when scraped.</summary>
     public static readonly ObservableGauge<long> DeviceMemoryUsed = s_meter.CreateObservableGauge(
         "orleansquant.device.memory.used", ObservedDevices.MemoryUsed, "By", "Memory in use on a device");

@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Core.Internal;
-using Orleans.Runtime.Placement;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
 using OrleansQuant.Contracts;
-using OrleansQuant.Grains.Telemetry;
 using OrleansQuant.Model.Tests.Checkpoints;
 
 namespace OrleansQuant.Grains.Tests.Persistence;
@@ -43,7 +38,7 @@ public sealed class LayerRecoveryTests(ITestOutputHelper output)
         // The generations are called from the primary silo, not through the test client: a stream whose gateway is the
         // lost silo ends with it (the client's connection, not the coordinator, is what fails then). The coordinator is
         // activated from there first, as placement prefers the calling silo, so that it is unlikely to share the victim's.
-        var primary = Primary(cluster);
+        var primary = StoreCluster.Factory(cluster.Cluster.Primary!);
         await Assert.ThrowsAsync<InvalidOperationException>(() => primary.GetGrain<IModelGrain>(name).GetStatus());
         await sdk.LoadAsync(name, "tiny");
         var events = await ClusterCalls.Quantize(sdk, name, new QuantizeRequest(Calibration: "self", SampleCount: 6, MaxTokens: 24));
@@ -54,17 +49,16 @@ public sealed class LayerRecoveryTests(ITestOutputHelper output)
         int linears = BuildCounter.Linears(name);
 
         // A silo that holds layers and is not the primary (the test cluster's membership lives there); the coordinator,
-        // placed wherever its first call landed, is moved off it by deactivating it until it reactivates elsewhere (it
-        // restores from its record, finding its layers where they are).
+        // placed wherever its first call landed, is moved to the primary, off the victim.
         var victim = cluster.Cluster.SecondarySilos.First(s => before.Layers.Any(l => l.Silo == s.SiloAddress.ToParsableString()));
         string victimAddress = victim.SiloAddress.ToParsableString();
         int[] lost = before.Layers.Where(l => l.Silo == victimAddress).Select(l => l.Layer).ToArray();
-        await MoveCoordinatorOff(cluster, name, victimAddress);
+        await cluster.MoveCoordinator(name, cluster.Cluster.Primary!);
 
         // The no-fault ids, generated concurrently as the faulted run will be.
         var expected = await Task.WhenAll(s_requests.Select(r => ClusterCalls.Collect(model, r)));
 
-        using var recoveries = new RecoveryListener(name);
+        using var recoveries = new ModelMetric("orleansquant.layer.recovery_time", name);
         var streams = s_prompts.Select(_ => new ConcurrentQueue<int>()).ToArray();
         var started = s_prompts.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         var generations = s_prompts.Select((_, i) => Task.Run(async () =>
@@ -102,7 +96,7 @@ public sealed class LayerRecoveryTests(ITestOutputHelper output)
 
         // The fault came midway: some stream was not done when the silo was stopped, and a recovery restored layers.
         Assert.Contains(atStop.Select((n, i) => n < expected[i].Count), unfinished => unfinished);
-        var recovered = Assert.Single(recoveries.Seconds);
+        var recovered = Assert.Single(recoveries.Values);
         output.WriteLine($"layers recovered in {recovered:F2} s");
 
         // The lost layers serve again, elsewhere, at the versions they had; nothing was calibrated or quantized again.
@@ -114,83 +108,5 @@ public sealed class LayerRecoveryTests(ITestOutputHelper output)
         Assert.DoesNotContain(after.Jobs, j => j.Kind == "requantize");
         Assert.True(after.Jobs.Count(j => j.Kind == "quantize") <= 1, "a quantize job ran again");
         Assert.Equal(expected[1], await ClusterCalls.Collect(model, s_requests[1]));
-    }
-
-    private static IGrainFactory Primary(StoreCluster cluster) =>
-        ((InProcessSiloHandle)cluster.Cluster.Primary!).SiloHost!.Services.GetRequiredService<IGrainFactory>();
-
-    private static async Task MoveCoordinatorOff(StoreCluster cluster, string name, string silo)
-    {
-        var model = cluster.Cluster.Client.GetGrain<IModelGrain>(name);
-        var management = cluster.Cluster.Client.GetGrain<IManagementGrain>(0);
-        for (int attempt = 0; attempt < 20; attempt++)
-        {
-            var stats = await management.GetDetailedGrainStatistics();
-            var where = stats.FirstOrDefault(s => s.GrainId == model.GetGrainId());
-            if (where is not null && where.SiloAddress.ToParsableString() != silo)
-            {
-                return;
-            }
-
-            if (where is not null)
-            {
-                // Migrated to the primary silo (a placement hint), which holds layers too: it reactivates there and
-                // restores from its record, finding its layers where they are.
-                RequestContext.Set(IPlacementDirector.PlacementHintKey, cluster.Cluster.Primary!.SiloAddress);
-                try
-                {
-                    await model.AsReference<IGrainManagementExtension>().MigrateOnIdle();
-                }
-                finally
-                {
-                    RequestContext.Remove(IPlacementDirector.PlacementHintKey);
-                }
-
-                await Task.Delay(200);
-            }
-
-            // The next call reactivates it; made from the primary silo, whose placement prefers itself. Status waits
-            // for its restoring load.
-            var status = await Primary(cluster).GetGrain<IModelGrain>(name).GetStatus();
-            var load = status.Jobs.FirstOrDefault(j => j.Kind == "load" && j.State == JobState.Running);
-            while (load is not null && (await model.GetJob(load.Id)).State == JobState.Running)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        Assert.Fail($"the coordinator of '{name}' stayed on {silo} through 20 reactivations");
-    }
-
-    /// <summary>The recovery times the coordinator records for <paramref name="model"/> (the silos run in this process).</summary>
-    private sealed class RecoveryListener : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-
-        public RecoveryListener(string model)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == OrleansQuantMetrics.MeterName && instrument.Name == "orleansquant.layer.recovery_time")
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
-            {
-                foreach (var tag in tags)
-                {
-                    if (tag.Value as string == model)
-                    {
-                        Seconds.Add(value);
-                    }
-                }
-            });
-            _listener.Start();
-        }
-
-        public ConcurrentBag<double> Seconds { get; } = new();
-
-        public void Dispose() => _listener.Dispose();
     }
 }

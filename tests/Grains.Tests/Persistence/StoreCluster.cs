@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using Orleans.Runtime.Placement;
 using Orleans.TestingHost;
+using OrleansQuant.Contracts;
 using OrleansQuant.Client;
 using OrleansQuant.Grains.Hosting;
 using OrleansQuant.Grains.Layers;
@@ -40,6 +43,60 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new StoreCluster(cluster);
+    }
+
+    /// <summary>A silo's own grain factory: a grain first called through it is placed there when its placement prefers the caller's silo.</summary>
+    public static IGrainFactory Factory(SiloHandle silo) => ((InProcessSiloHandle)silo).SiloHost!.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>The silo the coordinator of <paramref name="name"/> is active on, or null, found without calling it.</summary>
+    public async Task<SiloAddress?> CoordinatorSilo(string name)
+    {
+        var id = Cluster.Client.GetGrain<IModelGrain>(name).GetGrainId();
+        var stats = await Cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        return stats.FirstOrDefault(s => s.GrainId == id)?.SiloAddress;
+    }
+
+    /// <summary>
+    /// Moves the coordinator of <paramref name="name"/> to <paramref name="target"/>: migrated there (a placement hint)
+    /// when it is active elsewhere, then called from there, and its restoring load awaited (it restores from its record,
+    /// finding its layers where they are).
+    /// </summary>
+    public async Task MoveCoordinator(string name, SiloHandle target)
+    {
+        var model = Cluster.Client.GetGrain<IModelGrain>(name);
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            var where = await CoordinatorSilo(name);
+            if (target.SiloAddress.Equals(where))
+            {
+                return;
+            }
+
+            if (where is not null)
+            {
+                RequestContext.Set(IPlacementDirector.PlacementHintKey, target.SiloAddress);
+                try
+                {
+                    await model.AsReference<IGrainManagementExtension>().MigrateOnIdle();
+                }
+                finally
+                {
+                    RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+                }
+
+                await Task.Delay(200);
+            }
+
+            // The next call reactivates it, made from the target. Status waits for its restoring load, a while.
+            var status = await Factory(target).GetGrain<IModelGrain>(name).GetStatus();
+            var load = status.Jobs.FirstOrDefault(j => j.Kind == "load" && j.State == JobState.Running);
+            while (load is not null && (await model.GetJob(load.Id)).State == JobState.Running)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Fail($"the coordinator of '{name}' did not move to {target.SiloAddress} in 20 tries");
     }
 
     public async ValueTask DisposeAsync()

@@ -78,13 +78,20 @@ public sealed class DemoOrderingTests(DemoQuantization demo, ITestOutputHelper o
             $"KL: SQ+GPTQ {sq.Quality.MeanKlDivergence:E3}, GPTQ {gptq.Quality.MeanKlDivergence:E3}, RTN {rtn.Quality.MeanKlDivergence:E3}");
     }
 
+    /// <remarks>
+    /// The demo model's next-token distributions are flat (perplexity about 25), so a few near-ties in 504 held-out
+    /// tokens decide the last percent of top-1 agreement, and which ones tie depends on the self-drawn text. Measured
+    /// on 2 calibration × 6 evaluation draws, both modes (2026-11-29): top-1 93.45–97.22 %, KL 0.012–0.019; the
+    /// bounds sit below the worst of those, where a real loss of accuracy (GPTQ without smoothing: 74 %, KL 1.4) is far.
+    /// </remarks>
     [Fact]
     public void SmoothQuantPlusGptqAgreesWithFullPrecisionOnTheTopToken()
     {
         foreach (string name in new[] { "SmoothQuant+GPTQ", "SmoothQuant+GPTQ sequential" })
         {
             var quality = demo.Results[name].Quality;
-            Assert.True(quality.Top1Agreement >= 0.95, $"{name}: top-1 agreement {quality.Top1Agreement:P2}; expected ≥ 95 %");
+            Assert.True(quality.Top1Agreement >= 0.92, $"{name}: top-1 agreement {quality.Top1Agreement:P2}; expected ≥ 92 %");
+            Assert.True(quality.MeanKlDivergence <= 0.03, $"{name}: mean KL {quality.MeanKlDivergence:E3}; expected ≤ 0.03");
         }
     }
 }
