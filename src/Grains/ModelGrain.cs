@@ -143,7 +143,8 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
                 ?? (string.Equals(request.Calibration, "self", StringComparison.OrdinalIgnoreCase)
                     ? await ClusterSelfCalibration.Draw(model, options, job)
                     : CalibrationData.Load(request.Calibration, model.Tokenizer, options));
-            await QuantizationEngine.Run(model.Pipeline, samples, recipe, mode, new JobProgress(job, Name), job.Cancellation);
+            await SiloLossRetry.Run(Name, model.Scheduler.Recovery, job, logger,
+                () => QuantizationEngine.Run(model.Pipeline, samples, recipe, mode, new JobProgress(job, Name), job.Cancellation));
             model.RecipeYaml = RecipeWriter.ToYaml(recipe);
             record.State.Quantized = true;
             record.State.RecipeYaml = model.RecipeYaml;

@@ -5,7 +5,8 @@ namespace OrleansQuant.Silo;
 /// <summary>
 /// Tells a cluster quantization job's progress as it streams in: a line that advances per self-calibration wave, a
 /// header and a line that advances per calibration batch, a header and a line that advances per finished layer (with
-/// its W8A8 error before and after), a still-working note on each heartbeat, then the outcome. When the output is not
+/// its W8A8 error before and after), a still-working note on each heartbeat, a note when the job starts again after a
+/// silo left with layers (the attempt's events are dropped then), then the outcome. When the output is not
 /// a terminal that is one line per wave, batch and layer, no more (heartbeats are only shown on a terminal).
 /// </summary>
 /// <param name="calibrationHeader">printed when the first calibration batch has passed.</param>
@@ -28,6 +29,16 @@ internal sealed class QuantizationProgressView(TextWriter output, StatusLine lin
         if (e.Stage == "heartbeat")
         {
             line.Heartbeat($"  … {e.Message} {e.Done}/{e.Total}, {e.ElapsedSeconds:F0}s");
+            return;
+        }
+
+        if (e.Stage == "restart")
+        {
+            // The attempt before it was discarded whole: what it reported is not what the model serves.
+            line.Finish();
+            output.WriteLine($"  {e.Message} (attempt {e.Done + 1} of {e.Total})");
+            _events.Clear();
+            _header = null;
             return;
         }
 

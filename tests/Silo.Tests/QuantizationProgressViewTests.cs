@@ -73,4 +73,32 @@ public sealed class QuantizationProgressViewTests
         Assert.False(view.Succeeded);
         Assert.Contains("quantization failed: layer 1: injected GPTQ failure (3.0s; every layer kept the weights it served)", output.ToString());
     }
+
+    [Fact]
+    public void ARestartIsToldAndTheDiscardedAttemptsLayersAreDropped()
+    {
+        var output = new StringWriter();
+        var view = new QuantizationProgressView(output, new StatusLine(output, inPlace: false), "== calibrate", "== quantize");
+
+        JobEvent[] events =
+        [
+            new("calibrate", 1, 1, 0.5),
+            new("quantize", 1, 2, 1.5, Layer: 1, ErrorBefore: 4e-3, ErrorAfter: 5e-5),
+            new("restart", 1, 3, 2.0, Message: "a silo left with layers of the model (gone); they were restored from the store and the quantize starts again"),
+            new("calibrate", 1, 1, 2.5),
+            new("quantize", 1, 2, 3.0, Layer: 0, ErrorBefore: 7e-3, ErrorAfter: 6e-5),
+            new("quantize", 2, 2, 3.1, Layer: 1, ErrorBefore: 4e-3, ErrorAfter: 5e-5),
+            new("done", 2, 2, 3.2),
+        ];
+        foreach (var e in events)
+        {
+            view.Show(e);
+        }
+
+        var lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("  a silo left with layers of the model (gone); they were restored from the store and the quantize starts again (attempt 2 of 3)", lines[4]);
+        Assert.Equal(["== calibrate", "  batch 1/1 at 2.5s", "== quantize"], lines[5..8]);
+        Assert.True(view.Succeeded);
+        Assert.Equal([0, 1], view.Events.Where(e => e.Layer is not null).Select(e => e.Layer!.Value).Order());
+    }
 }

@@ -115,13 +115,19 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
     }
 }
 
-/// <summary>Counts the linears GPTQ quantizes, per model: a restore that quantized anything would show here.</summary>
+/// <summary>
+/// Counts the linears GPTQ quantizes, per model (a restore that quantized anything would show here), and holds a build
+/// when a test asks (<see cref="HeldBuild"/>).
+/// </summary>
 public sealed class BuildCounter : IQuantizationFaultInjector
 {
     private static readonly ConcurrentDictionary<string, int> s_linears = new();
 
     public static int Linears(string model) => s_linears.GetValueOrDefault(model);
 
-    public void BeforeLinear(string model, int layer, string module, string recipeYaml, CancellationToken cancellation) =>
+    public void BeforeLinear(string model, int layer, string module, string recipeYaml, CancellationToken cancellation)
+    {
         s_linears.AddOrUpdate(model, 1, (_, n) => n + 1);
+        HeldBuild.Before(model, layer, cancellation);
+    }
 }
