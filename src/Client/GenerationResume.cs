@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
@@ -46,54 +45,29 @@ public sealed class GenerationResume(GenerationResumeOptions options, ILogger lo
     {
         var delivered = new List<int>();
         var next = request;
-        int resumes = 0;
+        var budget = new ResumeBudget(options);
         int[]? prompt = request.PromptIds;
-        Stopwatch? sinceFirst = null;
         while (true)
         {
             // Tokens of this attempt are numbered after those delivered before it.
             int offset = delivered.Count;
             Exception? broken = null;
-            var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            gatewayLoss?.Next.ContinueWith(static (_, source) => CancelQuietly((CancellationTokenSource)source!), attempt, TaskScheduler.Default);
-            var tokens = open(next, attempt.Token).GetAsyncEnumerator(attempt.Token);
-            try
+            var attempt = next;
+            await foreach (var step in InterruptibleStream.Attempt(c => open(attempt, c), gatewayLoss, "this generation waited for its next token", cancellation))
             {
-                while (true)
+                if (step.Broken is not null)
                 {
-                    GeneratedToken token;
-                    try
-                    {
-                        if (!await tokens.MoveNextAsync())
-                        {
-                            yield break;
-                        }
-
-                        token = tokens.Current;
-                    }
-                    catch (Exception error) when (IsInterruption(error) && !cancellation.IsCancellationRequested)
-                    {
-                        broken = error;
-                        break;
-                    }
-                    catch (OperationCanceledException error) when (attempt.IsCancellationRequested && !cancellation.IsCancellationRequested)
-                    {
-                        broken = new ConnectionFailedException("a gateway connection of the cluster closed while this generation waited for its next token", error);
-                        break;
-                    }
-
-                    delivered.Add(token.TokenId);
-                    yield return offset == 0 ? token : token with { Index = token.Index + offset };
-                    if (token.FinishReason is not null)
-                    {
-                        yield break;
-                    }
+                    broken = step.Broken;
+                    break;
                 }
-            }
-            finally
-            {
-                await DisposeQuietly(tokens);
-                attempt.Dispose();
+
+                var token = step.Item;
+                delivered.Add(token.TokenId);
+                yield return offset == 0 ? token : token with { Index = token.Index + offset };
+                if (token.FinishReason is not null)
+                {
+                    yield break;
+                }
             }
 
             if (broken is null)
@@ -101,14 +75,12 @@ public sealed class GenerationResume(GenerationResumeOptions options, ILogger lo
                 yield break;
             }
 
-            sinceFirst ??= Stopwatch.StartNew();
             while (true)
             {
-                Refuse(model, delivered, resumes, sinceFirst.Elapsed, broken);
-                resumes++;
+                Refuse(model, delivered, budget, broken);
                 logger.LogWarning("Generation on model {Model} interrupted after {Delivered} tokens ({Error}); resuming, attempt {Attempt} of {MaxResumes}, {Seconds:F1} s after the first interruption",
-                    model, delivered.Count, broken.Message, resumes, options.MaxResumes, sinceFirst.Elapsed.TotalSeconds);
-                await Task.Delay(Delay(resumes), cancellation);
+                    model, delivered.Count, broken.Message, budget.Resumes, budget.MaxResumes, budget.SinceFirst.TotalSeconds);
+                await Task.Delay(budget.Delay, cancellation);
                 if (delivered.Count == 0)
                 {
                     next = request;
@@ -137,47 +109,12 @@ public sealed class GenerationResume(GenerationResumeOptions options, ILogger lo
     }
 
     /// <summary>Throws when this interruption is not to be resumed: the bounds are reached.</summary>
-    private void Refuse(string model, List<int> delivered, int resumes, TimeSpan elapsed, Exception broken)
+    private void Refuse(string model, List<int> delivered, ResumeBudget budget, Exception broken)
     {
-        string? why = resumes >= options.MaxResumes
-            ? $"the {options.MaxResumes} resumes allowed are used up"
-            : elapsed >= options.Window
-                ? $"{elapsed.TotalSeconds:0.#} s since the first interruption, past the {options.Window.TotalSeconds:0.#} s allowed"
-                : null;
-        if (why is not null)
+        if (budget.Take() is { } why)
         {
             logger.LogWarning("Generation on model {Model} interrupted after {Delivered} tokens and not resumed: {Reason}", model, delivered.Count, why);
-            throw new GenerationInterruptedException(model, delivered.ToArray(), resumes, why, broken);
-        }
-    }
-
-    private TimeSpan Delay(int resume)
-    {
-        double ms = options.FirstDelay.TotalMilliseconds * Math.Pow(2, resume - 1);
-        return TimeSpan.FromMilliseconds(Math.Min(ms, options.MaxDelay.TotalMilliseconds));
-    }
-
-    private static void CancelQuietly(CancellationTokenSource source)
-    {
-        try
-        {
-            source.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The attempt ended before the loss: nothing waits on it.
-        }
-    }
-
-    private static async Task DisposeQuietly(IAsyncEnumerator<GeneratedToken> tokens)
-    {
-        try
-        {
-            await tokens.DisposeAsync();
-        }
-        catch (Exception error) when (IsInterruption(error) || error is OrleansException)
-        {
-            // The stream's grain may be gone with its silo: there is nothing left to end.
+            throw new GenerationInterruptedException(model, delivered.ToArray(), budget.Resumes, why, broken);
         }
     }
 }

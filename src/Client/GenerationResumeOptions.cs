@@ -1,8 +1,9 @@
 namespace OrleansQuant.Client;
 
 /// <summary>
-/// How <see cref="OrleansQuantClient.GenerateAsync"/> resumes a generation whose stream broke because a silo went
-/// away (section "OrleansQuant:Client:Resume"). See <see cref="GenerationResume"/> for what is resumed and what is not.
+/// How <see cref="OrleansQuantClient.GenerateAsync"/> resumes a generation, and <see cref="OrleansQuantClient.WatchAsync"/>
+/// a job's watch, whose stream broke because a silo went away (section "OrleansQuant:Client:Resume"). See
+/// <see cref="GenerationResume"/> and <see cref="JobWatchResume"/> for what is resumed and what is not.
 /// </summary>
 public sealed class GenerationResumeOptions
 {

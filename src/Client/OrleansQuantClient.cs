@@ -16,9 +16,9 @@ namespace OrleansQuant.Client;
 /// while a cancelled wait on a job leaves the job running (the cluster owns it: <see cref="CancelAsync"/> stops it).
 /// In a .NET host, register it with <see cref="OrleansQuantServiceCollectionExtensions.AddOrleansQuantClient(IHostApplicationBuilder, Action{OrleansQuantClientOptions}?)"/>.
 /// </summary>
-/// <param name="logger">where abandoned and resumed generations are noted; none by default.</param>
-/// <param name="resume">how a generation whose stream broke with a silo is resumed (<see cref="GenerationResume"/>); the defaults when null.</param>
-/// <param name="gatewayLoss">tells resumed generations that a gateway closed (registered by <c>AddOrleansQuantClient</c>); without it a generation waiting on a dead gateway is resumed after its response timeout.</param>
+/// <param name="logger">where abandoned and resumed generations and job watches are noted; none by default.</param>
+/// <param name="resume">how a generation or a job's watch whose stream broke with a silo is resumed (<see cref="GenerationResume"/>, <see cref="JobWatchResume"/>); the defaults when null.</param>
+/// <param name="gatewayLoss">tells resumed streams that a gateway closed (registered by <c>AddOrleansQuantClient</c>); without it a stream waiting on a dead gateway is resumed after its response timeout.</param>
 public sealed class OrleansQuantClient(IClusterClient cluster, ILogger<OrleansQuantClient>? logger = null, GenerationResumeOptions? resume = null,
     GatewayLoss? gatewayLoss = null)
 {
@@ -74,15 +74,11 @@ public sealed class OrleansQuantClient(IClusterClient cluster, ILogger<OrleansQu
 
     /// <summary>
     /// A job's events from <paramref name="from"/> on, live until it ends, heartbeats included. Leaving and calling
-    /// again with the next <see cref="JobEvent.Sequence"/> picks up where the stream was left.
+    /// again with the next <see cref="JobEvent.Sequence"/> picks up where the stream was left; a watch broken by a silo
+    /// or gateway going away does that by itself (<see cref="JobWatchResume"/>).
     /// </summary>
-    public async IAsyncEnumerable<JobEvent> WatchAsync(string name, string jobId, int from = 0, [EnumeratorCancellation] CancellationToken cancellation = default)
-    {
-        await foreach (var e in Model(name).WatchJob(jobId, from).Until(cancellation))
-        {
-            yield return e;
-        }
-    }
+    public IAsyncEnumerable<JobEvent> WatchAsync(string name, string jobId, int from = 0, CancellationToken cancellation = default) =>
+        new JobWatchResume(_resume, _logger, gatewayLoss).Run(name, jobId, from, (f, c) => Model(name).WatchJob(jobId, f).Until(c), cancellation);
 
     /// <summary>Stops a job; nothing it built goes into service. Returns the job as it stands once told.</summary>
     public Task<JobInfo> CancelAsync(string name, string jobId, CancellationToken cancellation = default) => Model(name).CancelJob(jobId).WaitAsync(cancellation);

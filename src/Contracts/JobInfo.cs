@@ -1,7 +1,7 @@
 namespace OrleansQuant.Contracts;
 
 /// <summary>
-/// A job a model grain owns (key <see cref="Id"/>, e.g. "quantize-2"): the call that starts one returns this at once;
+/// A job a model grain owns (key <see cref="Id"/>, e.g. "quantize-2-7f3a": counted within a coordinator's activation and tagged by it, so an id names one job for ever): the call that starts one returns this at once;
 /// its progress is read with <see cref="IModelGrain.WatchJob"/>, its outcome stays here and in the model's status.
 /// </summary>
 [GenerateSerializer, Immutable]

@@ -15,11 +15,15 @@ internal sealed class JobBoard(ILogger logger)
     private readonly List<ModelJob> _jobs = new();
     private int _next;
 
+    // Ids count up within one activation and carry a tag of their own, so that a job id names one job for ever: a
+    // watch re-attached after a coordinator came back (its count starting again) never lands on another job.
+    private readonly string _tag = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2));
+
     public IEnumerable<ModelJob> All => _jobs;
 
     public ModelJob Start(string kind, Func<ModelJob, Task> work)
     {
-        var job = new ModelJob($"{kind}-{++_next}", kind);
+        var job = new ModelJob($"{kind}-{++_next}-{_tag}", kind);
         _jobs.Add(job);
         if (_jobs.Count > Kept && _jobs.FirstOrDefault(j => j.State != JobState.Running) is { } old)
         {
