@@ -2,7 +2,7 @@ namespace OrleansQuant.Contracts;
 
 /// <summary>
 /// Progress of a job. <see cref="Stage"/> is what it is doing ("load", "calibrate", "quantize", "save"), "heartbeat"
-/// (sent at least every few seconds while a step runs, not kept in the job's log), "restart" (a quantization starting
+/// (sent at least every few seconds while a step runs, not kept in the job's log), "restart" (a quantization or a save starting
 /// over after a silo left with layers, which were restored from the store: attempt <see cref="Done"/> of
 /// <see cref="Total"/> was discarded, with <see cref="Message"/> saying why) or how it ended ("done", "failed",
 /// "cancelled", with <see cref="Message"/>). A quantized layer carries its W8A8 output error before (plain round to

@@ -186,7 +186,8 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
         var model = Loaded();
         ServiceProvider.GetRequiredService<PathRoots>().CheckWrite(directory, "save directory");
         CheckpointExport.CheckTarget(directory, model.Directory);
-        return Task.FromResult(_jobs.Start("save", job => CheckpointExport.Save(model, directory, job)).Info());
+        return Task.FromResult(_jobs.Start("save", job =>
+            SiloLossRetry.Run(Name, model.Scheduler.Recovery, job, logger, () => CheckpointExport.Save(model, directory, job))).Info());
     }
 
     public IAsyncEnumerable<JobEvent> WatchJob(string jobId, int from = 0) => _jobs.Get(jobId).Watch(from);

@@ -8,12 +8,19 @@ namespace OrleansQuant.Grains.Coordinator;
 /// attempt fails, the layer recovery looks for lost layers and restores them from the store at their committed
 /// versions (<see cref="LayerRecovery"/>); if layers were restored since the attempt began, the job starts over, up to
 /// <see cref="MaxAttempts"/> in all. Any other failure is the job's own and is thrown as it is, as is a cancellation.
-/// Only for jobs that leave nothing half-done when they fail: quantization discards everything it built, so starting
-/// over is what it would have to do anyway.
+/// Only for jobs that leave nothing half-done when they fail: quantization discards everything it built, and a save
+/// writes into a staging directory that is deleted when it fails, so starting over is what either would have to do anyway.
 /// </summary>
 internal static class SiloLossRetry
 {
     public const int MaxAttempts = 3;
+
+    public static Task Run(string model, LayerRecovery recovery, ModelJob job, ILogger logger, Func<Task> attempt) =>
+        Run(model, recovery, job, logger, async () =>
+        {
+            await attempt();
+            return true;
+        });
 
     public static async Task<T> Run<T>(string model, LayerRecovery recovery, ModelJob job, ILogger logger, Func<Task<T>> attempt)
     {

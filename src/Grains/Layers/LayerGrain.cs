@@ -458,9 +458,15 @@ public sealed class LayerGrain(
     {
         var (layer, slot, _, _) = Loaded();
         RefuseWhileBusy(layer);
+        var injector = services.GetService<IQuantizationFaultInjector>();
+        string model = ModelName;
         _job = LayerJob.Start("save", 1, async (job, cancellation) =>
         {
-            var shard = await slot.Worker.Run(() => QuantizedCheckpointWriter.WriteLayerShard(directory, layer.Index, layerCount, layer.Weights));
+            var shard = await slot.Worker.Run(() =>
+            {
+                injector?.BeforeWriteShard(model, layer.Index, cancellation);
+                return QuantizedCheckpointWriter.WriteLayerShard(directory, layer.Index, layerCount, layer.Weights);
+            });
             job.Advance();
             return new LayerShard(shard.FileName, shard.TensorNames, shard.TotalBytes);
         });

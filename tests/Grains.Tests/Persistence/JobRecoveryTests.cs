@@ -40,7 +40,7 @@ public sealed class JobRecoveryTests(ITestOutputHelper output)
         // is started and watched from the primary silo, where the coordinator is: through the test client, the watch
         // could pass through the victim's gateway and die with it (the SDK does not re-attach a job's watch).
         List<(JobEvent Event, TimeSpan At)> events;
-        using (var hold = new HeldBuild(name, held))
+        using (var hold = new HeldLayerJob(name, held, HeldLayerJob.Step.Build))
         {
             var job = Watch(StoreCluster.Factory(cluster.Cluster.Primary!).GetGrain<IModelGrain>(name), s_quantize);
             await hold.Reached.WaitAsync(TimeSpan.FromSeconds(60));
@@ -68,10 +68,55 @@ public sealed class JobRecoveryTests(ITestOutputHelper output)
         Assert.Equal(expected, await ClusterCalls.Collect(cluster.Cluster.Client.GetGrain<IModelGrain>(name), s_prompt, MaxTokens));
     }
 
-    private static async Task<List<(JobEvent Event, TimeSpan At)>> Watch(IModelGrain model, QuantizeRequest request)
+    [Fact]
+    public async Task A_save_job_that_loses_a_layer_silo_midway_restores_the_layer_starts_over_and_writes_a_checkpoint_that_serves_the_same_ids()
+    {
+        using var store = new TempDirectory();
+        using var saves = new TempDirectory();
+        await using var cluster = await StoreCluster.Start(store.Path, silos: 3);
+        var sdk = cluster.Sdk;
+        const string name = "save-fault";
+        await sdk.LoadAsync(name, "tiny");
+        Assert.Equal("done", (await ClusterCalls.Quantize(sdk, name, s_quantize))[^1].Event.Stage);
+        await cluster.MoveCoordinator(name, cluster.Cluster.Primary!);
+        var model = StoreCluster.Factory(cluster.Cluster.Primary!).GetGrain<IModelGrain>(name);
+        var expected = await ClusterCalls.Collect(model, s_prompt, MaxTokens);
+        var before = await model.GetStatus();
+        var victim = cluster.Cluster.SecondarySilos.First(s => before.Layers.Any(l => l.Silo == s.SiloAddress.ToParsableString()));
+        int held = before.Layers.First(l => l.Silo == victim.SiloAddress.ToParsableString()).Layer;
+
+        // One of the victim's layers waits before writing its shard; the silo is killed under it.
+        string target = Path.Combine(saves.Path, "saved");
+        List<(JobEvent Event, TimeSpan At)> events;
+        using (var hold = new HeldLayerJob(name, held, HeldLayerJob.Step.WriteShard))
+        {
+            var job = Watch(model, m => m.StartSave(target));
+            await hold.Reached.WaitAsync(TimeSpan.FromSeconds(60));
+            await cluster.Cluster.KillSiloAsync(victim);
+            events = await job.WaitAsync(TimeSpan.FromSeconds(180));
+        }
+
+        foreach (var (e, at) in events.Where(e => e.Event.Stage is "restart" or "done" or "failed"))
+        {
+            output.WriteLine($"{at.TotalSeconds:F1} s: {e.Stage} {e.Done}/{e.Total} {e.Message}");
+        }
+
+        Assert.Equal("done", events[^1].Event.Stage);
+        Assert.Single(events, e => e.Event.Stage == "restart");
+
+        // The checkpoint is whole (no staging directory left beside it) and serves what the model served.
+        Assert.Equal(["saved"], Directory.GetFileSystemEntries(saves.Path).Select(Path.GetFileName));
+        await sdk.LoadAsync("save-reloaded", target);
+        Assert.Equal(expected, await ClusterCalls.Collect(cluster.Cluster.Client.GetGrain<IModelGrain>("save-reloaded"), s_prompt, MaxTokens));
+        Assert.Equal(before.Layers.Select(l => l.Version), (await model.GetStatus()).Layers.Select(l => l.Version));
+    }
+
+    private static Task<List<(JobEvent Event, TimeSpan At)>> Watch(IModelGrain model, QuantizeRequest request) => Watch(model, m => m.StartQuantize(request));
+
+    private static async Task<List<(JobEvent Event, TimeSpan At)>> Watch(IModelGrain model, Func<IModelGrain, Task<JobInfo>> start)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var job = await model.StartQuantize(request);
+        var job = await start(model);
         var events = new List<(JobEvent, TimeSpan)>();
         await foreach (var e in model.WatchJob(job.Id))
         {

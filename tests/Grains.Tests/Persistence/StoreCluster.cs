@@ -116,8 +116,8 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
 }
 
 /// <summary>
-/// Counts the linears GPTQ quantizes, per model (a restore that quantized anything would show here), and holds a build
-/// when a test asks (<see cref="HeldBuild"/>).
+/// Counts the linears GPTQ quantizes, per model (a restore that quantized anything would show here), and holds a
+/// layer's build or shard write when a test asks (<see cref="HeldLayerJob"/>).
 /// </summary>
 public sealed class BuildCounter : IQuantizationFaultInjector
 {
@@ -128,6 +128,9 @@ public sealed class BuildCounter : IQuantizationFaultInjector
     public void BeforeLinear(string model, int layer, string module, string recipeYaml, CancellationToken cancellation)
     {
         s_linears.AddOrUpdate(model, 1, (_, n) => n + 1);
-        HeldBuild.Before(model, layer, cancellation);
+        HeldLayerJob.Before(model, layer, HeldLayerJob.Step.Build, cancellation);
     }
+
+    public void BeforeWriteShard(string model, int layer, CancellationToken cancellation) =>
+        HeldLayerJob.Before(model, layer, HeldLayerJob.Step.WriteShard, cancellation);
 }
