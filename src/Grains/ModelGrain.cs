@@ -58,7 +58,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
 
         _load = _jobs.Start("load", async job =>
         {
-            var model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger);
+            var model = await LoadAcrossSiloLoss(request, job, restore: false);
             record.State = new ModelRecord
             {
                 Checkpoint = model.Directory, DType = request.DType, KvCacheBudgetBytes = request.KvCacheBudgetBytes, MaxDevices = request.MaxDevices,
@@ -86,7 +86,7 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
             try
             {
                 logger.LogInformation("Model {Model} reactivated with a record: restoring {Checkpoint} (quantized: {Quantized})", Name, checkpoint, record.State.Quantized);
-                var model = await Restore(request, job);
+                var model = await LoadAcrossSiloLoss(request, job, restore: true);
                 model.RecipeYaml = record.State.RecipeYaml;
                 _model = model;
 
@@ -102,30 +102,46 @@ public sealed class ModelGrain(IGrainFactory grains, DeviceRegistry devices, Act
     }
 
     /// <summary>
-    /// The restoring load, tried again while a silo that died is still being found out: this coordinator may reactivate
-    /// (its own silo died) before the cluster has declared the dead silo dead, and a layer planned or still registered
-    /// there cannot be reached until then. Bounded by <see cref="LayerRecovery.Deadline"/>.
+    /// A load, tried again while silos leave under it. A silo that dies takes the layers it was loading with it, and until
+    /// the cluster declares it dead neither it nor a layer still registered there can be reached; the next attempt plans
+    /// over the silos that are there, and layers already loaded answer at once. A restoring load meets this when this
+    /// coordinator reactivated (its own silo died) before the dead silo was declared dead. An attempt is tried again
+    /// when it failed as a call to a lost silo fails, or when a silo active as it began is active no more; bounded by
+    /// <see cref="LayerRecovery.Deadline"/>. Any other failure is the load's own.
     /// </summary>
-    private async Task<LoadedModel> Restore(LoadModelRequest request, ModelJob job)
+    private async Task<LoadedModel> LoadAcrossSiloLoss(LoadModelRequest request, ModelJob job, bool restore)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int attempt = 1; ; attempt++)
         {
+            var active = await ActiveSilos();
             try
             {
-                var model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger,
-                    restore: true);
-                logger.LogInformation("Model {Model} restored on {Silo} in {Seconds:F2} s ({Attempts} attempts)", Name, silo.SiloAddress, clock.Elapsed.TotalSeconds, attempt);
-                OrleansQuantMetrics.ModelRestoreTime.Record(clock.Elapsed.TotalSeconds, OrleansQuantMetrics.Model(Name));
+                var model = await ModelLoader.Load(Name, request, job, grains, devices, new HeadSite(silo.SiloAddress.ToParsableString(), activations), logger, restore);
+                if (restore)
+                {
+                    logger.LogInformation("Model {Model} restored on {Silo} in {Seconds:F2} s ({Attempts} attempts)", Name, silo.SiloAddress, clock.Elapsed.TotalSeconds, attempt);
+                    OrleansQuantMetrics.ModelRestoreTime.Record(clock.Elapsed.TotalSeconds, OrleansQuantMetrics.Model(Name));
+                }
+
                 return model;
             }
-            catch (Exception error) when ((LayerRecovery.IsSiloLoss(error) || error is TimeoutException) && clock.Elapsed < LayerRecovery.Deadline)
+            catch (Exception error) when (clock.Elapsed < LayerRecovery.Deadline && error is not OperationCanceledException && !job.Cancellation.IsCancellationRequested)
             {
-                logger.LogInformation("Model {Model}: restoring load attempt {Attempt} met a silo that is gone ({Error}); trying again", Name, attempt, error.Message);
+                if (!LayerRecovery.IsSiloLoss(error) && error is not TimeoutException && active.IsSubsetOf(await ActiveSilos()))
+                {
+                    throw;
+                }
+
+                logger.LogInformation("Model {Model}: {Kind} load attempt {Attempt} met a silo that is gone ({Error}); trying again on the silos there are",
+                    Name, restore ? "restoring" : "first", attempt, error.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }
         }
     }
+
+    private async Task<HashSet<string>> ActiveSilos() =>
+        (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys.Select(s => s.ToParsableString()).ToHashSet(StringComparer.Ordinal);
 
     public Task<JobInfo> StartQuantize(QuantizeRequest request)
     {

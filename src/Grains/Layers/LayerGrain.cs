@@ -90,11 +90,14 @@ public sealed class LayerGrain(
 
         var slot = devices[request.Device];
         var stored = Stored(request);
+        var injector = services.GetService<IQuantizationFaultInjector>();
+        string model = ModelName;
         _job = LayerJob.Start("load", 1, async (job, cancellation) =>
         {
             var precision = WeightPrecisions.Parse(request.DType);
             var (layer, fullPrecision) = await slot.Worker.Run(() =>
             {
+                injector?.BeforeLoad(model, request.Layer, cancellation);
                 using var checkpoint = ModelSource.Open(request.Directory, precision);
                 var kv = precision.StorageOn(slot.Device);
                 if (stored is null)

@@ -1,15 +1,17 @@
 namespace OrleansQuant.Grains.Tests.Persistence;
 
 /// <summary>
-/// Holds one model's layer the first time it reaches a step of a job — a GPTQ build at its first linear, or the
-/// writing of its shard of a save — through the store cluster's fault injector, until disposed, so a test can kill the
-/// layer's silo while the model's job waits on it. Released, the held step fails instead of going on: its silo is dead
+/// Holds one model's layer the first time it reaches a step of a job — loading its weights, a GPTQ build at its first
+/// linear, or the writing of its shard of a save — through the store cluster's fault injector, until disposed, so a
+/// test can kill the layer's silo while the model's job waits on it. The layer is named by its index, or, when the test
+/// cannot know which layer will land where (a load plans as it goes), by the silos it may run on: the first to get there. Released, the held step fails instead of going on: its silo is dead
 /// by then, and a step that went on would write to the store or the save's directory beside the job's next attempt.
 /// </summary>
 internal sealed class HeldLayerJob : IDisposable
 {
     public enum Step
     {
+        Load,
         Build,
         WriteShard,
     }
@@ -17,34 +19,44 @@ internal sealed class HeldLayerJob : IDisposable
     private static HeldLayerJob? s_current;
 
     private readonly string _model;
-    private readonly int _layer;
+    private readonly int? _layer;
+    private readonly IReadOnlySet<string>? _silos;
     private readonly Step _step;
-    private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<(int, string)> _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ManualResetEventSlim _released = new();
     private int _taken;
 
-    public HeldLayerJob(string model, int layer, Step step)
+    public HeldLayerJob(string model, int layer, Step step) : this(model, layer, null, step)
     {
-        (_model, _layer, _step) = (model, layer, step);
+    }
+
+    public HeldLayerJob(string model, IReadOnlySet<string> silos, Step step) : this(model, null, silos, step)
+    {
+    }
+
+    private HeldLayerJob(string model, int? layer, IReadOnlySet<string>? silos, Step step)
+    {
+        (_model, _layer, _silos, _step) = (model, layer, silos, step);
         if (Interlocked.CompareExchange(ref s_current, this, null) is not null)
         {
             throw new InvalidOperationException("one held layer job at a time");
         }
     }
 
-    /// <summary>Completes when the held step has been reached and waits.</summary>
-    public Task Reached => _reached.Task;
+    /// <summary>Completes with the held layer's index and silo when its step has been reached and waits.</summary>
+    public Task<(int Layer, string Silo)> Reached => _reached.Task;
 
-    /// <summary>Called by the fault injector before each step of every layer job.</summary>
-    public static void Before(string model, int layer, Step step, CancellationToken cancellation)
+    /// <summary>Called by the fault injector of silo <paramref name="silo"/> before each step of every layer job there.</summary>
+    public static void Before(string model, int layer, Step step, string silo, CancellationToken cancellation)
     {
-        if (Volatile.Read(ref s_current) is not { } held || held._model != model || held._layer != layer || held._step != step
+        if (Volatile.Read(ref s_current) is not { } held || held._model != model || held._step != step
+            || (held._layer is int wanted && wanted != layer) || (held._silos is { } allowed && !allowed.Contains(silo))
             || Interlocked.Exchange(ref held._taken, 1) == 1)
         {
             return;
         }
 
-        held._reached.TrySetResult();
+        held._reached.TrySetResult((layer, silo));
         held._released.Wait(TimeSpan.FromMinutes(5), cancellation);
         throw new OperationCanceledException($"the held {step} of {model} layer {layer} was released; its silo is gone");
     }

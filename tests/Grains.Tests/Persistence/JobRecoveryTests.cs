@@ -6,9 +6,9 @@ using OrleansQuant.Model.Tests.Checkpoints;
 namespace OrleansQuant.Grains.Tests.Persistence;
 
 /// <summary>
-/// A quantization job that loses a silo holding layers does not fail: it discards what it built, the lost layers are
-/// restored from the store at their committed versions, and the job starts over (<c>SiloLossRetry</c>), ending with the
-/// weights a run without the fault gives.
+/// Jobs that lose a silo holding layers do not fail. A quantization or a save discards what it did, the lost layers
+/// are restored from the store at their committed versions, and the job starts over (<c>SiloLossRetry</c>), ending as a
+/// run without the fault ends; a first load plans again over the silos there are.
 /// </summary>
 public sealed class JobRecoveryTests(ITestOutputHelper output)
 {
@@ -109,6 +109,41 @@ public sealed class JobRecoveryTests(ITestOutputHelper output)
         await sdk.LoadAsync("save-reloaded", target);
         Assert.Equal(expected, await ClusterCalls.Collect(cluster.Cluster.Client.GetGrain<IModelGrain>("save-reloaded"), s_prompt, MaxTokens));
         Assert.Equal(before.Layers.Select(l => l.Version), (await model.GetStatus()).Layers.Select(l => l.Version));
+    }
+
+    [Fact]
+    public async Task A_first_load_that_loses_a_silo_midway_loads_again_on_the_silos_there_are()
+    {
+        using var store = new TempDirectory();
+        await using var cluster = await StoreCluster.Start(store.Path, silos: 3);
+        var sdk = cluster.Sdk;
+        await sdk.LoadAsync("load-reference", "tiny");
+        var expected = await ClusterCalls.Collect(cluster.Cluster.Client.GetGrain<IModelGrain>("load-reference"), s_prompt, MaxTokens);
+
+        // The coordinator is activated on the primary; the first layer to start loading on another silo waits there, and
+        // that silo is killed under it.
+        const string name = "load-fault";
+        await cluster.MoveCoordinator(name, cluster.Cluster.Primary!);
+        var model = StoreCluster.Factory(cluster.Cluster.Primary!).GetGrain<IModelGrain>(name);
+        var secondaries = cluster.Cluster.SecondarySilos.ToDictionary(s => s.SiloAddress.ToParsableString());
+        SiloHandle victim;
+        List<(JobEvent Event, TimeSpan At)> events;
+        using (var hold = new HeldLayerJob(name, secondaries.Keys.ToHashSet(), HeldLayerJob.Step.Load))
+        {
+            var job = Watch(model, m => m.StartLoad(new LoadModelRequest("tiny")));
+            var (held, silo) = await hold.Reached.WaitAsync(TimeSpan.FromSeconds(60));
+            victim = secondaries[silo];
+            output.WriteLine($"layer {held} held while loading on {silo}; killing it");
+            await cluster.Cluster.KillSiloAsync(victim);
+            events = await job.WaitAsync(TimeSpan.FromSeconds(180));
+        }
+
+        output.WriteLine($"{events[^1].At.TotalSeconds:F1} s: {events[^1].Event.Stage} {events[^1].Event.Message}");
+        Assert.Equal("done", events[^1].Event.Stage);
+        var status = await model.GetStatus();
+        Assert.All(status.Layers, l => Assert.Equal(LayerState.Loaded, l.State));
+        Assert.All(status.Layers, l => Assert.NotEqual(victim.SiloAddress.ToParsableString(), l.Silo));
+        Assert.Equal(expected, await ClusterCalls.Collect(model, s_prompt, MaxTokens));
     }
 
     private static Task<List<(JobEvent Event, TimeSpan At)>> Watch(IModelGrain model, QuantizeRequest request) => Watch(model, m => m.StartQuantize(request));

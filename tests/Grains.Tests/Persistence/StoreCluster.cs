@@ -87,8 +87,15 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
                 await Task.Delay(200);
             }
 
-            // The next call reactivates it, made from the target. Status waits for its restoring load, a while.
+            // The next call reactivates it, made from the target. Status waits for its restoring load, a while; a model
+            // not loaded yet says so, and has nothing to restore.
+            if (!await Loaded(Factory(target), name))
+            {
+                continue;
+            }
+
             var status = await Factory(target).GetGrain<IModelGrain>(name).GetStatus();
+
             var load = status.Jobs.FirstOrDefault(j => j.Kind == "load" && j.State == JobState.Running);
             while (load is not null && (await model.GetJob(load.Id)).State == JobState.Running)
             {
@@ -97,6 +104,20 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
         }
 
         Assert.Fail($"the coordinator of '{name}' did not move to {target.SiloAddress} in 20 tries");
+    }
+
+    /// <summary>Whether <paramref name="name"/> has a model (or is restoring one); the call activates its coordinator if it was not.</summary>
+    private static async Task<bool> Loaded(IGrainFactory grains, string name)
+    {
+        try
+        {
+            await grains.GetGrain<IModelGrain>(name).GetStatus();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -119,18 +140,23 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
 /// Counts the linears GPTQ quantizes, per model (a restore that quantized anything would show here), and holds a
 /// layer's build or shard write when a test asks (<see cref="HeldLayerJob"/>).
 /// </summary>
-public sealed class BuildCounter : IQuantizationFaultInjector
+public sealed class BuildCounter(ILocalSiloDetails silo) : IQuantizationFaultInjector
 {
     private static readonly ConcurrentDictionary<string, int> s_linears = new();
+
+    private readonly string _silo = silo.SiloAddress.ToParsableString();
 
     public static int Linears(string model) => s_linears.GetValueOrDefault(model);
 
     public void BeforeLinear(string model, int layer, string module, string recipeYaml, CancellationToken cancellation)
     {
         s_linears.AddOrUpdate(model, 1, (_, n) => n + 1);
-        HeldLayerJob.Before(model, layer, HeldLayerJob.Step.Build, cancellation);
+        HeldLayerJob.Before(model, layer, HeldLayerJob.Step.Build, _silo, cancellation);
     }
 
+    public void BeforeLoad(string model, int layer, CancellationToken cancellation) =>
+        HeldLayerJob.Before(model, layer, HeldLayerJob.Step.Load, _silo, cancellation);
+
     public void BeforeWriteShard(string model, int layer, CancellationToken cancellation) =>
-        HeldLayerJob.Before(model, layer, HeldLayerJob.Step.WriteShard, cancellation);
+        HeldLayerJob.Before(model, layer, HeldLayerJob.Step.WriteShard, _silo, cancellation);
 }
