@@ -133,7 +133,7 @@ public sealed class CpuSamplingTests
     [Fact]
     public void SeededDrawsMatchTheSoftmaxWithinSamplingError()
     {
-        // A sequence's own seeded stream, as SamplingStream draws it: every frequency within 4.5 standard errors.
+        // Uniform draws, one per row, as a sequence's SamplingStream gives them: every frequency within 4.5 standard errors.
         var random = new Random(5);
         float[] logits = Enumerable.Range(0, 50).Select(i => (float)Math.Sin(i * 0.7) * 3f).ToArray();
         const int draws = 20_000;
