@@ -27,6 +27,9 @@ public class HttpApiFixture : IAsyncLifetime
 
     protected virtual int? MaxWaitingRequests => null;
 
+    /// <summary>The request body limit the server is given: <see cref="MaxBodyBytes"/> unless a fixture needs more.</summary>
+    protected virtual long BodyLimit => MaxBodyBytes;
+
     /// <summary>The admin key, when a fixture sets one; none by default, which leaves /admin unmapped.</summary>
     protected virtual string? AdminKey => null;
 
@@ -54,7 +57,7 @@ public class HttpApiFixture : IAsyncLifetime
             ["OrleansQuant:Devices"] = "cpu:1",
             ["OrleansQuant:Http:Url"] = $"127.0.0.1:{http}",
             ["OrleansQuant:Http:ApiKeys:0"] = ApiKey,
-            ["OrleansQuant:Http:MaxBodyBytes"] = MaxBodyBytes.ToString(),
+            ["OrleansQuant:Http:MaxBodyBytes"] = BodyLimit.ToString(),
             ["OrleansQuant:Http:Models:0"] = "default",
             ["OrleansQuant:Http:Models:1"] = Unloaded,
             ["OrleansQuant:Http:MaxRunningRequests"] = MaxRunningRequests?.ToString(),
