@@ -1,4 +1,3 @@
-using Orleans.TestingHost;
 using Xunit.Abstractions;
 using OrleansQuant.Contracts;
 using OrleansQuant.Model.Tests.Checkpoints;
@@ -32,26 +31,11 @@ public sealed class JobRecoveryTests(ITestOutputHelper output)
         const string name = "job-fault";
         await sdk.LoadAsync(name, "tiny");
         await cluster.MoveCoordinator(name, cluster.Cluster.Primary!);
-        var before = await sdk.StatusAsync(name);
-        var victim = cluster.Cluster.SecondarySilos.First(s => before.Layers.Any(l => l.Silo == s.SiloAddress.ToParsableString()));
-        int held = before.Layers.First(l => l.Silo == victim.SiloAddress.ToParsableString()).Layer;
+        int held = LayerOnASecondary(cluster, await sdk.StatusAsync(name));
 
-        // The job's build of one of the victim's layers waits at its first linear; the silo is killed under it. The job
-        // is started and watched from the primary silo, where the coordinator is: through the test client, the watch
-        // could pass through the victim's gateway and die with it (the SDK does not re-attach a job's watch).
-        List<(JobEvent Event, TimeSpan At)> events;
-        using (var hold = new HeldLayerJob(name, held, HeldLayerJob.Step.Build))
-        {
-            var job = Watch(StoreCluster.Factory(cluster.Cluster.Primary!).GetGrain<IModelGrain>(name), s_quantize);
-            await hold.Reached.WaitAsync(TimeSpan.FromSeconds(60));
-            await cluster.Cluster.KillSiloAsync(victim);
-            events = await job.WaitAsync(TimeSpan.FromSeconds(180));
-        }
-
-        foreach (var (e, at) in events.Where(e => e.Event.Stage is "restart" or "done" or "failed"))
-        {
-            output.WriteLine($"{at.TotalSeconds:F1} s: {e.Stage} {e.Done}/{e.Total} {e.Message}");
-        }
+        // The job's build of that layer waits at its first linear; its silo is killed under it.
+        var (events, killed) = await KillUnderHeldStep(cluster, new HeldLayerJob(name, held, HeldLayerJob.Step.Build),
+            StoreCluster.Factory(cluster.Cluster.Primary!).GetGrain<IModelGrain>(name), m => m.StartQuantize(s_quantize));
 
         Assert.Equal("done", events[^1].Event.Stage);
         var restart = Assert.Single(events, e => e.Event.Stage == "restart").Event;
@@ -60,7 +44,7 @@ public sealed class JobRecoveryTests(ITestOutputHelper output)
         // After the restart every layer was built once more and committed once: version 1, as the reference's.
         var after = await sdk.StatusAsync(name);
         Assert.All(after.Layers, l => Assert.Equal((LayerState.Serving, 1), (l.State, l.Version)));
-        Assert.All(after.Layers, l => Assert.NotEqual(victim.SiloAddress.ToParsableString(), l.Silo));
+        Assert.All(after.Layers, l => Assert.NotEqual(killed, l.Silo));
 
         // The same calibration samples (self-drawn with the same seed) give bit-identical weights: the same per-layer
         // errors after the restart as without a fault, and the same greedy ids.
@@ -82,24 +66,11 @@ public sealed class JobRecoveryTests(ITestOutputHelper output)
         var model = StoreCluster.Factory(cluster.Cluster.Primary!).GetGrain<IModelGrain>(name);
         var expected = await ClusterCalls.Collect(model, s_prompt, MaxTokens);
         var before = await model.GetStatus();
-        var victim = cluster.Cluster.SecondarySilos.First(s => before.Layers.Any(l => l.Silo == s.SiloAddress.ToParsableString()));
-        int held = before.Layers.First(l => l.Silo == victim.SiloAddress.ToParsableString()).Layer;
+        int held = LayerOnASecondary(cluster, before);
 
-        // One of the victim's layers waits before writing its shard; the silo is killed under it.
+        // That layer waits before writing its shard; its silo is killed under it.
         string target = Path.Combine(saves.Path, "saved");
-        List<(JobEvent Event, TimeSpan At)> events;
-        using (var hold = new HeldLayerJob(name, held, HeldLayerJob.Step.WriteShard))
-        {
-            var job = Watch(model, m => m.StartSave(target));
-            await hold.Reached.WaitAsync(TimeSpan.FromSeconds(60));
-            await cluster.Cluster.KillSiloAsync(victim);
-            events = await job.WaitAsync(TimeSpan.FromSeconds(180));
-        }
-
-        foreach (var (e, at) in events.Where(e => e.Event.Stage is "restart" or "done" or "failed"))
-        {
-            output.WriteLine($"{at.TotalSeconds:F1} s: {e.Stage} {e.Done}/{e.Total} {e.Message}");
-        }
+        var (events, _) = await KillUnderHeldStep(cluster, new HeldLayerJob(name, held, HeldLayerJob.Step.WriteShard), model, m => m.StartSave(target));
 
         Assert.Equal("done", events[^1].Event.Stage);
         Assert.Single(events, e => e.Event.Stage == "restart");
@@ -125,28 +96,52 @@ public sealed class JobRecoveryTests(ITestOutputHelper output)
         const string name = "load-fault";
         await cluster.MoveCoordinator(name, cluster.Cluster.Primary!);
         var model = StoreCluster.Factory(cluster.Cluster.Primary!).GetGrain<IModelGrain>(name);
-        var secondaries = cluster.Cluster.SecondarySilos.ToDictionary(s => s.SiloAddress.ToParsableString());
-        SiloHandle victim;
-        List<(JobEvent Event, TimeSpan At)> events;
-        using (var hold = new HeldLayerJob(name, secondaries.Keys.ToHashSet(), HeldLayerJob.Step.Load))
-        {
-            var job = Watch(model, m => m.StartLoad(new LoadModelRequest("tiny")));
-            var (held, silo) = await hold.Reached.WaitAsync(TimeSpan.FromSeconds(60));
-            victim = secondaries[silo];
-            output.WriteLine($"layer {held} held while loading on {silo}; killing it");
-            await cluster.Cluster.KillSiloAsync(victim);
-            events = await job.WaitAsync(TimeSpan.FromSeconds(180));
-        }
+        var secondaries = cluster.Cluster.SecondarySilos.Select(s => s.SiloAddress.ToParsableString()).ToHashSet();
+        var (events, killed) = await KillUnderHeldStep(cluster, new HeldLayerJob(name, secondaries, HeldLayerJob.Step.Load), model,
+            m => m.StartLoad(new LoadModelRequest("tiny")));
 
-        output.WriteLine($"{events[^1].At.TotalSeconds:F1} s: {events[^1].Event.Stage} {events[^1].Event.Message}");
         Assert.Equal("done", events[^1].Event.Stage);
         var status = await model.GetStatus();
         Assert.All(status.Layers, l => Assert.Equal(LayerState.Loaded, l.State));
-        Assert.All(status.Layers, l => Assert.NotEqual(victim.SiloAddress.ToParsableString(), l.Silo));
+        Assert.All(status.Layers, l => Assert.NotEqual(killed, l.Silo));
         Assert.Equal(expected, await ClusterCalls.Collect(model, s_prompt, MaxTokens));
     }
 
-    private static Task<List<(JobEvent Event, TimeSpan At)>> Watch(IModelGrain model, QuantizeRequest request) => Watch(model, m => m.StartQuantize(request));
+    /// <summary>A layer of the model on a secondary silo (the primary holds the test cluster's membership, so it is not the one to kill).</summary>
+    private static int LayerOnASecondary(StoreCluster cluster, ModelStatus status)
+    {
+        var secondaries = cluster.Cluster.SecondarySilos.Select(s => s.SiloAddress.ToParsableString()).ToHashSet();
+        return status.Layers.First(l => secondaries.Contains(l.Silo)).Layer;
+    }
+
+    /// <summary>
+    /// Starts a job on <paramref name="model"/>, waits for <paramref name="hold"/> to catch a layer's step, kills the
+    /// silo that step runs on, and returns the job's events to its end (its restarts and end written to the output) and
+    /// the killed silo's address. The
+    /// job is started and watched through <paramref name="model"/>, a reference made on the primary silo beside the
+    /// coordinator, so the watch never depends on which gateway the test client happened to use.
+    /// </summary>
+    private async Task<(List<(JobEvent Event, TimeSpan At)> Events, string Killed)> KillUnderHeldStep(StoreCluster cluster, HeldLayerJob hold,
+        IModelGrain model, Func<IModelGrain, Task<JobInfo>> start)
+    {
+        List<(JobEvent Event, TimeSpan At)> events;
+        string silo;
+        using (hold)
+        {
+            var job = Watch(model, start);
+            (int layer, silo) = await hold.Reached.WaitAsync(TimeSpan.FromSeconds(60));
+            output.WriteLine($"layer {layer} held on {silo}; killing that silo");
+            await cluster.Cluster.KillSiloAsync(cluster.Cluster.Silos.First(s => s.SiloAddress.ToParsableString() == silo));
+            events = await job.WaitAsync(TimeSpan.FromSeconds(180));
+        }
+
+        foreach (var (e, at) in events.Where(e => e.Event.Stage is "restart" or "done" or "failed" or "cancelled"))
+        {
+            output.WriteLine($"{at.TotalSeconds:F1} s: {e.Stage} {e.Done}/{e.Total} {e.Message}");
+        }
+
+        return (events, silo);
+    }
 
     private static async Task<List<(JobEvent Event, TimeSpan At)>> Watch(IModelGrain model, Func<IModelGrain, Task<JobInfo>> start)
     {

@@ -89,12 +89,10 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
 
             // The next call reactivates it, made from the target. Status waits for its restoring load, a while; a model
             // not loaded yet says so, and has nothing to restore.
-            if (!await Loaded(Factory(target), name))
+            if (await StatusIfLoaded(Factory(target), name) is not { } status)
             {
                 continue;
             }
-
-            var status = await Factory(target).GetGrain<IModelGrain>(name).GetStatus();
 
             var load = status.Jobs.FirstOrDefault(j => j.Kind == "load" && j.State == JobState.Running);
             while (load is not null && (await model.GetJob(load.Id)).State == JobState.Running)
@@ -106,17 +104,16 @@ internal sealed class StoreCluster(TestCluster cluster) : IAsyncDisposable
         Assert.Fail($"the coordinator of '{name}' did not move to {target.SiloAddress} in 20 tries");
     }
 
-    /// <summary>Whether <paramref name="name"/> has a model (or is restoring one); the call activates its coordinator if it was not.</summary>
-    private static async Task<bool> Loaded(IGrainFactory grains, string name)
+    /// <summary>The status of <paramref name="name"/>, or null when it has no model (nor is restoring one); the call activates its coordinator if it was not.</summary>
+    private static async Task<ModelStatus?> StatusIfLoaded(IGrainFactory grains, string name)
     {
         try
         {
-            await grains.GetGrain<IModelGrain>(name).GetStatus();
-            return true;
+            return await grains.GetGrain<IModelGrain>(name).GetStatus();
         }
         catch (InvalidOperationException)
         {
-            return false;
+            return null;
         }
     }
 
