@@ -21,6 +21,12 @@ internal sealed class SiloLossWatcher(IClusterMembershipService membership, ILoc
     private static readonly TimeSpan s_retryFor = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromSeconds(1);
 
+    // Waking is for models nobody is calling: it waits for the serving path (a failed step's own recovery, the SDK's
+    // re-issued streams) and Orleans' repair of the grain directory to settle first. A wake sent at once can reach a
+    // coordinator whose directory entry died with the silo while its old activation still serves, and the second
+    // activation's restoring load drops the first one's KV caches under its live sequences (seen once in CI).
+    private static readonly TimeSpan s_settle = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         ClusterMembershipSnapshot? previous = null;
@@ -53,6 +59,7 @@ internal sealed class SiloLossWatcher(IClusterMembershipService membership, ILoc
         string dead = string.Join(", ", died.Select(d => d.ToParsableString()));
         try
         {
+            await Task.Delay(s_settle, stopping);
             string[] models = await Retried(() => grains.GetGrain<IModelCatalogGrain>(0).Models(), stopping);
             logger.LogInformation("Silo {Dead} was declared dead; checking {Count} models for lost coordinators and layers", dead, models.Length);
             await Task.WhenAll(models.Select(model => Wake(model, dead, stopping)));
